@@ -1,0 +1,64 @@
+//! What every CloudEmu service shares and nothing more: the request context a service sees, the
+//! error record it returns, and the trait the gateway calls. No HTTP, no wire formats.
+
+pub mod error;
+pub mod identity;
+pub mod serde_helpers;
+
+pub use error::ServiceError;
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Who is calling and where, as the gateway resolved it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// 12-digit account the request acts in.
+    pub account_id: String,
+    pub region: String,
+    /// The access key id the request was signed with, when it was signed.
+    pub access_key_id: Option<String>,
+    /// `host[:port]` exactly as the client addressed us (services build URLs from it).
+    pub host: String,
+    pub operation: String,
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A service: business logic behind operation names, fed and answering model-shaped values.
+pub trait Service: Send + Sync + 'static {
+    /// The service id (`sts`, `iam`, …), which is also its model's name.
+    fn id(&self) -> &'static str;
+
+    /// Operations this service implements; anything else in its model answers `NotImplemented`.
+    fn operations(&self) -> &'static [&'static str];
+
+    /// Run one operation. `input` has passed the protocol layer's model validation.
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, ServiceError>>;
+}
+
+/// Deserialize the input, run a typed operation, serialize its output: the one place where model
+/// values become the service's typed structs.
+pub async fn typed<I, O, F, Fut>(input: Value, f: F) -> Result<Value, ServiceError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I) -> Fut,
+    Fut: Future<Output = Result<O, ServiceError>>,
+{
+    let input: I = serde_json::from_value(input).map_err(|e| {
+        // The engine validated against the model, so a mismatch here is our bug, not the client's.
+        ServiceError::internal(format!("input does not fit the typed operation: {e}"))
+    })?;
+    let output = f(input).await?;
+    serde_json::to_value(output)
+        .map_err(|e| ServiceError::internal(format!("output serialization failed: {e}")))
+}

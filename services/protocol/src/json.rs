@@ -1,0 +1,250 @@
+//! awsJson 1.0 / 1.1: `X-Amz-Target: Prefix.Operation`, JSON bodies both ways, errors as
+//! `{"__type": …, "message": …}`; for query-compatible services also `x-amzn-query-error`.
+
+use crate::model::{ShapeRef, ShapeType};
+use crate::timestamp;
+use crate::{
+    HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, WireError,
+};
+use serde_json::{Map, Value};
+
+pub fn parse(
+    model: &ServiceModel,
+    op: &Operation,
+    req: &HttpRequest<'_>,
+) -> Result<Value, ProtocolError> {
+    let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(req.body).map_err(|e| {
+            ProtocolError::Malformed(format!(
+                "Start of structure or map found where not expected. ({e})"
+            ))
+        })?
+    };
+    match &op.input {
+        Some(r) => Ok(read(model, r, &body, "")?.unwrap_or_else(|| Value::Object(Map::new()))),
+        None => Ok(Value::Object(Map::new())),
+    }
+}
+
+/// Check and convert a JSON value against its shape: the JSON form is already our Value form
+/// except that timestamps may arrive as strings and nulls mean "absent".
+pub fn read(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    v: &Value,
+    path: &str,
+) -> Result<Option<Value>, ProtocolError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let Some(shape) = model.shape(&r.shape) else {
+        return Ok(Some(v.clone()));
+    };
+    let mismatch = |expected: &str| {
+        ProtocolError::Malformed(format!(
+            "Unexpected value type in payload: expected {expected} at '{}'",
+            if path.is_empty() { "$" } else { path }
+        ))
+    };
+    Ok(Some(match shape.kind {
+        ShapeType::Structure => {
+            if shape.document {
+                return Ok(Some(v.clone()));
+            }
+            let obj = v.as_object().ok_or_else(|| mismatch("structure"))?;
+            let mut out = Map::new();
+            for (name, mref) in &shape.members {
+                if let Some(mv) = obj.get(name) {
+                    if let Some(x) = read(model, mref, mv, &join(path, name))? {
+                        out.insert(name.clone(), x);
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        ShapeType::List => {
+            let items = v.as_array().ok_or_else(|| mismatch("list"))?;
+            let Some(member) = &shape.member else {
+                return Ok(Some(v.clone()));
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                // Nulls inside lists are kept: some services (DynamoDB) reject them by validation.
+                match read(model, member, item, &format!("{path}[{i}]"))? {
+                    Some(x) => out.push(x),
+                    None => out.push(Value::Null),
+                }
+            }
+            Value::Array(out)
+        }
+        ShapeType::Map => {
+            let obj = v.as_object().ok_or_else(|| mismatch("map"))?;
+            let Some(vref) = &shape.value else {
+                return Ok(Some(v.clone()));
+            };
+            let mut out = Map::new();
+            for (k, item) in obj {
+                if let Some(x) = read(model, vref, item, &join(path, k))? {
+                    out.insert(k.clone(), x);
+                }
+            }
+            Value::Object(out)
+        }
+        ShapeType::String | ShapeType::Blob => {
+            if !v.is_string() {
+                return Err(mismatch("string"));
+            }
+            v.clone()
+        }
+        ShapeType::Boolean => {
+            if !v.is_boolean() {
+                return Err(mismatch("boolean"));
+            }
+            v.clone()
+        }
+        ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => {
+            match v.as_i64() {
+                Some(_) => v.clone(),
+                // Whole floats (`5.0`) are accepted as AWS's Jackson-based parsers do.
+                None => match v.as_f64() {
+                    Some(f) if f.fract() == 0.0 => Value::from(f as i64),
+                    _ => return Err(mismatch("integer")),
+                },
+            }
+        }
+        ShapeType::Float | ShapeType::Double | ShapeType::BigDecimal | ShapeType::BigInteger => {
+            match v {
+                Value::Number(_) => v.clone(),
+                // Non-finite floats travel as these strings in AWS JSON protocols.
+                Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
+                    v.clone()
+                }
+                _ => return Err(mismatch("number")),
+            }
+        }
+        ShapeType::Timestamp => match v {
+            Value::Number(_) => v.clone(),
+            Value::String(s) => timestamp::parse(s)
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| mismatch("timestamp"))?,
+            _ => return Err(mismatch("timestamp")),
+        },
+    }))
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Keep only what the shape defines, in model order, so replies never leak internal fields.
+pub fn write(model: &ServiceModel, r: &ShapeRef, v: &Value) -> Value {
+    let Some(shape) = model.shape(&r.shape) else {
+        return v.clone();
+    };
+    match (shape.kind, v) {
+        (ShapeType::Structure, Value::Object(obj)) if !shape.document => {
+            let mut out = Map::new();
+            for (name, mref) in &shape.members {
+                if let Some(mv) = obj.get(name) {
+                    if !mv.is_null() {
+                        out.insert(name.clone(), write(model, mref, mv));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        (ShapeType::List, Value::Array(items)) => match &shape.member {
+            Some(m) => Value::Array(items.iter().map(|i| write(model, m, i)).collect()),
+            None => v.clone(),
+        },
+        (ShapeType::Map, Value::Object(obj)) => match &shape.value {
+            Some(vr) => Value::Object(
+                obj.iter()
+                    .map(|(k, i)| (k.clone(), write(model, vr, i)))
+                    .collect(),
+            ),
+            None => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+fn content_type(model: &ServiceModel) -> String {
+    format!("application/x-amz-json-{}", model.json_version())
+}
+
+pub fn serialize_output(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    meta: ResponseMeta<'_>,
+) -> HttpResponse {
+    let body = match &op.output {
+        Some(r) => write(model, r, output),
+        None => Value::Object(Map::new()),
+    };
+    HttpResponse {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), content_type(model)),
+            ("x-amzn-RequestId".into(), meta.request_id.into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+    }
+}
+
+pub fn serialize_error(
+    model: &ServiceModel,
+    err: &WireError,
+    meta: ResponseMeta<'_>,
+) -> HttpResponse {
+    let prefix = model
+        .overlay
+        .json_error_type_prefix
+        .as_deref()
+        .unwrap_or("");
+    let message_key = model
+        .overlay
+        .json_error_message_key
+        .as_deref()
+        .unwrap_or("message");
+    let mut body = Map::new();
+    body.insert(
+        "__type".into(),
+        Value::String(format!("{prefix}{}", err.code)),
+    );
+    body.insert(message_key.into(), Value::String(err.message.clone()));
+    for (k, v) in &err.fields {
+        body.insert(k.clone(), v.clone());
+    }
+    let mut headers = vec![
+        ("Content-Type".into(), content_type(model)),
+        ("x-amzn-RequestId".into(), meta.request_id.into()),
+    ];
+    if model.metadata.aws_query_compatible.is_some() {
+        let code = model
+            .overlay
+            .query_error_codes
+            .get(&err.code)
+            .map(String::as_str)
+            .unwrap_or(&err.code);
+        let fault = if err.sender_fault {
+            "Sender"
+        } else {
+            "Receiver"
+        };
+        headers.push(("x-amzn-query-error".into(), format!("{code};{fault}")));
+    }
+    HttpResponse {
+        status: err.status,
+        headers,
+        body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(),
+    }
+}

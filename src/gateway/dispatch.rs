@@ -1,0 +1,451 @@
+//! One pipeline for every AWS request: route → identity → operation → parse → validate → call
+//! the service → serialize → one log line.
+
+use super::identity;
+use super::route::{self, RequestInfo, ServiceRoute};
+use crate::registry::ServiceState;
+use crate::server::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use cloudemu_core::RequestContext;
+use cloudemu_protocol::{
+    query, rest, validate, Headers, Operation, Protocol, ProtocolError, ResponseMeta, ServiceModel,
+    WireError,
+};
+use futures_util::StreamExt;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Largest non-streaming request body we accept (SQS/IAM/DynamoDB bodies are far smaller).
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+pub async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    // The span carries the request id into every log line a request causes; the summary line
+    // below carries the rest.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let started = Instant::now();
+    async move {
+        let outcome = process(&req, payload, &state, &request_id).await;
+        let status = outcome.response.status.as_u16();
+        tracing::info!(
+            service = outcome.service,
+            operation = outcome.operation.as_deref().unwrap_or("-"),
+            account = outcome.account.as_deref().unwrap_or("-"),
+            region = outcome.region.as_deref().unwrap_or("-"),
+            status,
+            duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            "{} {}",
+            req.method(),
+            req.path(),
+        );
+        outcome.response.into_actix()
+    }
+    .instrument(span)
+    .await
+}
+
+/// What happened to a request, for the log line.
+struct Outcome {
+    service: &'static str,
+    operation: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
+    response: Reply,
+}
+
+/// A response on its way out.
+struct Reply {
+    status: actix_web::http::StatusCode,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn from_protocol(r: cloudemu_protocol::HttpResponse) -> Self {
+        Self {
+            status: actix_web::http::StatusCode::from_u16(r.status)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+
+    fn into_actix(self) -> HttpResponse {
+        let mut b = HttpResponse::build(self.status);
+        for (k, v) in self.headers {
+            b.append_header((k, v));
+        }
+        b.body(self.body)
+    }
+}
+
+fn host_without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or(host);
+    }
+    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+}
+
+async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!("request body exceeds {MAX_BODY} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn process(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    request_id: &str,
+) -> Outcome {
+    let headers = Headers(
+        req.headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    );
+    let host_header = headers
+        .get("host")
+        .map(str::to_string)
+        .unwrap_or_else(|| req.connection_info().host().to_string());
+    // The raw path and query, exactly as sent: never normalised.
+    let path = req.uri().path().to_string();
+    let query_string = req.uri().query().unwrap_or("").to_string();
+    let info = RequestInfo {
+        method: req.method().as_str(),
+        path: &path,
+        query: &query_string,
+        headers: &headers,
+        host: host_without_port(&host_header),
+    };
+    let meta = ResponseMeta { request_id };
+    let mut outcome = Outcome {
+        service: "-",
+        operation: None,
+        account: None,
+        region: None,
+        response: Reply {
+            status: actix_web::http::StatusCode::OK,
+            headers: vec![],
+            body: vec![],
+        },
+    };
+
+    // Form posts (query protocol) carry the action in the body, which routing may need.
+    let is_form = headers
+        .get("content-type")
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let mut body: Option<Vec<u8>> = None;
+    let mut payload = Some(payload);
+    if let Some(p) = payload.take_if(|_| is_form) {
+        match read_body(p).await {
+            Ok(b) => body = Some(b),
+            Err(msg) => {
+                outcome.response = plain_error(413, "RequestEntityTooLarge", &msg, request_id);
+                return outcome;
+            }
+        }
+    }
+    let form: Option<Vec<(String, String)>> = if is_form || query_string.contains("Action=") {
+        let mut f = query::decode_form(&query_string);
+        if let Some(b) = &body {
+            f.extend(query::decode_form(&String::from_utf8_lossy(b)));
+        }
+        Some(f)
+    } else {
+        None
+    };
+
+    let ServiceRoute { service, protocol } = match route::route(&info, form.as_deref()) {
+        Ok(r) => r,
+        Err(u) => {
+            outcome.response = unrecognized(&info, &u.description, request_id);
+            return outcome;
+        }
+    };
+    outcome.service = service;
+    let ident = identity::resolve(
+        route::credential_scope(&info).as_ref(),
+        &state.config.account_id,
+        &state.config.region,
+    );
+    outcome.account = Some(ident.account_id.clone());
+    outcome.region = Some(ident.region.clone());
+
+    let Some(model) = state.registry.model(service) else {
+        outcome.response = plain_error(
+            500,
+            "InternalFailure",
+            "service model unavailable",
+            request_id,
+        );
+        return outcome;
+    };
+    let fail = |err: WireError| {
+        Reply::from_protocol(cloudemu_protocol::serialize_error(
+            &model, protocol, &err, meta,
+        ))
+    };
+
+    // Which operation.
+    let op: &Operation = match find_operation(&model, protocol, &info, form.as_deref()) {
+        Ok(op) => op,
+        Err(err) => {
+            outcome.response = fail(*err);
+            return outcome;
+        }
+    };
+    outcome.operation = Some(op.name.clone());
+
+    let svc = match state.registry.state(service) {
+        ServiceState::Running => state
+            .registry
+            .service(service)
+            .filter(|s| s.operations().contains(&op.name.as_str())),
+        ServiceState::NotImplemented => None,
+        ServiceState::Disabled => {
+            outcome.response = fail(wire(
+                "NotImplemented",
+                501,
+                false,
+                format!("Service {service} is not enabled in this CloudEmu (see --services / CLOUDEMU_SERVICES)"),
+            ));
+            return outcome;
+        }
+    };
+    let Some(svc) = svc else {
+        outcome.response = fail(from_service_error(
+            cloudemu_core::ServiceError::not_implemented(service, &op.name),
+        ));
+        return outcome;
+    };
+
+    let body = match (body, payload) {
+        (Some(b), _) => b,
+        (None, Some(p)) => match read_body(p).await {
+            Ok(b) => b,
+            Err(msg) => {
+                outcome.response = plain_error(413, "RequestEntityTooLarge", &msg, request_id);
+                return outcome;
+            }
+        },
+        (None, None) => Vec::new(),
+    };
+    let http = cloudemu_protocol::HttpRequest {
+        method: info.method,
+        path: &path,
+        query: &query_string,
+        headers: &headers,
+        body: &body,
+    };
+    let input = match cloudemu_protocol::parse_request(&model, protocol, op, &http) {
+        Ok(v) => v,
+        Err(e) => {
+            outcome.response = fail(malformed(&model, protocol, e));
+            return outcome;
+        }
+    };
+    let violations = validate::validate_input(&model, op, &input);
+    if !violations.is_empty() {
+        let code = model
+            .overlay
+            .validation_error_code
+            .as_deref()
+            .unwrap_or("ValidationException");
+        outcome.response = fail(wire(code, 400, true, validate::message(&violations)));
+        return outcome;
+    }
+
+    let ctx = RequestContext {
+        request_id: request_id.to_string(),
+        account_id: ident.account_id,
+        region: ident.region,
+        access_key_id: ident.access_key_id,
+        host: host_header.clone(),
+        operation: op.name.clone(),
+    };
+    outcome.response = match svc.call(&ctx, &op.name, input).await {
+        Ok(output) => Reply::from_protocol(cloudemu_protocol::serialize_output(
+            &model, protocol, op, &output, meta,
+        )),
+        Err(e) => fail(from_service_error(e)),
+    };
+    outcome
+}
+
+fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {
+    WireError {
+        code: code.to_string(),
+        message,
+        status,
+        sender_fault,
+        fields: Default::default(),
+    }
+}
+
+fn from_service_error(e: cloudemu_core::ServiceError) -> WireError {
+    WireError {
+        code: e.code,
+        message: e.message,
+        status: e.status,
+        sender_fault: e.sender_fault,
+        fields: e.fields,
+    }
+}
+
+fn malformed(model: &ServiceModel, protocol: Protocol, e: ProtocolError) -> WireError {
+    let msg = e.to_string();
+    match protocol {
+        Protocol::Json => wire("SerializationException", 400, true, msg),
+        Protocol::Query => wire("MalformedQueryString", 400, true, msg),
+        _ => wire(
+            model
+                .overlay
+                .validation_error_code
+                .as_deref()
+                .unwrap_or("ValidationException"),
+            400,
+            true,
+            msg,
+        ),
+    }
+}
+
+fn find_operation<'m>(
+    model: &'m ServiceModel,
+    protocol: Protocol,
+    info: &RequestInfo<'_>,
+    form: Option<&[(String, String)]>,
+) -> Result<&'m Operation, Box<WireError>> {
+    let param =
+        |name: &str| form.and_then(|f| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
+    let found = match protocol {
+        Protocol::Query => {
+            let Some(action) = param("Action") else {
+                return Err(Box::new(wire(
+                    "MissingAction",
+                    400,
+                    true,
+                    "Missing Action".into(),
+                )));
+            };
+            model.operation(&action).ok_or_else(|| {
+                let version =
+                    param("Version").unwrap_or_else(|| model.metadata.api_version.clone());
+                wire(
+                    "InvalidAction",
+                    400,
+                    true,
+                    format!("Could not find operation {action} for version {version}"),
+                )
+            })
+        }
+        Protocol::Json => {
+            let target = info.headers.get("x-amz-target").unwrap_or("");
+            let name = target.rsplit('.').next().unwrap_or("");
+            model.operation(name).ok_or_else(|| {
+                wire(
+                    "UnknownOperationException",
+                    400,
+                    true,
+                    format!("Unknown operation {target}"),
+                )
+            })
+        }
+        Protocol::RestJson | Protocol::RestXml => {
+            rest::match_operation(model, info.method, info.path, info.query)
+                .map(|(op, _)| op)
+                .ok_or_else(|| {
+                    wire(
+                        "NotImplemented",
+                        501,
+                        false,
+                        format!(
+                            "CloudEmu does not recognise {} {} as an operation of {}",
+                            info.method,
+                            info.path,
+                            model
+                                .metadata
+                                .service_id
+                                .as_deref()
+                                .unwrap_or("this service")
+                        ),
+                    )
+                })
+        }
+    };
+    found.map_err(Box::new)
+}
+
+/// An error before any service is known: JSON for JSON-looking requests, XML otherwise.
+fn unrecognized(info: &RequestInfo<'_>, what: &str, request_id: &str) -> Reply {
+    let message = format!("CloudEmu cannot tell which AWS service this request is for ({what})");
+    plain_error_for(
+        info.headers,
+        400,
+        "UnrecognizedService",
+        &message,
+        request_id,
+    )
+}
+
+fn plain_error(status: u16, code: &str, message: &str, request_id: &str) -> Reply {
+    plain_error_for(&Headers::default(), status, code, message, request_id)
+}
+
+fn plain_error_for(
+    headers: &Headers,
+    status: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Reply {
+    let json = headers.get("x-amz-target").is_some()
+        || headers
+            .get("content-type")
+            .is_some_and(|c| c.contains("json"));
+    let (ct, body) = if json {
+        (
+            "application/x-amz-json-1.0",
+            serde_json::json!({"__type": code, "message": message}).to_string(),
+        )
+    } else {
+        (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+                cloudemu_protocol::xml::escape(code),
+                cloudemu_protocol::xml::escape(message),
+                request_id
+            ),
+        )
+    };
+    Reply {
+        status: actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+        headers: vec![
+            ("Content-Type".into(), ct.into()),
+            ("x-amzn-RequestId".into(), request_id.into()),
+        ],
+        body: body.into_bytes(),
+    }
+}

@@ -1,0 +1,5 @@
+//! The gateway: every AWS request goes through `dispatch::handle`.
+
+pub mod dispatch;
+pub mod identity;
+pub mod route;

@@ -1,0 +1,97 @@
+//! The services this process serves and their models (parsed on first use).
+
+use cloudemu_core::Service;
+use cloudemu_protocol::ServiceModel;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+/// How a service stands in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceState {
+    /// Enabled and implemented.
+    Running,
+    /// Modelled and enabled, but CloudEmu has no implementation yet: every call is 501.
+    NotImplemented,
+    /// Left out by `--services`.
+    Disabled,
+}
+
+impl ServiceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::NotImplemented => "not_implemented",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+pub struct Registry {
+    services: HashMap<&'static str, Arc<dyn Service>>,
+    enabled: Vec<&'static str>,
+    models: HashMap<&'static str, OnceLock<Option<Arc<ServiceModel>>>>,
+}
+
+impl Registry {
+    /// `enabled` empty means every modelled service.
+    pub fn new(implemented: Vec<Arc<dyn Service>>, enabled: &[String]) -> Self {
+        let all = cloudemu_models::SERVICES;
+        let enabled: Vec<&'static str> = all
+            .iter()
+            .copied()
+            .filter(|s| enabled.is_empty() || enabled.iter().any(|e| e.eq_ignore_ascii_case(s)))
+            .collect();
+        Self {
+            services: implemented
+                .into_iter()
+                .filter(|s| enabled.contains(&s.id()))
+                .map(|s| (s.id(), s))
+                .collect(),
+            enabled,
+            models: all.iter().map(|s| (*s, OnceLock::new())).collect(),
+        }
+    }
+
+    pub fn state(&self, id: &str) -> ServiceState {
+        if !self.enabled.contains(&id) {
+            ServiceState::Disabled
+        } else if self.services.contains_key(id) {
+            ServiceState::Running
+        } else {
+            ServiceState::NotImplemented
+        }
+    }
+
+    /// Every modelled service id with its state.
+    pub fn states(&self) -> Vec<(&'static str, ServiceState)> {
+        cloudemu_models::SERVICES
+            .iter()
+            .map(|s| (*s, self.state(s)))
+            .collect()
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Arc<dyn Service>> {
+        self.services.get(id)
+    }
+
+    /// The parsed model of a service, loaded once.
+    pub fn model(&self, id: &str) -> Option<Arc<ServiceModel>> {
+        let cell = self.models.get(id)?;
+        cell.get_or_init(|| {
+            let json = cloudemu_models::model_json(id)?;
+            let overlay = cloudemu_models::overlay_json(id);
+            match ServiceModel::from_json(json, overlay) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    tracing::error!(service = id, error = %e, "cannot load service model");
+                    None
+                }
+            }
+        })
+        .clone()
+    }
+
+    pub fn enabled(&self) -> &[&'static str] {
+        &self.enabled
+    }
+}

@@ -1,0 +1,207 @@
+//! The HTTP server: admin endpoints under `/_cloudemu/` (and LocalStack's health path), every
+//! other request to the gateway.
+
+use crate::config::Config;
+use crate::gateway::dispatch;
+use crate::registry::{Registry, ServiceState};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use cloudemu_core::Service;
+use cloudemu_storage::{Storage, StorageMode};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct AppState {
+    pub config: Config,
+    pub registry: Registry,
+    pub storage: Storage,
+    pub started: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("storage: {0}")]
+    Storage(#[from] cloudemu_storage::StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A started server.
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    storage: Storage,
+}
+
+impl Running {
+    /// Stop accepting, let in-flight requests finish (bounded by the shutdown timeout), then
+    /// close the database cleanly.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+        self.storage.close().await;
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+}
+
+fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(cloudemu_sts::Sts::new(storage.sts())),
+        Arc::new(cloudemu_iam::Iam::new(storage.iam())),
+    ]
+}
+
+/// Open storage, build the service registry and start serving.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let mode = if config.in_memory {
+        StorageMode::Memory
+    } else {
+        StorageMode::Disk(config.data_dir.clone())
+    };
+    let storage = Storage::open(mode).await?;
+    let registry = Registry::new(implemented_services(&storage), &config.services);
+    let state = web::Data::new(AppState {
+        config: config.clone(),
+        registry,
+        storage: storage.clone(),
+        started: Instant::now(),
+    });
+
+    let app_state = state.clone();
+    let bind_addr = format!("{}:{}", config.host, config.port);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .route("/_cloudemu/health", web::get().to(health))
+            .route("/_cloudemu/reset", web::post().to(reset))
+            .route("/_localstack/health", web::get().to(localstack_health))
+            .route("/_localstack/health", web::head().to(HttpResponse::Ok))
+            .default_service(web::to(dispatch::handle))
+    })
+    // Signals are handled by the binary, so embedding (tests) never installs handlers.
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_timeout);
+    if let Some(w) = config.workers {
+        server = server.workers(w.max(1));
+    }
+    let server = server.bind(&bind_addr).map_err(|source| StartError::Bind {
+        addr: bind_addr.clone(),
+        source,
+    })?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| StartError::Bind {
+            addr: bind_addr.clone(),
+            source: std::io::Error::other("no address bound"),
+        })?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+
+    let data = match storage.mode() {
+        StorageMode::Disk(dir) => dir.display().to_string(),
+        StorageMode::Memory => "in-memory".to_string(),
+    };
+    tracing::info!(
+        "CloudEmu {} listening on http://{addr} (data: {data}; services: {})",
+        env!("CARGO_PKG_VERSION"),
+        state.registry.enabled().join(", ")
+    );
+    Ok(Running {
+        addr,
+        handle,
+        task,
+        storage,
+    })
+}
+
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let services: serde_json::Map<String, serde_json::Value> = state
+        .registry
+        .states()
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), json!(s.as_str())))
+        .collect();
+    let (mode, dir) = match state.storage.mode() {
+        StorageMode::Disk(d) => ("disk", Some(d.display().to_string())),
+        StorageMode::Memory => ("memory", None),
+    };
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+        "storage": { "mode": mode, "data_dir": dir },
+        "services": services,
+    }))
+}
+
+/// LocalStack's health shape, so scripts and CI actions that wait on LocalStack work unchanged.
+/// Only services that answer real calls are listed as `running`.
+async fn localstack_health(state: web::Data<AppState>) -> HttpResponse {
+    let services: serde_json::Map<String, serde_json::Value> = state
+        .registry
+        .states()
+        .into_iter()
+        .filter_map(|(id, s)| match s {
+            ServiceState::Running => Some((id.to_string(), json!("running"))),
+            ServiceState::Disabled => Some((id.to_string(), json!("disabled"))),
+            ServiceState::NotImplemented => None,
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "services": services,
+        "edition": "community",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn reset(state: web::Data<AppState>) -> HttpResponse {
+    match state.storage.reset().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "reset": true })),
+        Err(e) => {
+            tracing::error!(error = %e, "reset failed");
+            HttpResponse::InternalServerError()
+                .json(json!({ "reset": false, "error": e.to_string() }))
+        }
+    }
+}
+
+/// Wait for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// How long the binary waits for a clean stop before giving up.
+pub fn stop_deadline(config: &Config) -> Duration {
+    Duration::from_secs(config.shutdown_timeout + 5)
+}

@@ -1,0 +1,260 @@
+//! The object store: large bodies (S3 objects and parts, Lambda code) as files under the data
+//! dir, or in memory with `--in-memory`.
+//!
+//! A body is streamed to a temp file while it is hashed, fsynced, then renamed into place, so a
+//! crash never leaves a half-written object under a live name. File names are generated ids,
+//! never derived from user input (keys are not file names).
+
+use crate::Result;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
+
+/// What a completed write produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub id: String,
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub sha256: [u8; 32],
+}
+
+/// A body to read back.
+pub enum ObjectBody {
+    File(tokio::fs::File),
+    Memory(Bytes),
+}
+
+#[derive(Clone)]
+pub struct ObjectStore {
+    inner: Arc<Inner>,
+}
+
+enum Inner {
+    Dir(PathBuf),
+    Memory(Mutex<HashMap<String, Bytes>>),
+}
+
+impl ObjectStore {
+    /// Use `dir`, removing temp files a crash may have left.
+    pub fn open_dir(dir: PathBuf) -> Result<Self> {
+        let tmp = dir.join("tmp");
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir_all(&tmp)?;
+        Ok(Self {
+            inner: Arc::new(Inner::Dir(dir)),
+        })
+    }
+
+    pub fn memory() -> Self {
+        Self {
+            inner: Arc::new(Inner::Memory(Mutex::new(HashMap::new()))),
+        }
+    }
+
+    fn path_of(dir: &std::path::Path, id: &str) -> PathBuf {
+        // Two-character fan-out keeps directories small.
+        dir.join(&id[..2]).join(id)
+    }
+
+    /// Store a body from a stream of chunks.
+    pub async fn put_stream<S, E>(&self, mut body: S) -> Result<StoredObject>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut md5 = Md5::new();
+        let mut sha = Sha256::new();
+        let mut size = 0u64;
+        match &*self.inner {
+            Inner::Dir(dir) => {
+                let tmp = dir.join("tmp").join(&id);
+                let mut file = tokio::fs::File::create(&tmp).await?;
+                let written: Result<()> = async {
+                    while let Some(chunk) = body.next().await {
+                        let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
+                        md5.update(&chunk);
+                        sha.update(&chunk);
+                        size += chunk.len() as u64;
+                        file.write_all(&chunk).await?;
+                    }
+                    file.sync_all().await?;
+                    Ok(())
+                }
+                .await;
+                if let Err(e) = written {
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                    return Err(e);
+                }
+                let dest = Self::path_of(dir, &id);
+                if let Some(parent) = dest.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::rename(&tmp, &dest).await?;
+            }
+            Inner::Memory(map) => {
+                let mut buf = Vec::new();
+                while let Some(chunk) = body.next().await {
+                    let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
+                    md5.update(&chunk);
+                    sha.update(&chunk);
+                    buf.extend_from_slice(&chunk);
+                }
+                size = buf.len() as u64;
+                map.lock()
+                    .map_err(|_| std::io::Error::other("object store lock poisoned"))?
+                    .insert(id.clone(), Bytes::from(buf));
+            }
+        }
+        Ok(StoredObject {
+            id,
+            size,
+            md5: md5.finalize().into(),
+            sha256: sha.finalize().into(),
+        })
+    }
+
+    pub async fn put_bytes(&self, data: Bytes) -> Result<StoredObject> {
+        let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(data)]);
+        self.put_stream(stream).await
+    }
+
+    /// Open a stored body; `None` if no such object.
+    pub async fn open(&self, id: &str) -> Result<Option<ObjectBody>> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        match &*self.inner {
+            Inner::Dir(dir) => match tokio::fs::File::open(Self::path_of(dir, id)).await {
+                Ok(f) => Ok(Some(ObjectBody::File(f))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+            Inner::Memory(map) => Ok(map
+                .lock()
+                .map_err(|_| std::io::Error::other("object store lock poisoned"))?
+                .get(id)
+                .cloned()
+                .map(ObjectBody::Memory)),
+        }
+    }
+
+    /// Delete a body; `false` if it did not exist.
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        if !valid_id(id) {
+            return Ok(false);
+        }
+        match &*self.inner {
+            Inner::Dir(dir) => match tokio::fs::remove_file(Self::path_of(dir, id)).await {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e.into()),
+            },
+            Inner::Memory(map) => Ok(map
+                .lock()
+                .map_err(|_| std::io::Error::other("object store lock poisoned"))?
+                .remove(id)
+                .is_some()),
+        }
+    }
+
+    /// Remove every object.
+    pub fn clear(&self) -> Result<()> {
+        match &*self.inner {
+            Inner::Dir(dir) => {
+                for entry in std::fs::read_dir(dir)? {
+                    let entry = entry?;
+                    if entry.file_type()?.is_dir() && entry.file_name() != "tmp" {
+                        std::fs::remove_dir_all(entry.path())?;
+                    }
+                }
+            }
+            Inner::Memory(map) => map
+                .lock()
+                .map_err(|_| std::io::Error::other("object store lock poisoned"))?
+                .clear(),
+        }
+        Ok(())
+    }
+}
+
+/// Ids are ours (32 hex chars); anything else never reaches the filesystem.
+fn valid_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn read_all(store: &ObjectStore, id: &str) -> Option<Vec<u8>> {
+        match store.open(id).await.expect("open")? {
+            ObjectBody::File(mut f) => {
+                let mut v = Vec::new();
+                f.read_to_end(&mut v).await.expect("read");
+                Some(v)
+            }
+            ObjectBody::Memory(b) => Some(b.to_vec()),
+        }
+    }
+
+    #[tokio::test]
+    async fn put_read_delete_on_disk_and_in_memory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for store in [
+            ObjectStore::open_dir(dir.path().join("objects")).expect("open"),
+            ObjectStore::memory(),
+        ] {
+            let chunks = futures_util::stream::iter(vec![
+                Ok::<_, std::io::Error>(Bytes::from_static(b"hello ")),
+                Ok(Bytes::from_static(b"world")),
+            ]);
+            let obj = store.put_stream(chunks).await.expect("put");
+            assert_eq!(obj.size, 11);
+            // MD5("hello world")
+            assert_eq!(
+                obj.md5
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+                "5eb63bbbe01eeed093cb22bb8f5acdc3"
+            );
+            assert_eq!(
+                read_all(&store, &obj.id).await.as_deref(),
+                Some(&b"hello world"[..])
+            );
+            assert!(store
+                .open("../../etc/passwd")
+                .await
+                .expect("open")
+                .is_none());
+            assert!(store.delete(&obj.id).await.expect("delete"));
+            assert!(read_all(&store, &obj.id).await.is_none());
+            assert!(!store.delete(&obj.id).await.expect("delete"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_stream_leaves_no_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ObjectStore::open_dir(dir.path().join("objects")).expect("open");
+        let chunks = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"partial")),
+            Err(std::io::Error::other("client went away")),
+        ]);
+        assert!(store.put_stream(chunks).await.is_err());
+        let leftovers = std::fs::read_dir(dir.path().join("objects/tmp"))
+            .expect("tmp")
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+}

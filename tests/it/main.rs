@@ -1,0 +1,8 @@
+//! CloudEmu's integration tests: one binary, every case against a real server on 127.0.0.1:0
+//! through real clients (the AWS SDK for Rust, raw HTTP where SDKs will not go).
+
+mod gateway;
+mod harness;
+mod iam;
+mod persistence;
+mod sts;
