@@ -2,6 +2,7 @@
 //!
 //! `main.rs` and the integration tests both start the server through [`start`].
 
+pub mod backlog;
 pub mod config;
 pub mod gateway;
 pub mod logging;

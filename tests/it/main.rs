@@ -1,6 +1,7 @@
 //! CloudEmu's integration tests: one binary, every case against a real server on 127.0.0.1:0
 //! through real clients (the AWS SDK for Rust, raw HTTP where SDKs will not go).
 
+mod backlog;
 mod gateway;
 mod harness;
 mod iam;

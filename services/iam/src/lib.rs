@@ -24,7 +24,7 @@ impl Iam {
     }
 }
 
-const OPERATIONS: &[&str] = &[
+pub const OPERATIONS: &[&str] = &[
     "AttachRolePolicy",
     "CreateRole",
     "DeleteRole",

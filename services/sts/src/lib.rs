@@ -30,7 +30,8 @@ impl Sts {
         ctx: &RequestContext,
         _input: Empty,
     ) -> Result<GetCallerIdentityResponse, StsError> {
-        if let Some(key) = &ctx.access_key_id {
+        // Only keys STS issued (`ASIA…`) have a session; others skip the database.
+        if let Some(key) = ctx.access_key_id.as_ref().filter(|k| k.starts_with("ASIA")) {
             if let Some(s) = self.store.get_session(key).await? {
                 return Ok(GetCallerIdentityResponse {
                     user_id: s.user_id,
@@ -150,7 +151,7 @@ impl RoleArn {
     }
 }
 
-const OPERATIONS: &[&str] = &["AssumeRole", "GetCallerIdentity", "GetSessionToken"];
+pub const OPERATIONS: &[&str] = &["AssumeRole", "GetCallerIdentity", "GetSessionToken"];
 
 impl Service for Sts {
     fn id(&self) -> &'static str {
