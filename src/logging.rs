@@ -7,13 +7,17 @@ pub fn init(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        // Colour only for people: CI logs and files get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     let _ = match config.log_format {
         LogFormat::Text => builder.try_init(),
+        // Flat objects: the request line carries its own request id.
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
+            .with_span_list(false)
             .try_init(),
     };
 }

@@ -11,7 +11,7 @@ use cloudemu_protocol::{
     query, rest, validate, Headers, Operation, Protocol, ProtocolError, ResponseMeta, ServiceModel,
     WireError,
 };
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -29,9 +29,36 @@ pub async fn handle(
     let span = tracing::info_span!("request", request_id = %request_id);
     let started = Instant::now();
     async move {
-        let outcome = process(&req, payload, &state, &request_id).await;
+        // A bug must cost one request a 500, never the connection or the worker.
+        let outcome = match std::panic::AssertUnwindSafe(process(&req, payload, &state, &request_id))
+            .catch_unwind()
+            .await
+        {
+            Ok(o) => o,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "request handler panicked");
+                Outcome {
+                    service: "-",
+                    operation: None,
+                    account: None,
+                    region: None,
+                    response: plain_error(
+                        500,
+                        "InternalFailure",
+                        "The request processing has failed because of an unknown error, exception or failure.",
+                        &request_id,
+                    ),
+                }
+            }
+        };
         let status = outcome.response.status.as_u16();
         tracing::info!(
+            request_id = %request_id,
             service = outcome.service,
             operation = outcome.operation.as_deref().unwrap_or("-"),
             account = outcome.account.as_deref().unwrap_or("-"),
@@ -62,6 +89,8 @@ struct Reply {
     status: actix_web::http::StatusCode,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// A streaming payload (S3 GetObject), sent instead of `body`.
+    stream: Option<cloudemu_core::ByteStream>,
 }
 
 impl Reply {
@@ -71,15 +100,26 @@ impl Reply {
                 .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
             headers: r.headers,
             body: r.body,
+            stream: None,
         }
     }
 
     fn into_actix(self) -> HttpResponse {
         let mut b = HttpResponse::build(self.status);
+        let mut length: Option<u64> = None;
         for (k, v) in self.headers {
+            // actix writes Content-Length itself from the body's size.
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().ok();
+                continue;
+            }
             b.append_header((k, v));
         }
-        b.body(self.body)
+        match (self.stream, length) {
+            (Some(stream), Some(len)) => b.body(actix_web::body::SizedStream::new(len, stream)),
+            (Some(stream), None) => b.streaming(stream),
+            (None, _) => b.body(self.body),
+        }
     }
 }
 
@@ -147,6 +187,7 @@ async fn process(
             status: actix_web::http::StatusCode::OK,
             headers: vec![],
             body: vec![],
+            stream: None,
         },
     };
 
@@ -239,6 +280,12 @@ async fn process(
         return outcome;
     };
 
+    let mut stream_body = cloudemu_core::Body::Empty;
+    if cloudemu_protocol::streaming_input_member(&model, op).is_some() {
+        if let Some(p) = payload.take() {
+            stream_body = cloudemu_core::Body::Stream(super::body::bridge(p));
+        }
+    }
     let body = match (body, payload) {
         (Some(b), _) => b,
         (None, Some(p)) => match read_body(p).await {
@@ -283,10 +330,26 @@ async fn process(
         host: host_header.clone(),
         operation: op.name.clone(),
     };
-    outcome.response = match svc.call(&ctx, &op.name, input).await {
-        Ok(output) => Reply::from_protocol(cloudemu_protocol::serialize_output(
-            &model, protocol, op, &output, meta,
-        )),
+    let request = cloudemu_core::ServiceRequest {
+        input,
+        body: stream_body,
+    };
+    outcome.response = match svc.call(&ctx, &op.name, request).await {
+        Ok(resp) => {
+            let mut reply = Reply::from_protocol(cloudemu_protocol::serialize_output(
+                &model,
+                protocol,
+                op,
+                &resp.output,
+                meta,
+            ));
+            match resp.body {
+                cloudemu_core::Body::Empty => {}
+                cloudemu_core::Body::Bytes(b) => reply.body = b.to_vec(),
+                cloudemu_core::Body::Stream(s) => reply.stream = Some(s),
+            }
+            reply
+        }
         Err(e) => fail(from_service_error(e)),
     };
     outcome
@@ -447,5 +510,6 @@ fn plain_error_for(
             ("x-amzn-RequestId".into(), request_id.into()),
         ],
         body: body.into_bytes(),
+        stream: None,
     }
 }

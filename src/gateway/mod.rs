@@ -1,5 +1,6 @@
 //! The gateway: every AWS request goes through `dispatch::handle`.
 
+pub mod body;
 pub mod dispatch;
 pub mod identity;
 pub mod route;

@@ -9,7 +9,6 @@ use std::path::Path;
 pub struct TestServer {
     running: Option<Running>,
     pub endpoint: String,
-    _dir: Option<tempfile::TempDir>,
 }
 
 fn config(data_dir: Option<&Path>) -> Config {
@@ -27,21 +26,27 @@ fn config(data_dir: Option<&Path>) -> Config {
 impl TestServer {
     /// A server with in-memory state.
     pub async fn memory() -> Self {
-        Self::start(config(None), None).await
+        Self::start(config(None)).await
+    }
+
+    /// An in-memory server with a changed configuration.
+    pub async fn memory_with(change: impl FnOnce(&mut Config)) -> Self {
+        let mut c = config(None);
+        change(&mut c);
+        Self::start(c).await
     }
 
     /// A server over an existing data dir (restart tests).
     pub async fn disk_at(dir: &Path) -> Self {
-        Self::start(config(Some(dir)), None).await
+        Self::start(config(Some(dir))).await
     }
 
-    async fn start(config: Config, dir: Option<tempfile::TempDir>) -> Self {
+    async fn start(config: Config) -> Self {
         let running = cloudemu::start(config).await.expect("server starts");
         let endpoint = format!("http://{}", running.addr);
         Self {
             running: Some(running),
             endpoint,
-            _dir: dir,
         }
     }
 

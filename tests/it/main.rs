@@ -6,4 +6,5 @@ mod gateway;
 mod harness;
 mod iam;
 mod persistence;
+mod robustness;
 mod sts;

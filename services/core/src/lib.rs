@@ -1,10 +1,12 @@
 //! What every CloudEmu service shares and nothing more: the request context a service sees, the
 //! error record it returns, and the trait the gateway calls. No HTTP, no wire formats.
 
+pub mod body;
 pub mod error;
 pub mod identity;
 pub mod serde_helpers;
 
+pub use body::{Body, ByteStream};
 pub use error::ServiceError;
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -28,6 +30,40 @@ pub struct RequestContext {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// An operation's input: the model value tree, and the streaming payload when the operation
+/// has one (otherwise `Body::Empty`).
+#[derive(Debug)]
+pub struct ServiceRequest {
+    pub input: Value,
+    pub body: Body,
+}
+
+impl ServiceRequest {
+    pub fn new(input: Value) -> Self {
+        Self {
+            input,
+            body: Body::Empty,
+        }
+    }
+}
+
+/// An operation's output: the model value tree, and the streaming payload when the operation
+/// returns one.
+#[derive(Debug)]
+pub struct ServiceResponse {
+    pub output: Value,
+    pub body: Body,
+}
+
+impl From<Value> for ServiceResponse {
+    fn from(output: Value) -> Self {
+        Self {
+            output,
+            body: Body::Empty,
+        }
+    }
+}
+
 /// A service: business logic behind operation names, fed and answering model-shaped values.
 pub trait Service: Send + Sync + 'static {
     /// The service id (`sts`, `iam`, …), which is also its model's name.
@@ -36,13 +72,13 @@ pub trait Service: Send + Sync + 'static {
     /// Operations this service implements; anything else in its model answers `NotImplemented`.
     fn operations(&self) -> &'static [&'static str];
 
-    /// Run one operation. `input` has passed the protocol layer's model validation.
+    /// Run one operation. The input has passed the protocol layer's model validation.
     fn call<'a>(
         &'a self,
         ctx: &'a RequestContext,
         operation: &'a str,
-        input: Value,
-    ) -> BoxFuture<'a, Result<Value, ServiceError>>;
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>>;
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

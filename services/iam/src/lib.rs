@@ -8,7 +8,9 @@ mod roles;
 mod shapes;
 mod users;
 
-use cloudemu_core::{typed, BoxFuture, RequestContext, Service, ServiceError};
+use cloudemu_core::{
+    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+};
 use cloudemu_storage::iam::IamStore;
 use serde_json::Value;
 
@@ -66,10 +68,11 @@ impl Service for Iam {
         &'a self,
         ctx: &'a RequestContext,
         operation: &'a str,
-        input: Value,
-    ) -> BoxFuture<'a, Result<Value, ServiceError>> {
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
-            match operation {
+            let input = request.input;
+            let output: Result<Value, ServiceError> = match operation {
                 "CreateRole" => route!(self, ctx, input, create_role),
                 "GetRole" => route!(self, ctx, input, get_role),
                 "DeleteRole" => route!(self, ctx, input, delete_role),
@@ -92,7 +95,8 @@ impl Service for Iam {
                 "ListAttachedRolePolicies" => route!(self, ctx, input, list_attached_role_policies),
                 "GetUser" => route!(self, ctx, input, get_user),
                 other => Err(ServiceError::not_implemented("iam", other)),
-            }
+            };
+            output.map(ServiceResponse::from)
         })
     }
 }

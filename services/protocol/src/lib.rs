@@ -133,3 +133,22 @@ pub fn serialize_error(
         Protocol::RestXml => rest_xml::serialize_error(model, err, meta),
     }
 }
+
+/// The input member sent as a streaming HTTP body (S3 `PutObject`'s `Body`), if any: such a body
+/// never enters the value tree and reaches the service as a stream.
+pub fn streaming_input_member<'m>(model: &'m ServiceModel, op: &Operation) -> Option<&'m str> {
+    streaming_payload(model, op.input.as_ref()?)
+}
+
+/// The output member returned as a streaming HTTP body (S3 `GetObject`'s `Body`), if any.
+pub fn streaming_output_member<'m>(model: &'m ServiceModel, op: &Operation) -> Option<&'m str> {
+    streaming_payload(model, op.output.as_ref()?)
+}
+
+fn streaming_payload<'m>(model: &'m ServiceModel, r: &ShapeRef) -> Option<&'m str> {
+    let shape = model.shape(&r.shape)?;
+    let name = shape.payload.as_deref()?;
+    let member = shape.members.get(name)?;
+    let streaming = member.streaming || model.shape(&member.shape).is_some_and(|s| s.streaming);
+    streaming.then_some(name)
+}

@@ -9,7 +9,9 @@ mod shapes;
 
 use chrono::{Duration, Utc};
 use cloudemu_core::identity::{new_access_key_id, new_secret_key, random_id};
-use cloudemu_core::{typed, BoxFuture, RequestContext, Service, ServiceError};
+use cloudemu_core::{
+    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+};
 use cloudemu_storage::sts::{SessionRecord, StsStore};
 use errors::StsError;
 use serde_json::Value;
@@ -166,10 +168,11 @@ impl Service for Sts {
         &'a self,
         ctx: &'a RequestContext,
         operation: &'a str,
-        input: Value,
-    ) -> BoxFuture<'a, Result<Value, ServiceError>> {
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
-            match operation {
+            let input = request.input;
+            let output: Result<Value, ServiceError> = match operation {
                 "GetCallerIdentity" => {
                     typed(input, |i| async {
                         Ok(self.get_caller_identity(ctx, i).await?)
@@ -186,7 +189,8 @@ impl Service for Sts {
                     .await
                 }
                 other => Err(ServiceError::not_implemented("sts", other)),
-            }
+            };
+            output.map(ServiceResponse::from)
         })
     }
 }
