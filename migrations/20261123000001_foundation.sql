@@ -16,12 +16,15 @@ CREATE TABLE iam_roles (
     PRIMARY KEY (account_id, role_name)
 );
 
+-- A role's dependents go with it (ON DELETE CASCADE), and cannot be written for a role that
+-- does not exist: the foreign keys close the race between a delete and a concurrent write.
 CREATE TABLE iam_role_policies (
     account_id      TEXT NOT NULL,
     role_name       TEXT NOT NULL COLLATE NOCASE,
     policy_name     TEXT NOT NULL,
     policy_document TEXT NOT NULL,
-    PRIMARY KEY (account_id, role_name, policy_name)
+    PRIMARY KEY (account_id, role_name, policy_name),
+    FOREIGN KEY (account_id, role_name) REFERENCES iam_roles (account_id, role_name) ON DELETE CASCADE
 );
 
 CREATE TABLE iam_role_attached_policies (
@@ -29,16 +32,18 @@ CREATE TABLE iam_role_attached_policies (
     role_name   TEXT NOT NULL COLLATE NOCASE,
     policy_arn  TEXT NOT NULL,
     attached_at REAL NOT NULL,
-    PRIMARY KEY (account_id, role_name, policy_arn)
+    PRIMARY KEY (account_id, role_name, policy_arn),
+    FOREIGN KEY (account_id, role_name) REFERENCES iam_roles (account_id, role_name) ON DELETE CASCADE
 );
 
 CREATE TABLE iam_role_tags (
     account_id TEXT NOT NULL,
     role_name  TEXT NOT NULL COLLATE NOCASE,
-    tag_key    TEXT NOT NULL,
+    tag_key    TEXT NOT NULL COLLATE NOCASE, -- IAM tag keys are case-insensitive
     tag_value  TEXT NOT NULL,
     position   INTEGER NOT NULL,
-    PRIMARY KEY (account_id, role_name, tag_key)
+    PRIMARY KEY (account_id, role_name, tag_key),
+    FOREIGN KEY (account_id, role_name) REFERENCES iam_roles (account_id, role_name) ON DELETE CASCADE
 );
 
 -- Temporary credentials issued by STS, so GetCallerIdentity can answer with the assumed role.

@@ -15,8 +15,12 @@ use futures_util::{FutureExt, StreamExt};
 use std::time::Instant;
 use tracing::Instrument;
 
-/// Largest non-streaming request body we accept (SQS/IAM/DynamoDB bodies are far smaller).
+/// Largest non-streaming request body we accept (DynamoDB's BatchWriteItem allows 16 MB).
 const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// Largest form (query-protocol) body: AWS's largest query inputs (IAM policies, SQS batches)
+/// stay well under 2 MiB once URL-encoded.
+const MAX_FORM_BODY: usize = 4 * 1024 * 1024;
 
 pub async fn handle(
     req: HttpRequest,
@@ -134,12 +138,12 @@ fn host_without_port(host: &str) -> &str {
     host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, String> {
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| e.to_string())?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(format!("request body exceeds {MAX_BODY} bytes"));
+        if body.len() + chunk.len() > limit {
+            return Err(format!("request body exceeds {limit} bytes"));
         }
         body.extend_from_slice(&chunk);
     }
@@ -198,7 +202,7 @@ async fn process(
     let mut body: Option<Vec<u8>> = None;
     let mut payload = Some(payload);
     if let Some(p) = payload.take_if(|_| is_form) {
-        match read_body(p).await {
+        match read_body(p, MAX_FORM_BODY).await {
             Ok(b) => body = Some(b),
             Err(msg) => {
                 outcome.response = plain_error(413, "RequestEntityTooLarge", &msg, request_id);
@@ -288,7 +292,7 @@ async fn process(
     }
     let body = match (body, payload) {
         (Some(b), _) => b,
-        (None, Some(p)) => match read_body(p).await {
+        (None, Some(p)) => match read_body(p, MAX_BODY).await {
             Ok(b) => b,
             Err(msg) => {
                 outcome.response = plain_error(413, "RequestEntityTooLarge", &msg, request_id);

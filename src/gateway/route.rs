@@ -86,7 +86,8 @@ const QUERY_VERSIONS: &[(&str, &str)] = &[
 
 fn protocol_of(service: &str, json_target: bool, form_action: bool) -> Protocol {
     match service {
-        "sts" | "iam" if json_target => Protocol::Json,
+        // STS also speaks awsJson1_0 (its Smithy model's target prefix); IAM only query.
+        "sts" if json_target => Protocol::Json,
         "sts" | "iam" => Protocol::Query,
         "sqs" if form_action && !json_target => Protocol::Query,
         "sqs" | "dynamodb" | "dynamodbstreams" | "kms" => Protocol::Json,

@@ -36,6 +36,33 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+fn is_missing_role(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+/// What a guarded delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleDeletion {
+    Deleted,
+    NotFound,
+    /// Refused: inline policies remain.
+    HasInlinePolicies,
+    /// Refused: managed policies remain attached.
+    HasAttachedPolicies,
+}
+
+/// What a write with a quota did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaWrite {
+    Done,
+    NoSuchRole,
+    LimitExceeded,
+}
+
+/// Writes that read-then-write (quotas, conflict checks) take the write lock up front, so no
+/// concurrent request can slip in between the check and the write.
+const IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
 impl IamStore {
     pub(crate) fn new(db: Db) -> Self {
         Self { db }
@@ -98,24 +125,8 @@ impl IamStore {
         .bind(path_prefix)
         .fetch_all(self.db.pool())
         .await?;
-        let mut out: Vec<RoleRecord> = rows.iter().map(role_from_row).collect();
-        let tags = sqlx::query(
-            "SELECT role_name, tag_key, tag_value FROM iam_role_tags WHERE account_id = ? \
-             ORDER BY role_name, position",
-        )
-        .bind(account)
-        .fetch_all(self.db.pool())
-        .await?;
-        for t in tags {
-            let role: String = t.get(0);
-            if let Some(r) = out
-                .iter_mut()
-                .find(|r| r.role_name.eq_ignore_ascii_case(&role))
-            {
-                r.tags.push((t.get(1), t.get(2)));
-            }
-        }
-        Ok(out)
+        // Listings never include tags (IAM's list calls return a subset of each role).
+        Ok(rows.iter().map(role_from_row).collect())
     }
 
     pub async fn update_role(&self, account: &str, name: &str, u: &RoleUpdate) -> Result<bool> {
@@ -135,39 +146,68 @@ impl IamStore {
         Ok(res.rows_affected() > 0)
     }
 
-    /// Delete a role and its tags. Callers check for policies first (AWS refuses otherwise).
-    pub async fn delete_role(&self, account: &str, name: &str) -> Result<bool> {
-        let mut tx = self.db.pool().begin().await?;
+    /// Delete a role (its tags go with it), refusing while policies remain, as IAM does.
+    pub async fn delete_role(&self, account: &str, name: &str) -> Result<RoleDeletion> {
+        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let count = |table: &'static str| {
+            format!("SELECT COUNT(*) FROM {table} WHERE account_id = ? AND role_name = ?")
+        };
+        let inline: i64 = sqlx::query_scalar(&count("iam_role_policies"))
+            .bind(account)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        if inline > 0 {
+            return Ok(RoleDeletion::HasInlinePolicies);
+        }
+        let attached: i64 = sqlx::query_scalar(&count("iam_role_attached_policies"))
+            .bind(account)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        if attached > 0 {
+            return Ok(RoleDeletion::HasAttachedPolicies);
+        }
         let res = sqlx::query("DELETE FROM iam_roles WHERE account_id = ? AND role_name = ?")
             .bind(account)
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        for table in [
-            "iam_role_tags",
-            "iam_role_policies",
-            "iam_role_attached_policies",
-        ] {
-            sqlx::query(&format!(
-                "DELETE FROM {table} WHERE account_id = ? AND role_name = ?"
-            ))
-            .bind(account)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        }
         tx.commit().await?;
+        Ok(if res.rows_affected() > 0 {
+            RoleDeletion::Deleted
+        } else {
+            RoleDeletion::NotFound
+        })
+    }
+
+    /// Set or clear a role's permissions boundary; `false` if the role does not exist.
+    pub async fn set_permissions_boundary(
+        &self,
+        account: &str,
+        role: &str,
+        arn: Option<&str>,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE iam_roles SET permissions_boundary = ? WHERE account_id = ? AND role_name = ?",
+        )
+        .bind(arn)
+        .bind(account)
+        .bind(role)
+        .execute(self.db.pool())
+        .await?;
         Ok(res.rows_affected() > 0)
     }
 
+    /// Add or replace an inline policy; `false` if the role does not exist.
     pub async fn put_role_policy(
         &self,
         account: &str,
         role: &str,
         policy: &str,
         doc: &str,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let res = sqlx::query(
             "INSERT INTO iam_role_policies (account_id, role_name, policy_name, policy_document) \
              VALUES (?, ?, ?, ?) ON CONFLICT (account_id, role_name, policy_name) \
              DO UPDATE SET policy_document = excluded.policy_document",
@@ -177,8 +217,12 @@ impl IamStore {
         .bind(policy)
         .bind(doc)
         .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_missing_role(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get_role_policy(
@@ -228,14 +272,29 @@ impl IamStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// Attach a managed policy unless `max` are attached already (re-attaching is a no-op).
     pub async fn attach_role_policy(
         &self,
         account: &str,
         role: &str,
         arn: &str,
+        max: i64,
         now: f64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<QuotaWrite> {
+        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let (count, present): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(policy_arn = ?), 0) FROM iam_role_attached_policies \
+             WHERE account_id = ? AND role_name = ?",
+        )
+        .bind(arn)
+        .bind(account)
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await?;
+        if present == 0 && count >= max {
+            return Ok(QuotaWrite::LimitExceeded);
+        }
+        let res = sqlx::query(
             "INSERT OR IGNORE INTO iam_role_attached_policies (account_id, role_name, policy_arn, attached_at) \
              VALUES (?, ?, ?, ?)",
         )
@@ -243,9 +302,15 @@ impl IamStore {
         .bind(role)
         .bind(arn)
         .bind(now)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_missing_role(&e) => return Ok(QuotaWrite::NoSuchRole),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(QuotaWrite::Done)
     }
 
     pub async fn detach_role_policy(&self, account: &str, role: &str, arn: &str) -> Result<bool> {
@@ -276,16 +341,38 @@ impl IamStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    /// Add or replace tags (keys match regardless of case) unless the role would exceed `max`.
     pub async fn tag_role(
         &self,
         account: &str,
         role: &str,
         tags: &[(String, String)],
-    ) -> Result<()> {
-        let mut tx = self.db.pool().begin().await?;
-        upsert_tags(&mut tx, account, role, tags).await?;
+        max: usize,
+    ) -> Result<QuotaWrite> {
+        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let existing: Vec<String> = sqlx::query_scalar(
+            "SELECT tag_key FROM iam_role_tags WHERE account_id = ? AND role_name = ?",
+        )
+        .bind(account)
+        .bind(role)
+        .fetch_all(&mut *tx)
+        .await?;
+        let new_keys = tags
+            .iter()
+            .filter(|(k, _)| !existing.iter().any(|e| e.eq_ignore_ascii_case(k)))
+            .count();
+        if existing.len() + new_keys > max {
+            return Ok(QuotaWrite::LimitExceeded);
+        }
+        match upsert_tags(&mut tx, account, role, tags).await {
+            Ok(()) => {}
+            Err(crate::StorageError::Database(e)) if is_missing_role(&e) => {
+                return Ok(QuotaWrite::NoSuchRole)
+            }
+            Err(e) => return Err(e),
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(QuotaWrite::Done)
     }
 
     pub async fn untag_role(&self, account: &str, role: &str, keys: &[String]) -> Result<()> {
@@ -328,7 +415,8 @@ async fn upsert_tags(
             "INSERT INTO iam_role_tags (account_id, role_name, tag_key, tag_value, position) \
              VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM iam_role_tags \
                                   WHERE account_id = ? AND role_name = ?)) \
-             ON CONFLICT (account_id, role_name, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+             ON CONFLICT (account_id, role_name, tag_key) \
+             DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
         )
         .bind(account)
         .bind(role)

@@ -385,3 +385,108 @@ async fn roles_are_scoped_per_account() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tag_keys_match_regardless_of_case() {
+    let server = TestServer::memory().await;
+    let iam = aws_sdk_iam::Client::new(&server.sdk_config());
+    let name = unique("cased");
+    iam.create_role()
+        .role_name(&name)
+        .assume_role_policy_document(TRUST)
+        .tags(tag("Env", "a"))
+        .send()
+        .await
+        .expect("CreateRole");
+    iam.tag_role()
+        .role_name(&name)
+        .tags(tag("env", "b"))
+        .send()
+        .await
+        .expect("TagRole");
+    let tags = iam
+        .list_role_tags()
+        .role_name(&name)
+        .send()
+        .await
+        .expect("ListRoleTags");
+    let pairs: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(pairs, [("env", "b")]);
+    iam.untag_role()
+        .role_name(&name)
+        .tag_keys("ENV")
+        .send()
+        .await
+        .expect("UntagRole");
+    let tags = iam
+        .list_role_tags()
+        .role_name(&name)
+        .send()
+        .await
+        .expect("ListRoleTags");
+    assert!(tags.tags().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn permissions_boundary_is_set_read_and_removed() {
+    let server = TestServer::memory().await;
+    let iam = aws_sdk_iam::Client::new(&server.sdk_config());
+    let name = unique("bounded");
+    let boundary = "arn:aws:iam::000000000000:policy/boundary";
+    iam.create_role()
+        .role_name(&name)
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .expect("CreateRole");
+    iam.put_role_permissions_boundary()
+        .role_name(&name)
+        .permissions_boundary(boundary)
+        .send()
+        .await
+        .expect("PutRolePermissionsBoundary");
+    let role = iam
+        .get_role()
+        .role_name(&name)
+        .send()
+        .await
+        .expect("GetRole");
+    let pb = role
+        .role()
+        .and_then(|r| r.permissions_boundary())
+        .expect("boundary");
+    assert_eq!(pb.permissions_boundary_arn(), Some(boundary));
+    assert_eq!(
+        pb.permissions_boundary_type().map(|t| t.as_str()),
+        Some("PermissionsBoundaryPolicy")
+    );
+    iam.delete_role_permissions_boundary()
+        .role_name(&name)
+        .send()
+        .await
+        .expect("DeleteRolePermissionsBoundary");
+    let role = iam
+        .get_role()
+        .role_name(&name)
+        .send()
+        .await
+        .expect("GetRole");
+    assert!(role.role().and_then(|r| r.permissions_boundary()).is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn names_use_ascii_word_characters_as_aws_patterns_do() {
+    let server = TestServer::memory().await;
+    let iam = aws_sdk_iam::Client::new(&server.sdk_config());
+    let err = iam
+        .create_role()
+        .role_name("rôle")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .expect_err("non-ASCII name");
+    assert_eq!(err.code(), Some("ValidationError"));
+    server.stop().await;
+}

@@ -61,6 +61,48 @@ async fn malformed_requests_get_client_errors() {
 }
 
 #[tokio::test]
+async fn error_messages_stay_well_formed_xml() {
+    let server = TestServer::memory().await;
+    for body in [
+        "Action=GetRole&Version=2010-05-08&RoleName=%01%EF%BF%BE",
+        "Action=%01&Version=2010-05-08",
+    ] {
+        let r = http()
+            .post(server.url("/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 400, "{body}");
+        let text = r.text().await.expect("body");
+        let doc = cloudemu_protocol::xml::parse(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{body}: not well-formed ({e}): {text}"));
+        assert_eq!(doc.local_name(), "ErrorResponse");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn json_is_not_a_way_into_query_only_services() {
+    let server = TestServer::memory().await;
+    let r = http()
+        .post(server.url("/"))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("x-amz-target", "x.UntagRole")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(r#"{"RoleName":"r","TagKeys":[null]}"#)
+        .send()
+        .await
+        .expect("post");
+    assert!(r.status().is_client_error(), "{}", r.status());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn services_left_out_by_config_are_disabled() {
     let server = TestServer::memory_with(|c| c.services = vec!["sts".into()]).await;
     let h: serde_json::Value = http()

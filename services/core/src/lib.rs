@@ -91,8 +91,14 @@ where
     Fut: Future<Output = Result<O, ServiceError>>,
 {
     let input: I = serde_json::from_value(input).map_err(|e| {
-        // The engine validated against the model, so a mismatch here is our bug, not the client's.
-        ServiceError::internal(format!("input does not fit the typed operation: {e}"))
+        // Model validation passed, so this is an input the typed layer cannot represent: the
+        // client's request, not a server fault.
+        tracing::warn!(error = %e, "input does not fit the typed operation");
+        ServiceError::client(
+            "SerializationException",
+            400,
+            format!("The request could not be deserialized: {e}"),
+        )
     })?;
     let output = f(input).await?;
     serde_json::to_value(output)

@@ -40,6 +40,8 @@ pub const OPERATIONS: &[&str] = &[
     "ListRolePolicies",
     "ListRoleTags",
     "ListRoles",
+    "DeleteRolePermissionsBoundary",
+    "PutRolePermissionsBoundary",
     "PutRolePolicy",
     "TagRole",
     "UntagRole",
@@ -87,6 +89,12 @@ impl Service for Iam {
                     route!(self, ctx, input, list_instance_profiles_for_role)
                 }
                 "PutRolePolicy" => route!(self, ctx, input, put_role_policy),
+                "PutRolePermissionsBoundary" => {
+                    route!(self, ctx, input, put_role_permissions_boundary)
+                }
+                "DeleteRolePermissionsBoundary" => {
+                    route!(self, ctx, input, delete_role_permissions_boundary)
+                }
                 "GetRolePolicy" => route!(self, ctx, input, get_role_policy),
                 "DeleteRolePolicy" => route!(self, ctx, input, delete_role_policy),
                 "ListRolePolicies" => route!(self, ctx, input, list_role_policies),

@@ -6,9 +6,14 @@ use crate::shapes::*;
 use crate::{check_policy_document, url_encode_policy, Iam};
 use chrono::Utc;
 use cloudemu_core::RequestContext;
+use cloudemu_storage::iam::QuotaWrite;
 
 /// AWS's default quota of managed policies per role.
-const MAX_ATTACHED_POLICIES: usize = 10;
+const MAX_ATTACHED_POLICIES: i64 = 10;
+
+pub(crate) fn is_policy_arn(arn: &str) -> bool {
+    policy_name_of(arn).is_some()
+}
 
 /// `arn:aws:iam::(aws|<account>):policy/<path/>name` → name.
 fn policy_name_of(arn: &str) -> Option<&str> {
@@ -37,7 +42,8 @@ impl Iam {
     ) -> Result<Empty, IamError> {
         check_policy_document(&input.policy_document)?;
         let r = self.require_role(ctx, &input.role_name).await?;
-        self.store
+        let stored = self
+            .store
             .put_role_policy(
                 &ctx.account_id,
                 &r.role_name,
@@ -45,6 +51,9 @@ impl Iam {
                 &input.policy_document,
             )
             .await?;
+        if !stored {
+            return Err(IamError::NoSuchRole(r.role_name));
+        }
         Ok(Empty {})
     }
 
@@ -108,27 +117,31 @@ impl Iam {
         ctx: &RequestContext,
         input: PolicyArnRequest,
     ) -> Result<Empty, IamError> {
-        if policy_name_of(&input.policy_arn).is_none() {
+        if !is_policy_arn(&input.policy_arn) {
             return Err(IamError::InvalidInput(format!(
                 "ARN {} is not valid.",
                 input.policy_arn
             )));
         }
         let r = self.require_role(ctx, &input.role_name).await?;
-        let attached = self
-            .store
-            .list_attached_role_policies(&ctx.account_id, &r.role_name)
-            .await?;
-        if !attached.contains(&input.policy_arn) && attached.len() >= MAX_ATTACHED_POLICIES {
-            return Err(IamError::LimitExceeded(format!(
-                "Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED_POLICIES}"
-            )));
-        }
         let now = Utc::now().timestamp_millis() as f64 / 1000.0;
-        self.store
-            .attach_role_policy(&ctx.account_id, &r.role_name, &input.policy_arn, now)
+        let outcome = self
+            .store
+            .attach_role_policy(
+                &ctx.account_id,
+                &r.role_name,
+                &input.policy_arn,
+                MAX_ATTACHED_POLICIES,
+                now,
+            )
             .await?;
-        Ok(Empty {})
+        match outcome {
+            QuotaWrite::Done => Ok(Empty {}),
+            QuotaWrite::NoSuchRole => Err(IamError::NoSuchRole(r.role_name)),
+            QuotaWrite::LimitExceeded => Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED_POLICIES}"
+            ))),
+        }
     }
 
     pub(crate) async fn detach_role_policy(

@@ -7,7 +7,10 @@ use crate::{check_policy_document, url_encode_policy, Iam};
 use chrono::{TimeZone, Utc};
 use cloudemu_core::identity::random_id;
 use cloudemu_core::RequestContext;
-use cloudemu_storage::iam::{RoleRecord, RoleUpdate};
+use cloudemu_storage::iam::{QuotaWrite, RoleDeletion, RoleRecord, RoleUpdate};
+
+/// IAM's quota of tags per role.
+const MAX_TAGS: usize = 50;
 
 /// Which parts of a role a response includes: IAM's list calls return a subset.
 #[derive(Clone, Copy, PartialEq)]
@@ -32,7 +35,7 @@ fn to_role(r: RoleRecord, view: View) -> Role {
         max_session_duration: r.max_session_duration,
         permissions_boundary: r.permissions_boundary.filter(|_| full).map(|arn| {
             AttachedPermissionsBoundary {
-                permissions_boundary_type: "Policy",
+                permissions_boundary_type: "PermissionsBoundaryPolicy",
                 permissions_boundary_arn: arn,
             }
         }),
@@ -50,7 +53,7 @@ fn to_role(r: RoleRecord, view: View) -> Role {
 fn check_tags(tags: &[Tag]) -> Result<(), IamError> {
     let mut seen = std::collections::HashSet::new();
     for t in tags {
-        if !seen.insert(t.key.to_lowercase()) {
+        if !seen.insert(t.key.to_ascii_lowercase()) {
             return Err(IamError::InvalidInput(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
             ));
@@ -123,26 +126,16 @@ impl Iam {
         input: RoleNameRequest,
     ) -> Result<Empty, IamError> {
         let r = self.require_role(ctx, &input.role_name).await?;
-        if !self
+        match self
             .store
-            .list_role_policies(&ctx.account_id, &r.role_name)
-            .await?
-            .is_empty()
-        {
-            return Err(IamError::RoleHasInlinePolicies);
-        }
-        if !self
-            .store
-            .list_attached_role_policies(&ctx.account_id, &r.role_name)
-            .await?
-            .is_empty()
-        {
-            return Err(IamError::RoleHasAttachedPolicies);
-        }
-        self.store
             .delete_role(&ctx.account_id, &r.role_name)
-            .await?;
-        Ok(Empty {})
+            .await?
+        {
+            RoleDeletion::Deleted => Ok(Empty {}),
+            RoleDeletion::NotFound => Err(IamError::NoSuchRole(input.role_name)),
+            RoleDeletion::HasInlinePolicies => Err(IamError::RoleHasInlinePolicies),
+            RoleDeletion::HasAttachedPolicies => Err(IamError::RoleHasAttachedPolicies),
+        }
     }
 
     pub(crate) async fn list_roles(
@@ -223,24 +216,49 @@ impl Iam {
     ) -> Result<Empty, IamError> {
         check_tags(&input.tags)?;
         let r = self.require_role(ctx, &input.role_name).await?;
-        let existing = self
-            .store
-            .list_role_tags(&ctx.account_id, &r.role_name)
-            .await?;
-        let new_keys = input
-            .tags
-            .iter()
-            .filter(|t| !existing.iter().any(|(k, _)| k == &t.key))
-            .count();
-        if existing.len() + new_keys > 50 {
-            return Err(IamError::LimitExceeded(
-                "The number of tags has reached the maximum limit.".into(),
-            ));
-        }
         let tags: Vec<(String, String)> =
             input.tags.into_iter().map(|t| (t.key, t.value)).collect();
+        match self
+            .store
+            .tag_role(&ctx.account_id, &r.role_name, &tags, MAX_TAGS)
+            .await?
+        {
+            QuotaWrite::Done => Ok(Empty {}),
+            QuotaWrite::NoSuchRole => Err(IamError::NoSuchRole(r.role_name)),
+            QuotaWrite::LimitExceeded => Err(IamError::LimitExceeded(
+                "The number of tags has reached the maximum limit.".into(),
+            )),
+        }
+    }
+
+    pub(crate) async fn put_role_permissions_boundary(
+        &self,
+        ctx: &RequestContext,
+        input: PermissionsBoundaryRequest,
+    ) -> Result<Empty, IamError> {
+        let arn = input.permissions_boundary.unwrap_or_default();
+        if !crate::role_policies::is_policy_arn(&arn) {
+            return Err(IamError::InvalidInput(format!("ARN {arn} is not valid.")));
+        }
+        let r = self.require_role(ctx, &input.role_name).await?;
+        if !self
+            .store
+            .set_permissions_boundary(&ctx.account_id, &r.role_name, Some(&arn))
+            .await?
+        {
+            return Err(IamError::NoSuchRole(r.role_name));
+        }
+        Ok(Empty {})
+    }
+
+    pub(crate) async fn delete_role_permissions_boundary(
+        &self,
+        ctx: &RequestContext,
+        input: PermissionsBoundaryRequest,
+    ) -> Result<Empty, IamError> {
+        let r = self.require_role(ctx, &input.role_name).await?;
         self.store
-            .tag_role(&ctx.account_id, &r.role_name, &tags)
+            .set_permissions_boundary(&ctx.account_id, &r.role_name, None)
             .await?;
         Ok(Empty {})
     }

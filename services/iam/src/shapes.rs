@@ -212,3 +212,10 @@ pub struct User {
 pub struct GetUserResponse {
     pub user: User,
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PermissionsBoundaryRequest {
+    pub role_name: String,
+    pub permissions_boundary: Option<String>,
+}

@@ -168,7 +168,9 @@ impl Reader<'_> {
             format!("{key}.{}", member_name.unwrap_or("member"))
         };
         let mut items = Vec::new();
-        for i in self.indices(&list_prefix) {
+        // Past the model's maximum, one extra item is enough for validation to reject the list.
+        let limit = shape.max.map_or(usize::MAX, |m| m as usize + 1);
+        for i in self.indices(&list_prefix).into_iter().take(limit) {
             if let Some(v) = self.value(member, &format!("{list_prefix}.{i}"))? {
                 items.push(v);
             }

@@ -13,6 +13,12 @@ use serde_json::Value;
 /// AWS reports at most this many violations in one message.
 const MAX_REPORTED: usize = 10;
 
+/// Violations collected before validation stops recording (bounds work on hostile input).
+const MAX_COLLECTED: usize = 100;
+
+/// Longest rendering of a value inside a message.
+const MAX_RENDERED: usize = 4096;
+
 /// Validate an operation's input value; returns the violations in model order.
 pub fn validate_input(model: &ServiceModel, op: &Operation, input: &Value) -> Vec<String> {
     let mut v = Validator {
@@ -79,30 +85,63 @@ fn render(v: &Value) -> String {
 fn translate_pattern(p: &str) -> String {
     let mut out = String::with_capacity(p.len() + 8);
     let chars: Vec<char> = p.chars().collect();
+    let mut in_class = false;
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == '\\' && i + 1 < chars.len() && chars[i + 1] == 'u' {
-            let hex: String = chars[i + 2..]
-                .iter()
-                .take(6)
-                .take_while(|c| c.is_ascii_hexdigit())
-                .collect();
-            // Four digits is the Java form; longer runs in the models mean a supplementary code
-            // point (`\u10FFFF`), except where the four-digit escape is followed by a literal.
-            let take = if hex.len() > 4
-                && u32::from_str_radix(&hex, 16).is_ok_and(|n| n <= 0x10FFFF && n > 0xFFFF)
-            {
-                hex.len()
-            } else {
-                hex.len().min(4)
-            };
-            if take >= 4 {
-                out.push_str(&format!("\\x{{{}}}", &hex[..take]));
-                i += 2 + take;
-                continue;
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let next = chars[i + 1];
+            match next {
+                'u' => {
+                    let hex: String = chars[i + 2..]
+                        .iter()
+                        .take(6)
+                        .take_while(|c| c.is_ascii_hexdigit())
+                        .collect();
+                    // Four digits is the Java form; longer runs in the models mean a
+                    // supplementary code point (`\u10FFFF`).
+                    let take = if hex.len() > 4
+                        && u32::from_str_radix(&hex, 16).is_ok_and(|n| n > 0xFFFF && n <= 0x10FFFF)
+                    {
+                        hex.len()
+                    } else {
+                        hex.len().min(4)
+                    };
+                    if take >= 4 {
+                        out.push_str(&format!("\\x{{{}}}", &hex[..take]));
+                        i += 2 + take;
+                        continue;
+                    }
+                }
+                // Java's \w and \d are ASCII-only; Rust's are Unicode.
+                'w' => {
+                    out.push_str(if in_class {
+                        "0-9A-Za-z_"
+                    } else {
+                        "[0-9A-Za-z_]"
+                    });
+                    i += 2;
+                    continue;
+                }
+                'd' => {
+                    out.push_str(if in_class { "0-9" } else { "[0-9]" });
+                    i += 2;
+                    continue;
+                }
+                _ => {
+                    out.push(c);
+                    out.push(next);
+                    i += 2;
+                    continue;
+                }
             }
         }
-        out.push(chars[i]);
+        if c == '[' {
+            in_class = true;
+        } else if c == ']' {
+            in_class = false;
+        }
+        out.push(c);
         i += 1;
     }
     out
@@ -110,9 +149,24 @@ fn translate_pattern(p: &str) -> String {
 
 impl Validator<'_> {
     fn fail(&mut self, value: Option<&Value>, path: &str, constraint: String) {
+        // Bound the work a hostile input can cause; AWS shows only the first few anyway.
+        if self.errors.len() >= MAX_COLLECTED {
+            return;
+        }
         let shown = match value {
             None => "null".to_string(),
-            Some(v) => format!("'{}'", render(v)),
+            Some(v) => {
+                let mut r = render(v);
+                if r.len() > MAX_RENDERED {
+                    let mut cut = MAX_RENDERED;
+                    while !r.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    r.truncate(cut);
+                    r.push_str("...");
+                }
+                format!("'{r}'")
+            }
         };
         self.errors.push(format!(
             "Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
@@ -133,7 +187,12 @@ impl Validator<'_> {
                     self.length(shape, value, items.len(), path);
                     if let Some(m) = &shape.member {
                         for (i, item) in items.iter().enumerate() {
-                            self.check(m, Some(item), &format!("{path}.{}.member", i + 1));
+                            let p = format!("{path}.{}.member", i + 1);
+                            if item.is_null() {
+                                self.fail(None, &p, "Member must not be null".into());
+                            } else {
+                                self.check(m, Some(item), &p);
+                            }
                         }
                     }
                 }
@@ -314,7 +373,8 @@ mod tests {
             translate_pattern(r"[\u10000-\u10FFFF]"),
             r"[\x{10000}-\x{10FFFF}]"
         );
-        assert_eq!(translate_pattern(r"[\w+=,.@-]+"), r"[\w+=,.@-]+");
+        assert_eq!(translate_pattern(r"[\w+=,.@-]+"), r"[0-9A-Za-z_+=,.@-]+");
+        assert_eq!(translate_pattern(r"\d{6}"), r"[0-9]{6}");
     }
 
     #[test]

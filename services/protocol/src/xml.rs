@@ -7,8 +7,8 @@ use quick_xml::Reader;
 /// Escape text or attribute content.
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     if !text
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'' | b'\r'))
+        .chars()
+        .any(|c| matches!(c, '<' | '>' | '&' | '"' | '\'' | '\r') || !allowed_in_xml(c))
     {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -22,10 +22,17 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
             '\'' => out.push_str("&apos;"),
             // A bare CR would be normalised away by the client's XML parser.
             '\r' => out.push_str("&#13;"),
+            // XML 1.0 cannot carry these at all, even escaped; a client's parser would fail.
+            c if !allowed_in_xml(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Characters XML 1.0 allows in a document.
+fn allowed_in_xml(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// Appends XML to a string.
@@ -188,5 +195,6 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(escape("a\u{1}b\u{FFFE}"), "a\u{FFFD}b\u{FFFD}");
     }
 }

@@ -68,8 +68,8 @@ impl Sts {
                 .collect::<String>()
         );
         let arn = format!(
-            "arn:aws:sts::{}:assumed-role/{}/{}",
-            role.account, role.name, input.role_session_name
+            "arn:{}:sts::{}:assumed-role/{}/{}",
+            role.partition, role.account, role.name, input.role_session_name
         );
         let user_id = format!("{role_id}:{}", input.role_session_name);
         let credentials = self.issue(&role.account, &arn, &user_id, duration).await?;
@@ -127,6 +127,7 @@ impl Sts {
 
 /// `arn:aws:iam::<account>:role/<path/><name>`
 struct RoleArn {
+    partition: String,
     account: String,
     name: String,
 }
@@ -134,7 +135,7 @@ struct RoleArn {
 impl RoleArn {
     fn parse(arn: &str) -> Option<Self> {
         let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some("iam"), Some(""), Some(account), Some(res)) = (
+        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(res)) = (
             parts.next(),
             parts.next(),
             parts.next(),
@@ -147,6 +148,7 @@ impl RoleArn {
         let name = res.strip_prefix("role/")?.rsplit('/').next()?.to_string();
         (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
             .then(|| Self {
+                partition: partition.to_string(),
                 account: account.to_string(),
                 name,
             })
