@@ -5,6 +5,7 @@
 //! found" is an `Option`; the service decides which AWS error that is.
 
 mod db;
+pub mod group_commit;
 pub mod iam;
 pub mod objects;
 pub mod sts;
