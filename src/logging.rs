@@ -4,7 +4,13 @@ use crate::config::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 pub fn init(config: &Config) {
-    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // actix's own start/stop chatter stays out of the way unless asked for by name.
+    let directives = if config.log_level.contains("actix") {
+        config.log_level.clone()
+    } else {
+        format!("{},actix_server=warn", config.log_level)
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
