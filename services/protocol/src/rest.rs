@@ -11,7 +11,7 @@ pub use routing::{extract_labels, match_operation, match_request, parse_query};
 
 use crate::model::XmlNamespace;
 use crate::timestamp::TimestampFormat;
-use crate::{ServiceModel, Shape, ShapeRef, ShapeType};
+use crate::{HttpRequest, Operation, ProtocolError, ServiceModel, Shape, ShapeRef, ShapeType};
 use base64::Engine;
 use serde_json::Value;
 
@@ -177,3 +177,69 @@ pub(crate) fn namespace_attr(ns: &XmlNamespace) -> (String, String) {
 
 #[cfg(test)]
 mod tests;
+
+/// How a rest protocol decodes a structured request body (JSON or XML).
+pub(crate) trait BodyCodec {
+    /// The whole body as the value of the payload member `r`.
+    fn payload(
+        model: &ServiceModel,
+        r: &ShapeRef,
+        body: &[u8],
+    ) -> Result<Option<Value>, ProtocolError>;
+    /// The whole body as the body members of the input structure `shape`.
+    fn members(
+        model: &ServiceModel,
+        shape: &Shape,
+        body: &[u8],
+    ) -> Result<serde_json::Map<String, Value>, ProtocolError>;
+}
+
+/// Parse a rest request: URI labels, query string and headers, then the body: a payload member
+/// (raw blob or string, structured, or streaming and left to the service) or the body members.
+pub(crate) fn parse_with<C: BodyCodec>(
+    model: &ServiceModel,
+    op: &Operation,
+    req: &HttpRequest<'_>,
+) -> Result<Value, ProtocolError> {
+    let mut out = serde_json::Map::new();
+    let Some(shape) = op.input.as_ref().and_then(|r| model.shape(&r.shape)) else {
+        return Ok(Value::Object(out));
+    };
+    let labels = extract_labels(op, req.path).unwrap_or_default();
+    parse_locations(model, op, shape, req, &labels, &mut out)?;
+    let body_is_empty = req.body.iter().all(u8::is_ascii_whitespace);
+    match shape.payload.as_deref() {
+        Some(p) => {
+            let Some(m) = shape.members.get(p) else {
+                return Ok(Value::Object(out));
+            };
+            let Some(pshape) = model.shape(&m.shape) else {
+                return Ok(Value::Object(out));
+            };
+            if is_streaming(m, pshape) {
+                return Ok(Value::Object(out));
+            }
+            match pshape.kind {
+                ShapeType::Blob if !req.body.is_empty() => {
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(req.body);
+                    out.insert(p.to_string(), Value::String(b64));
+                }
+                ShapeType::String if !req.body.is_empty() => {
+                    let text = std::str::from_utf8(req.body)
+                        .map_err(|_| ProtocolError::Malformed("body is not UTF-8".into()))?;
+                    out.insert(p.to_string(), Value::String(text.to_string()));
+                }
+                ShapeType::Blob | ShapeType::String => {}
+                _ if body_is_empty => {}
+                _ => {
+                    if let Some(v) = C::payload(model, m, req.body)? {
+                        out.insert(p.to_string(), v);
+                    }
+                }
+            }
+        }
+        None if body_is_empty => {}
+        None => out.extend(C::members(model, shape, req.body)?),
+    }
+    Ok(Value::Object(out))
+}

@@ -6,8 +6,8 @@
 
 use crate::rest::{self, json_body};
 use crate::{
-    HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, ShapeType,
-    WireError,
+    HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, Shape,
+    ShapeRef, ShapeType, WireError,
 };
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -17,54 +17,31 @@ pub fn parse(
     op: &Operation,
     req: &HttpRequest<'_>,
 ) -> Result<Value, ProtocolError> {
-    let mut out = Map::new();
-    let Some(shape) = op.input.as_ref().and_then(|r| model.shape(&r.shape)) else {
-        return Ok(Value::Object(out));
-    };
-    let labels = rest::extract_labels(op, req.path).unwrap_or_default();
-    rest::parse_locations(model, op, shape, req, &labels, &mut out)?;
-    let body_is_empty = req.body.iter().all(u8::is_ascii_whitespace);
-    match shape.payload.as_deref() {
-        Some(p) => {
-            let Some(m) = shape.members.get(p) else {
-                return Ok(Value::Object(out));
-            };
-            let Some(pshape) = model.shape(&m.shape) else {
-                return Ok(Value::Object(out));
-            };
-            if rest::is_streaming(m, pshape) {
-                return Ok(Value::Object(out));
-            }
-            match pshape.kind {
-                ShapeType::Blob if !req.body.is_empty() => {
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(req.body);
-                    out.insert(p.to_string(), Value::String(b64));
-                }
-                ShapeType::String if !req.body.is_empty() => {
-                    let text = std::str::from_utf8(req.body)
-                        .map_err(|_| ProtocolError::Malformed("body is not UTF-8".into()))?;
-                    out.insert(p.to_string(), Value::String(text.to_string()));
-                }
-                ShapeType::Blob | ShapeType::String => {}
-                _ if body_is_empty => {}
-                _ => {
-                    let doc = parse_json(req.body)?;
-                    if let Some(v) = json_body::from_wire(model, m, &doc)? {
-                        out.insert(p.to_string(), v);
-                    }
-                }
-            }
-        }
-        None if body_is_empty => {}
-        None => {
-            let doc = parse_json(req.body)?;
-            let obj = doc
-                .as_object()
-                .ok_or_else(|| ProtocolError::Malformed("JSON body is not an object".into()))?;
-            out.extend(json_body::struct_from_wire(model, shape, obj)?);
-        }
+    rest::parse_with::<JsonCodec>(model, op, req)
+}
+
+struct JsonCodec;
+
+impl rest::BodyCodec for JsonCodec {
+    fn payload(
+        model: &ServiceModel,
+        r: &ShapeRef,
+        body: &[u8],
+    ) -> Result<Option<Value>, ProtocolError> {
+        json_body::from_wire(model, r, &parse_json(body)?)
     }
-    Ok(Value::Object(out))
+
+    fn members(
+        model: &ServiceModel,
+        shape: &Shape,
+        body: &[u8],
+    ) -> Result<Map<String, Value>, ProtocolError> {
+        let doc = parse_json(body)?;
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProtocolError::Malformed("JSON body is not an object".into()))?;
+        json_body::struct_from_wire(model, shape, obj)
+    }
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, ProtocolError> {

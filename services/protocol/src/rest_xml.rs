@@ -9,7 +9,7 @@ use crate::rest_json::set_content_type;
 use crate::xml::XmlWriter;
 use crate::{
     HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, Shape,
-    ShapeType, WireError,
+    ShapeRef, ShapeType, WireError,
 };
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -19,49 +19,29 @@ pub fn parse(
     op: &Operation,
     req: &HttpRequest<'_>,
 ) -> Result<Value, ProtocolError> {
-    let mut out = Map::new();
-    let Some(shape) = op.input.as_ref().and_then(|r| model.shape(&r.shape)) else {
-        return Ok(Value::Object(out));
-    };
-    let labels = rest::extract_labels(op, req.path).unwrap_or_default();
-    rest::parse_locations(model, op, shape, req, &labels, &mut out)?;
-    let body_is_empty = req.body.iter().all(u8::is_ascii_whitespace);
-    match shape.payload.as_deref() {
-        Some(p) => {
-            let Some(m) = shape.members.get(p) else {
-                return Ok(Value::Object(out));
-            };
-            let Some(pshape) = model.shape(&m.shape) else {
-                return Ok(Value::Object(out));
-            };
-            if rest::is_streaming(m, pshape) {
-                return Ok(Value::Object(out));
-            }
-            match pshape.kind {
-                ShapeType::Blob if !req.body.is_empty() => {
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(req.body);
-                    out.insert(p.to_string(), Value::String(b64));
-                }
-                ShapeType::String if !req.body.is_empty() => {
-                    let text = std::str::from_utf8(req.body)
-                        .map_err(|_| ProtocolError::Malformed("body is not UTF-8".into()))?;
-                    out.insert(p.to_string(), Value::String(text.to_string()));
-                }
-                ShapeType::Blob | ShapeType::String => {}
-                _ if body_is_empty => {}
-                _ => {
-                    let root = crate::xml::parse(req.body).map_err(ProtocolError::Malformed)?;
-                    out.insert(p.to_string(), xml_body::from_element(model, m, &root)?);
-                }
-            }
-        }
-        None if body_is_empty => {}
-        None => {
-            let root = crate::xml::parse(req.body).map_err(ProtocolError::Malformed)?;
-            out.extend(xml_body::struct_from_element(model, shape, &root)?);
-        }
+    rest::parse_with::<XmlCodec>(model, op, req)
+}
+
+struct XmlCodec;
+
+impl rest::BodyCodec for XmlCodec {
+    fn payload(
+        model: &ServiceModel,
+        r: &ShapeRef,
+        body: &[u8],
+    ) -> Result<Option<Value>, ProtocolError> {
+        let root = crate::xml::parse(body).map_err(ProtocolError::Malformed)?;
+        xml_body::from_element(model, r, &root).map(Some)
     }
-    Ok(Value::Object(out))
+
+    fn members(
+        model: &ServiceModel,
+        shape: &Shape,
+        body: &[u8],
+    ) -> Result<Map<String, Value>, ProtocolError> {
+        let root = crate::xml::parse(body).map_err(ProtocolError::Malformed)?;
+        xml_body::struct_from_element(model, shape, &root)
+    }
 }
 
 /// A stand-in for S3's `x-amz-id-2` host id, derived from the request id so it is stable.
