@@ -47,22 +47,35 @@ async fn roles_survive_a_clean_restart() {
     second.stop().await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn spawn_binary(data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_cloudemu"))
-        .args(["--port", &port.to_string(), "--data-dir"])
+/// Start the real binary on a free port (port 0) and read the bound port from its start-up
+/// line, so parallel tests never race for a port.
+fn spawn_binary(data: &std::path::Path) -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudemu"))
+        .args(["--port", "0", "--log-format", "text", "--data-dir"])
         .arg(data)
-        .args(["--log-level", "warn"])
-        .stdout(Stdio::null())
+        .env("CLOUDEMU_LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn cloudemu")
+        .expect("spawn cloudemu");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = tx.send(port.parse::<u16>().unwrap_or(0));
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("start-up line with the bound address");
+    (child, port)
 }
 
 async fn wait_healthy(port: u16) {
@@ -97,8 +110,7 @@ fn client(port: u16) -> aws_sdk_iam::Client {
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let mut child = spawn_binary(dir.path(), port);
+    let (mut child, port) = spawn_binary(dir.path());
     wait_healthy(port).await;
     let iam = client(port);
     for i in 0..20 {
@@ -112,8 +124,7 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     child.wait().expect("reaped");
 
-    let port = free_port();
-    let mut child = spawn_binary(dir.path(), port);
+    let (mut child, port) = spawn_binary(dir.path());
     wait_healthy(port).await;
     let roles = client(port).list_roles().send().await.expect("ListRoles");
     let mut names: Vec<&str> = roles.roles().iter().map(|r| r.role_name()).collect();
@@ -127,8 +138,7 @@ async fn acknowledged_writes_survive_kill_9() {
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let mut child = spawn_binary(dir.path(), port);
+    let (mut child, port) = spawn_binary(dir.path());
     wait_healthy(port).await;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
