@@ -26,6 +26,32 @@ impl ServiceState {
     }
 }
 
+/// Services that come with another: S3 clients (Terraform) read bucket tags through S3
+/// Control, and DynamoDB's streams are part of DynamoDB to its users.
+const IMPLIED: &[(&str, &str)] = &[("s3", "s3control"), ("dynamodb", "dynamodbstreams")];
+
+/// Names in `--services` that are not services CloudEmu knows.
+pub fn check_names(names: &[String]) -> Result<(), String> {
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            !cloudemu_models::SERVICES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(n))
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown service(s) in --services: {} (known: {})",
+            unknown.join(", "),
+            cloudemu_models::SERVICES.join(", ")
+        ))
+    }
+}
+
 pub struct Registry {
     services: HashMap<&'static str, Arc<dyn Service>>,
     enabled: Vec<&'static str>,
@@ -33,13 +59,21 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// `enabled` empty means every modelled service.
+    /// `enabled` empty means every modelled service. Names must be valid (see [`check_names`]).
     pub fn new(implemented: Vec<Arc<dyn Service>>, enabled: &[String]) -> Self {
         let all = cloudemu_models::SERVICES;
+        let wanted = |s: &str| {
+            enabled.iter().any(|e| {
+                e.eq_ignore_ascii_case(s)
+                    || IMPLIED
+                        .iter()
+                        .any(|(parent, child)| *child == s && e.eq_ignore_ascii_case(parent))
+            })
+        };
         let enabled: Vec<&'static str> = all
             .iter()
             .copied()
-            .filter(|s| enabled.is_empty() || enabled.iter().any(|e| e.eq_ignore_ascii_case(s)))
+            .filter(|s| enabled.is_empty() || wanted(s))
             .collect();
         Self {
             services: implemented

@@ -23,6 +23,8 @@ pub struct AppState {
 pub enum StartError {
     #[error("storage: {0}")]
     Storage(#[from] cloudemu_storage::StorageError),
+    #[error("{0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -62,6 +64,7 @@ fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
 
 /// Open storage, build the service registry and start serving.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    crate::registry::check_names(&config.services).map_err(StartError::Config)?;
     let mode = if config.in_memory {
         StorageMode::Memory
     } else {

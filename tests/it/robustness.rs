@@ -132,3 +132,30 @@ async fn services_left_out_by_config_are_disabled() {
         .expect("sts still served");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn s3_brings_s3_control_along() {
+    // Terraform reads bucket tags through S3 Control, so `--services s3` enables both.
+    let server = TestServer::memory_with(|c| c.services = vec!["s3".into()]).await;
+    let h: serde_json::Value = http()
+        .get(server.url("/_cloudemu/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(h["services"]["s3control"], "not_implemented");
+    assert_eq!(h["services"]["sts"], "disabled");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_service_names_stop_start_up() {
+    let mut config = cloudemu::Config::defaults();
+    config.port = 0;
+    config.in_memory = true;
+    config.services = vec!["sqs".into(), "pinpoint".into()];
+    let err = cloudemu::start(config).await.err().expect("refused");
+    assert!(err.to_string().contains("pinpoint"), "{err}");
+}
