@@ -1,7 +1,8 @@
 """Start the CloudEmu binary once per session and hand tests clients pointed at it."""
 import json
 import os
-import socket
+import re
+import threading
 import subprocess
 import tempfile
 import time
@@ -12,31 +13,37 @@ import pytest
 from botocore.config import Config
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self, *extra_args):
-        self.port = _free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
         self.data_dir = tempfile.mkdtemp(prefix="cloudemu-sdk-")
+        # Port 0: the server picks a free port and names it in its start-up line.
+        env = dict(os.environ, CLOUDEMU_LOG_LEVEL="info", CLOUDEMU_LOG_FORMAT="text")
         self.proc = subprocess.Popen(
-            [os.environ["CLOUDEMU_BIN"], "--port", str(self.port), "--data-dir", self.data_dir,
-             "--log-level", "warn", *extra_args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            [os.environ["CLOUDEMU_BIN"], "--port", "0", "--data-dir", self.data_dir, *extra_args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
+        self.port = None
         deadline = time.time() + 20
+        for line in self.proc.stdout:
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if time.time() > deadline:
+                break
+        if self.port is None:
+            raise RuntimeError("cloudemu did not report its address")
+        # Keep draining the log so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
         while time.time() < deadline:
             try:
                 self.get_json("/_cloudemu/health")
                 return
             except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"cloudemu exited: {self.proc.stderr.read().decode()}")
                 time.sleep(0.02)
         raise RuntimeError("cloudemu did not become healthy")
 
