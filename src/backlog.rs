@@ -1,23 +1,23 @@
 //! The generated part of BACKLOG.md: every modelled operation of every service we route, and
 //! whether CloudEmu serves it. A test keeps the checked-in file equal to this.
 
+use cloudemu_core::Service;
 use cloudemu_protocol::ServiceModel;
+use std::sync::Arc;
 
 pub const BEGIN: &str =
     "<!-- BEGIN GENERATED: operations (cargo test regenerates with UPDATE_BACKLOG=1) -->";
 pub const END: &str = "<!-- END GENERATED -->";
 
-/// Operations each implemented service serves, by service id.
-pub fn implemented(service: &str) -> &'static [&'static str] {
-    match service {
-        "sts" => cloudemu_sts::OPERATIONS,
-        "iam" => cloudemu_iam::OPERATIONS,
-        _ => &[],
-    }
-}
-
-/// The operations matrix, as markdown.
-pub fn render() -> String {
+/// The operations matrix, as markdown, for the services the server registers
+/// (`server::implemented_services`): each one's `operations()` is what it serves.
+pub fn render(services: &[Arc<dyn Service>]) -> String {
+    let implemented = |id: &str| -> &'static [&'static str] {
+        services
+            .iter()
+            .find(|s| s.id() == id)
+            .map_or(&[], |s| s.operations())
+    };
     let mut out = String::new();
     out.push_str("| Service | Served | Modelled |\n|---|---:|---:|\n");
     let mut sections = String::new();

@@ -55,7 +55,8 @@ impl Running {
     }
 }
 
-fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
+/// Every service CloudEmu implements: the one place a new service is registered.
+pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),

@@ -34,32 +34,33 @@ pub async fn handle(
     let started = Instant::now();
     async move {
         // A bug must cost one request a 500, never the connection or the worker.
-        let outcome = match std::panic::AssertUnwindSafe(process(&req, payload, &state, &request_id))
-            .catch_unwind()
-            .await
-        {
-            Ok(o) => o,
-            Err(panic) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                tracing::error!(panic = %what, "request handler panicked");
-                Outcome {
-                    service: "-",
-                    operation: None,
-                    account: None,
-                    region: None,
-                    response: plain_error(
-                        500,
-                        "InternalFailure",
-                        "The request processing has failed because of an unknown error, exception or failure.",
-                        &request_id,
-                    ),
+        let outcome =
+            match std::panic::AssertUnwindSafe(process(&req, payload, &state, &request_id))
+                .catch_unwind()
+                .await
+            {
+                Ok(o) => o,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(panic = %what, "request handler panicked");
+                    Outcome {
+                        service: "-",
+                        operation: None,
+                        account: None,
+                        region: None,
+                        response: plain_error(
+                            500,
+                            "InternalFailure",
+                            cloudemu_core::error::INTERNAL_FAILURE_MESSAGE,
+                            &request_id,
+                        ),
+                    }
                 }
-            }
-        };
+            };
         let status = outcome.response.status.as_u16();
         tracing::info!(
             request_id = %request_id,

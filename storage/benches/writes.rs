@@ -122,7 +122,7 @@ fn main() {
         .await;
 
         let (_d2, s) = fresh().await;
-        let gc = GroupCommit::spawn(s.db.pool().clone(), PerRow, 256, 1024);
+        let gc = GroupCommit::spawn(s.db.clone(), PerRow, 256, 1024);
         run("group commit, one statement per row", move |i| {
             let gc = gc.clone();
             async move {
@@ -132,7 +132,7 @@ fn main() {
         .await;
 
         let (_d3, s) = fresh().await;
-        let gc = GroupCommit::spawn(s.db.pool().clone(), MultiRow, 256, 1024);
+        let gc = GroupCommit::spawn(s.db.clone(), MultiRow, 256, 1024);
         run("group commit, one multi-row statement", move |i| {
             let gc = gc.clone();
             async move {

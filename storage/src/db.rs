@@ -53,6 +53,12 @@ impl Db {
         &self.pool
     }
 
+    /// A transaction that takes SQLite's write lock up front, for writes that read before they
+    /// write (quotas, conflict checks, batches): nothing can slip in between.
+    pub async fn begin_immediate(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     pub(crate) async fn clear_all_tables(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let tables: Vec<String> = sqlx::query(

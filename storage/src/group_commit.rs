@@ -10,8 +10,8 @@
 //! Services define a [`BatchWriter`] per kind of write and submit items through a
 //! [`GroupCommit`] handle.
 
-use crate::{Result, StorageError};
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::{Db, Result, StorageError};
+use sqlx::SqliteConnection;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -60,9 +60,9 @@ pub enum GroupCommitError {
 impl<W: BatchWriter> GroupCommit<W> {
     /// Start the writer task on the current Tokio runtime. `max_batch` bounds one
     /// transaction; `queue` bounds the writes waiting (callers wait when it is full).
-    pub fn spawn(pool: SqlitePool, writer: W, max_batch: usize, queue: usize) -> Self {
+    pub fn spawn(db: Db, writer: W, max_batch: usize, queue: usize) -> Self {
         let (tx, rx) = mpsc::channel(queue.max(1));
-        tokio::spawn(run(pool, writer, rx, max_batch.max(1)));
+        tokio::spawn(run(db, writer, rx, max_batch.max(1)));
         Self { queue: tx }
     }
 
@@ -82,7 +82,7 @@ impl<W: BatchWriter> GroupCommit<W> {
 }
 
 async fn run<W: BatchWriter>(
-    pool: SqlitePool,
+    db: Db,
     writer: W,
     mut rx: mpsc::Receiver<(W::Item, Reply<W::Output>)>,
     max_batch: usize,
@@ -102,7 +102,7 @@ async fn run<W: BatchWriter>(
                 Err(_) => break,
             }
         }
-        let result = commit_batch(&pool, &writer, &items).await;
+        let result = commit_batch(&db, &writer, &items).await;
         match result {
             Ok(outputs) if outputs.len() == replies.len() => {
                 for (reply, out) in replies.drain(..).zip(outputs) {
@@ -132,11 +132,11 @@ async fn run<W: BatchWriter>(
 }
 
 async fn commit_batch<W: BatchWriter>(
-    pool: &SqlitePool,
+    db: &Db,
     writer: &W,
     items: &[W::Item],
 ) -> Result<Vec<W::Output>> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db.begin_immediate().await?;
     let outputs = writer.write(&mut tx, items).await?;
     tx.commit().await?;
     Ok(outputs)
@@ -150,8 +150,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Inserts `(id, value)` rows with one multi-row statement per batch; ids < 0 fail the batch.
+    #[derive(Default)]
     struct Rows {
-        batches: AtomicUsize,
+        batches: Arc<AtomicUsize>,
     }
 
     impl BatchWriter for Rows {
@@ -193,15 +194,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_share_commits_and_all_land() {
         let (_dir, storage) = setup().await;
-        let writer = Arc::new(Rows {
-            batches: AtomicUsize::new(0),
-        });
-        let gc = GroupCommit::spawn(
-            storage.db.pool().clone(),
-            ArcWriter(writer.clone()),
-            64,
-            256,
-        );
+        let writer = Rows::default();
+        let batches = writer.batches.clone();
+        let gc = GroupCommit::spawn(storage.db.clone(), writer, 64, 256);
         let mut tasks = Vec::new();
         for i in 0..500i64 {
             let gc = gc.clone();
@@ -218,21 +213,14 @@ mod tests {
             .expect("count")
             .get(0);
         assert_eq!(n, 500);
-        let batches = writer.batches.load(Ordering::Relaxed);
+        let batches = batches.load(Ordering::Relaxed);
         assert!(batches < 500, "writes were not grouped: {batches} batches");
     }
 
     #[tokio::test]
     async fn a_failing_batch_commits_nothing_and_tells_every_caller() {
         let (_dir, storage) = setup().await;
-        let gc = GroupCommit::spawn(
-            storage.db.pool().clone(),
-            Rows {
-                batches: AtomicUsize::new(0),
-            },
-            64,
-            256,
-        );
+        let gc = GroupCommit::spawn(storage.db.clone(), Rows::default(), 64, 256);
         assert!(matches!(
             gc.submit((-1, "bad".into())).await,
             Err(GroupCommitError::Batch(_))
@@ -247,20 +235,5 @@ mod tests {
             gc.submit((7, "ok".into())).await.expect("next batch works"),
             70
         );
-    }
-
-    /// Lets a test keep a handle on the writer to read its counters.
-    struct ArcWriter(Arc<Rows>);
-
-    impl BatchWriter for ArcWriter {
-        type Item = (i64, String);
-        type Output = i64;
-        fn write<'c>(
-            &'c self,
-            conn: &'c mut SqliteConnection,
-            items: &'c [Self::Item],
-        ) -> BoxFuture<'c, Result<Vec<i64>>> {
-            self.0.write(conn, items)
-        }
     }
 }

@@ -59,10 +59,6 @@ pub enum QuotaWrite {
     LimitExceeded,
 }
 
-/// Writes that read-then-write (quotas, conflict checks) take the write lock up front, so no
-/// concurrent request can slip in between the check and the write.
-const IMMEDIATE: &str = "BEGIN IMMEDIATE";
-
 impl IamStore {
     pub(crate) fn new(db: Db) -> Self {
         Self { db }
@@ -148,7 +144,7 @@ impl IamStore {
 
     /// Delete a role (its tags go with it), refusing while policies remain, as IAM does.
     pub async fn delete_role(&self, account: &str, name: &str) -> Result<RoleDeletion> {
-        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let mut tx = self.db.begin_immediate().await?;
         let count = |table: &'static str| {
             format!("SELECT COUNT(*) FROM {table} WHERE account_id = ? AND role_name = ?")
         };
@@ -281,7 +277,7 @@ impl IamStore {
         max: i64,
         now: f64,
     ) -> Result<QuotaWrite> {
-        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let mut tx = self.db.begin_immediate().await?;
         let (count, present): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(policy_arn = ?), 0) FROM iam_role_attached_policies \
              WHERE account_id = ? AND role_name = ?",
@@ -349,7 +345,7 @@ impl IamStore {
         tags: &[(String, String)],
         max: usize,
     ) -> Result<QuotaWrite> {
-        let mut tx = self.db.pool().begin_with(IMMEDIATE).await?;
+        let mut tx = self.db.begin_immediate().await?;
         let existing: Vec<String> = sqlx::query_scalar(
             "SELECT tag_key FROM iam_role_tags WHERE account_id = ? AND role_name = ?",
         )

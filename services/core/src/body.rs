@@ -34,15 +34,6 @@ impl Body {
             }
         }
     }
-
-    /// The body as a stream, whatever its form.
-    pub fn into_stream(self) -> ByteStream {
-        match self {
-            Body::Empty => futures_util::stream::empty().boxed(),
-            Body::Bytes(b) => futures_util::stream::once(async move { Ok(b) }).boxed(),
-            Body::Stream(s) => s,
-        }
-    }
 }
 
 fn too_large(limit: usize) -> std::io::Error {

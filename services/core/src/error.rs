@@ -2,6 +2,10 @@
 
 use serde_json::{Map, Value};
 
+/// What AWS tells a client about a failure on its side; the cause stays in our log.
+pub const INTERNAL_FAILURE_MESSAGE: &str =
+    "The request processing has failed because of an unknown error, exception or failure.";
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ServiceError {
@@ -32,7 +36,7 @@ impl ServiceError {
         tracing::error!(%cause, "internal failure");
         Self {
             code: "InternalFailure".into(),
-            message: "The request processing has failed because of an unknown error, exception or failure.".into(),
+            message: INTERNAL_FAILURE_MESSAGE.into(),
             status: 500,
             sender_fault: false,
             fields: Map::new(),

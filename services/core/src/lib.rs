@@ -38,15 +38,6 @@ pub struct ServiceRequest {
     pub body: Body,
 }
 
-impl ServiceRequest {
-    pub fn new(input: Value) -> Self {
-        Self {
-            input,
-            body: Body::Empty,
-        }
-    }
-}
-
 /// An operation's output: the model value tree, and the streaming payload when the operation
 /// returns one.
 #[derive(Debug)]
