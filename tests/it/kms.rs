@@ -1,0 +1,1317 @@
+use crate::harness::{unique, TestServer};
+use aws_sdk_kms::error::ProvideErrorMetadata;
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::{
+    DataKeySpec, EncryptionAlgorithmSpec, KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec,
+    MessageType, SigningAlgorithmSpec, Tag,
+};
+use aws_sdk_kms::Client;
+
+fn client(server: &TestServer) -> Client {
+    Client::new(&server.sdk_config())
+}
+
+async fn symmetric_key(kms: &Client) -> String {
+    kms.create_key()
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string()
+}
+
+async fn key_of(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+    kms.create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string()
+}
+
+#[tokio::test]
+async fn create_and_describe_symmetric_key() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let created = kms
+        .create_key()
+        .description("app data")
+        .tags(
+            Tag::builder()
+                .tag_key("team")
+                .tag_value("core")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("CreateKey");
+    let m = created.key_metadata().expect("metadata");
+    let id = m.key_id();
+    assert_eq!(id.len(), 36);
+    assert_eq!(
+        m.arn(),
+        Some(format!("arn:aws:kms:us-east-1:000000000000:key/{id}").as_str())
+    );
+    assert_eq!(m.aws_account_id(), Some("000000000000"));
+    assert_eq!(m.key_state(), Some(&KeyState::Enabled));
+    assert!(m.enabled());
+    assert_eq!(m.key_spec(), Some(&KeySpec::SymmetricDefault));
+    assert_eq!(m.key_usage(), Some(&KeyUsageType::EncryptDecrypt));
+    assert_eq!(
+        m.encryption_algorithms(),
+        &[EncryptionAlgorithmSpec::SymmetricDefault]
+    );
+    assert_eq!(m.description(), Some("app data"));
+    assert_eq!(m.multi_region(), Some(false));
+    assert_eq!(m.current_key_material_id().map(str::len), Some(64));
+    assert!(m.creation_date().is_some());
+
+    let described = kms
+        .describe_key()
+        .key_id(id)
+        .send()
+        .await
+        .expect("DescribeKey");
+    assert_eq!(described.key_metadata().map(|m| m.key_id()), Some(id));
+
+    // The default policy lets the account root do everything, as AWS writes it.
+    let policy = kms
+        .get_key_policy()
+        .key_id(id)
+        .send()
+        .await
+        .expect("GetKeyPolicy");
+    let doc: serde_json::Value =
+        serde_json::from_str(policy.policy().expect("policy")).expect("json");
+    assert_eq!(
+        doc["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::000000000000:root"
+    );
+    assert_eq!(doc["Statement"][0]["Action"], "kms:*");
+    let names = kms
+        .list_key_policies()
+        .key_id(id)
+        .send()
+        .await
+        .expect("ListKeyPolicies");
+    assert_eq!(names.policy_names(), &["default".to_string()]);
+
+    let tags = kms
+        .list_resource_tags()
+        .key_id(id)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(tags.tags()[0].tag_key(), "team");
+}
+
+#[tokio::test]
+async fn key_spec_and_usage_combinations() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let ok = [
+        (KeySpec::Rsa2048, KeyUsageType::SignVerify),
+        (KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt),
+        (KeySpec::EccNistP256, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP384, KeyUsageType::KeyAgreement),
+        (KeySpec::EccNistP521, KeyUsageType::SignVerify),
+        (KeySpec::EccSecgP256K1, KeyUsageType::SignVerify),
+        (KeySpec::Hmac224, KeyUsageType::GenerateVerifyMac),
+        (KeySpec::Hmac512, KeyUsageType::GenerateVerifyMac),
+    ];
+    for (spec, usage) in ok {
+        let out = kms
+            .create_key()
+            .key_spec(spec.clone())
+            .key_usage(usage.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{spec:?}/{usage:?}: {e:?}"));
+        let m = out.key_metadata().expect("metadata");
+        assert_eq!(m.key_spec(), Some(&spec));
+        assert_eq!(m.key_usage(), Some(&usage));
+    }
+    let bad = [
+        (KeySpec::SymmetricDefault, KeyUsageType::SignVerify),
+        (KeySpec::EccNistP256, KeyUsageType::EncryptDecrypt),
+        (KeySpec::EccSecgP256K1, KeyUsageType::KeyAgreement),
+        (KeySpec::Hmac256, KeyUsageType::EncryptDecrypt),
+        (KeySpec::Rsa4096, KeyUsageType::GenerateVerifyMac),
+    ];
+    for (spec, usage) in bad {
+        let err = kms
+            .create_key()
+            .key_spec(spec.clone())
+            .key_usage(usage.clone())
+            .send()
+            .await
+            .expect_err("incompatible");
+        assert_eq!(
+            err.code(),
+            Some("ValidationException"),
+            "{spec:?}/{usage:?}"
+        );
+        assert_eq!(
+            err.message(),
+            Some(
+                format!(
+                    "KeyUsage {} is not compatible with KeySpec {}",
+                    usage.as_str(),
+                    spec.as_str()
+                )
+                .as_str()
+            )
+        );
+    }
+    // HMAC keys without a usage default to ENCRYPT_DECRYPT, which they do not allow.
+    let err = kms
+        .create_key()
+        .key_spec(KeySpec::Hmac256)
+        .send()
+        .await
+        .expect_err("no usage");
+    assert_eq!(err.code(), Some("ValidationException"));
+}
+
+#[tokio::test]
+async fn encrypt_decrypt_with_context_and_every_key_reference() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let alias = format!("alias/{}", unique("app"));
+    kms.create_alias()
+        .alias_name(&alias)
+        .target_key_id(&id)
+        .send()
+        .await
+        .expect("CreateAlias");
+    let arn = format!("arn:aws:kms:us-east-1:000000000000:key/{id}");
+    let alias_arn = format!("arn:aws:kms:us-east-1:000000000000:{alias}");
+
+    for reference in [&id, &arn, &alias, &alias_arn] {
+        let enc = kms
+            .encrypt()
+            .key_id(reference)
+            .plaintext(Blob::new(b"secret data".to_vec()))
+            .encryption_context("purpose", "test")
+            .send()
+            .await
+            .expect("Encrypt");
+        assert_eq!(enc.key_id(), Some(arn.as_str()));
+        let blob = enc.ciphertext_blob().expect("blob").clone();
+        // No KeyId needed: the blob names its key.
+        let dec = kms
+            .decrypt()
+            .ciphertext_blob(blob.clone())
+            .encryption_context("purpose", "test")
+            .send()
+            .await
+            .expect("Decrypt");
+        assert_eq!(
+            dec.plaintext().map(|b| b.as_ref()),
+            Some(&b"secret data"[..])
+        );
+        assert_eq!(dec.key_id(), Some(arn.as_str()));
+        // The context is bound as AAD.
+        let err = kms
+            .decrypt()
+            .ciphertext_blob(blob.clone())
+            .encryption_context("purpose", "other")
+            .send()
+            .await
+            .expect_err("wrong context");
+        assert_eq!(err.code(), Some("InvalidCiphertextException"));
+        let err = kms
+            .decrypt()
+            .ciphertext_blob(blob)
+            .send()
+            .await
+            .expect_err("no context");
+        assert_eq!(err.code(), Some("InvalidCiphertextException"));
+    }
+
+    // A named key that is not the blob's key.
+    let other = symmetric_key(&kms).await;
+    let enc = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let err = kms
+        .decrypt()
+        .key_id(&other)
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect_err("wrong key");
+    assert_eq!(err.code(), Some("IncorrectKeyException"));
+
+    // Garbage is not a ciphertext.
+    let err = kms
+        .decrypt()
+        .ciphertext_blob(Blob::new(vec![9u8; 64]))
+        .send()
+        .await
+        .expect_err("garbage");
+    assert_eq!(err.code(), Some("InvalidCiphertextException"));
+
+    // ReEncrypt moves a ciphertext to another key without exposing the plaintext.
+    let re = kms
+        .re_encrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .destination_key_id(&other)
+        .send()
+        .await
+        .expect("ReEncrypt");
+    assert_eq!(re.source_key_id(), Some(arn.as_str()));
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(re.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt re-encrypted");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"x"[..]));
+    assert!(dec.key_id().expect("key").ends_with(&other));
+}
+
+#[tokio::test]
+async fn key_state_errors_name_the_state() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let arn = format!("arn:aws:kms:us-east-1:000000000000:key/{id}");
+    let enc = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    kms.disable_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("DisableKey");
+    let m = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        m.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::Disabled)
+    );
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("disabled");
+    assert_eq!(err.code(), Some("DisabledException"));
+    assert_eq!(err.message(), Some(format!("{arn} is disabled.").as_str()));
+    let err = kms
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect_err("disabled");
+    assert_eq!(err.code(), Some("DisabledException"));
+    kms.enable_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("EnableKey");
+
+    let sched = kms
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("ScheduleKeyDeletion");
+    assert_eq!(sched.key_state(), Some(&KeyState::PendingDeletion));
+    assert_eq!(sched.pending_window_in_days(), Some(7));
+    let days =
+        (sched.deletion_date().expect("date").secs() - chrono::Utc::now().timestamp()) / 86_400;
+    assert!((6..=7).contains(&days), "{days}");
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("pending deletion");
+    assert_eq!(err.code(), Some("KMSInvalidStateException"));
+    assert_eq!(
+        err.message(),
+        Some(format!("{arn} is pending deletion.").as_str())
+    );
+    let err = kms
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(3)
+        .send()
+        .await
+        .expect_err("window too short");
+    assert_eq!(err.code(), Some("ValidationException"));
+    kms.cancel_key_deletion()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("CancelKeyDeletion");
+    let m = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        m.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::Disabled)
+    );
+
+    let missing = "11111111-2222-3333-4444-555555555555";
+    let err = kms
+        .describe_key()
+        .key_id(missing)
+        .send()
+        .await
+        .expect_err("missing");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    assert_eq!(
+        err.message(),
+        Some(
+            format!("Key 'arn:aws:kms:us-east-1:000000000000:key/{missing}' does not exist")
+                .as_str()
+        )
+    );
+    let err = kms
+        .describe_key()
+        .key_id("alias/nope")
+        .send()
+        .await
+        .expect_err("missing alias");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    assert_eq!(
+        err.message(),
+        Some("Alias arn:aws:kms:us-east-1:000000000000:alias/nope is not found.")
+    );
+    // Keys are regional.
+    let west = Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&server.sdk_config())
+            .region(aws_sdk_kms::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let err = west
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect_err("other region");
+    assert_eq!(err.code(), Some("NotFoundException"));
+}
+
+#[tokio::test]
+async fn aliases_lifecycle() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let a = symmetric_key(&kms).await;
+    let b = symmetric_key(&kms).await;
+    let name = format!("alias/{}", unique("svc"));
+    kms.create_alias()
+        .alias_name(&name)
+        .target_key_id(&a)
+        .send()
+        .await
+        .expect("CreateAlias");
+    let err = kms
+        .create_alias()
+        .alias_name(&name)
+        .target_key_id(&b)
+        .send()
+        .await
+        .expect_err("duplicate");
+    assert_eq!(err.code(), Some("AlreadyExistsException"));
+    assert_eq!(
+        err.message(),
+        Some(
+            format!(
+                "An alias with the name arn:aws:kms:us-east-1:000000000000:{name} already exists"
+            )
+            .as_str()
+        )
+    );
+    let err = kms
+        .create_alias()
+        .alias_name("alias/aws/mine")
+        .target_key_id(&b)
+        .send()
+        .await
+        .expect_err("reserved");
+    assert_eq!(err.code(), Some("InvalidAliasNameException"));
+
+    let listed = kms
+        .list_aliases()
+        .key_id(&a)
+        .send()
+        .await
+        .expect("ListAliases");
+    assert_eq!(listed.aliases().len(), 1);
+    assert_eq!(listed.aliases()[0].alias_name(), Some(name.as_str()));
+    assert_eq!(listed.aliases()[0].target_key_id(), Some(a.as_str()));
+
+    kms.update_alias()
+        .alias_name(&name)
+        .target_key_id(&b)
+        .send()
+        .await
+        .expect("UpdateAlias");
+    let d = kms
+        .describe_key()
+        .key_id(&name)
+        .send()
+        .await
+        .expect("describe by alias");
+    assert_eq!(d.key_metadata().map(|m| m.key_id()), Some(b.as_str()));
+
+    // All aliases, paginated, include the AWS managed ones a fresh account shows.
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_aliases()
+            .limit(5)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .expect("page");
+        all.extend(
+            page.aliases()
+                .iter()
+                .map(|a| a.alias_name().unwrap_or("").to_string()),
+        );
+        if !page.truncated() {
+            break;
+        }
+        marker = page.next_marker().map(str::to_string);
+    }
+    assert!(all.contains(&name));
+    assert!(all.contains(&"alias/aws/s3".to_string()));
+
+    kms.delete_alias()
+        .alias_name(&name)
+        .send()
+        .await
+        .expect("DeleteAlias");
+    let err = kms
+        .delete_alias()
+        .alias_name(&name)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    // Management calls take key ids and ARNs, not aliases.
+    let err = kms
+        .enable_key()
+        .key_id("alias/whatever")
+        .send()
+        .await
+        .expect_err("alias");
+    assert_eq!(err.code(), Some("NotFoundException"));
+}
+
+#[tokio::test]
+async fn list_keys_paginates() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(symmetric_key(&kms).await);
+    }
+    let first = kms.list_keys().limit(2).send().await.expect("ListKeys");
+    assert_eq!(first.keys().len(), 2);
+    assert!(first.truncated());
+    let mut seen: Vec<String> = first
+        .keys()
+        .iter()
+        .filter_map(|k| k.key_id().map(String::from))
+        .collect();
+    let mut marker = first.next_marker().map(String::from);
+    while let Some(m) = marker {
+        let page = kms
+            .list_keys()
+            .limit(2)
+            .marker(m)
+            .send()
+            .await
+            .expect("page");
+        seen.extend(
+            page.keys()
+                .iter()
+                .filter_map(|k| k.key_id().map(String::from)),
+        );
+        marker = page.next_marker().map(String::from);
+    }
+    assert_eq!(seen, made);
+    let err = kms
+        .list_keys()
+        .marker("bogus")
+        .send()
+        .await
+        .expect_err("bad marker");
+    assert_eq!(err.code(), Some("InvalidMarkerException"));
+}
+
+#[tokio::test]
+async fn data_keys_and_random() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let dk = kms
+        .generate_data_key()
+        .key_id(&id)
+        .key_spec(DataKeySpec::Aes256)
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .expect("GenerateDataKey");
+    let plain = dk.plaintext().expect("plaintext").as_ref().to_vec();
+    assert_eq!(plain.len(), 32);
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(dk.ciphertext_blob().expect("blob").clone())
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .expect("Decrypt data key");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref().to_vec()), Some(plain));
+
+    let wp = kms
+        .generate_data_key_without_plaintext()
+        .key_id(&id)
+        .number_of_bytes(16)
+        .send()
+        .await
+        .expect("WithoutPlaintext");
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(wp.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref().len()), Some(16));
+
+    let err = kms
+        .generate_data_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect_err("no size");
+    assert_eq!(err.code(), Some("ValidationException"));
+
+    let r = kms
+        .generate_random()
+        .number_of_bytes(48)
+        .send()
+        .await
+        .expect("GenerateRandom");
+    assert_eq!(r.plaintext().map(|b| b.as_ref().len()), Some(48));
+    let err = kms
+        .generate_random()
+        .number_of_bytes(2000)
+        .send()
+        .await
+        .expect_err("too many");
+    assert_eq!(err.code(), Some("ValidationException"));
+
+    let signing = key_of(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let err = kms
+        .generate_data_key()
+        .key_id(&signing)
+        .number_of_bytes(32)
+        .send()
+        .await
+        .expect_err("asymmetric");
+    assert_eq!(err.code(), Some("InvalidKeyUsageException"));
+}
+
+fn verify_rsa(spki: &[u8], alg: &SigningAlgorithmSpec, message: &[u8], sig: &[u8]) {
+    use rsa::pkcs8::DecodePublicKey;
+    use sha2::{Digest, Sha256, Sha384, Sha512};
+    let key = rsa::RsaPublicKey::from_public_key_der(spki).expect("SPKI");
+    let r = match alg.as_str() {
+        "RSASSA_PKCS1_V1_5_SHA_256" => key.verify(
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(message),
+            sig,
+        ),
+        "RSASSA_PKCS1_V1_5_SHA_384" => key.verify(
+            rsa::Pkcs1v15Sign::new::<Sha384>(),
+            &Sha384::digest(message),
+            sig,
+        ),
+        "RSASSA_PKCS1_V1_5_SHA_512" => key.verify(
+            rsa::Pkcs1v15Sign::new::<Sha512>(),
+            &Sha512::digest(message),
+            sig,
+        ),
+        "RSASSA_PSS_SHA_256" => {
+            key.verify(rsa::Pss::new::<Sha256>(), &Sha256::digest(message), sig)
+        }
+        "RSASSA_PSS_SHA_384" => {
+            key.verify(rsa::Pss::new::<Sha384>(), &Sha384::digest(message), sig)
+        }
+        "RSASSA_PSS_SHA_512" => {
+            key.verify(rsa::Pss::new::<Sha512>(), &Sha512::digest(message), sig)
+        }
+        other => panic!("{other}"),
+    };
+    r.unwrap_or_else(|e| panic!("{alg:?} does not verify: {e}"));
+}
+
+#[tokio::test]
+async fn rsa_signatures_verify_independently() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = key_of(&kms, KeySpec::Rsa2048, KeyUsageType::SignVerify).await;
+    let pk = kms
+        .get_public_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let spki = pk.public_key().expect("public key").as_ref().to_vec();
+    assert_eq!(pk.signing_algorithms().len(), 6);
+    let message = b"message to sign".to_vec();
+    for alg in pk.signing_algorithms() {
+        let sig = kms
+            .sign()
+            .key_id(&id)
+            .message(Blob::new(message.clone()))
+            .signing_algorithm(alg.clone())
+            .send()
+            .await
+            .expect("Sign");
+        let sig = sig.signature().expect("signature").as_ref().to_vec();
+        verify_rsa(&spki, alg, &message, &sig);
+        let ok = kms
+            .verify()
+            .key_id(&id)
+            .message(Blob::new(message.clone()))
+            .signature(Blob::new(sig.clone()))
+            .signing_algorithm(alg.clone())
+            .send()
+            .await
+            .expect("Verify");
+        assert!(ok.signature_valid());
+        let err = kms
+            .verify()
+            .key_id(&id)
+            .message(Blob::new(b"tampered".to_vec()))
+            .signature(Blob::new(sig))
+            .signing_algorithm(alg.clone())
+            .send()
+            .await
+            .expect_err("tampered");
+        assert_eq!(err.code(), Some("KMSInvalidSignatureException"));
+    }
+    let err = kms
+        .sign()
+        .key_id(&id)
+        .message(Blob::new(message.clone()))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect_err("wrong algorithm");
+    assert_eq!(err.code(), Some("InvalidKeyUsageException"));
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("signing key");
+    assert_eq!(err.code(), Some("InvalidKeyUsageException"));
+}
+
+#[tokio::test]
+async fn ecdsa_signatures_verify_independently_raw_and_digest() {
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::DecodePublicKey;
+    use sha2::{Digest, Sha256};
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = key_of(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let pk = kms
+        .get_public_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    assert_eq!(
+        pk.signing_algorithms(),
+        &[SigningAlgorithmSpec::EcdsaSha256]
+    );
+    let vk = p256::ecdsa::VerifyingKey::from_public_key_der(pk.public_key().expect("pk").as_ref())
+        .expect("SPKI");
+    let message = b"hello ecdsa".to_vec();
+    let raw = kms
+        .sign()
+        .key_id(&id)
+        .message(Blob::new(message.clone()))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Sign RAW");
+    let sig =
+        p256::ecdsa::Signature::from_der(raw.signature().expect("sig").as_ref()).expect("DER");
+    vk.verify(&message, &sig).expect("RAW signature verifies");
+
+    let digest = Sha256::digest(&message).to_vec();
+    let signed = kms
+        .sign()
+        .key_id(&id)
+        .message(Blob::new(digest.clone()))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Sign DIGEST");
+    let sig =
+        p256::ecdsa::Signature::from_der(signed.signature().expect("sig").as_ref()).expect("DER");
+    vk.verify(&message, &sig)
+        .expect("DIGEST signature verifies over the message");
+
+    let err = kms
+        .sign()
+        .key_id(&id)
+        .message(Blob::new(vec![1; 20]))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect_err("short digest");
+    assert_eq!(err.code(), Some("ValidationException"));
+}
+
+#[tokio::test]
+async fn other_curves_sign_and_verify() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    for (spec, alg) in [
+        (KeySpec::EccNistP384, SigningAlgorithmSpec::EcdsaSha384),
+        (KeySpec::EccNistP521, SigningAlgorithmSpec::EcdsaSha512),
+        (KeySpec::EccSecgP256K1, SigningAlgorithmSpec::EcdsaSha256),
+    ] {
+        let id = key_of(&kms, spec.clone(), KeyUsageType::SignVerify).await;
+        let sig = kms
+            .sign()
+            .key_id(&id)
+            .message(Blob::new(b"m".to_vec()))
+            .signing_algorithm(alg.clone())
+            .send()
+            .await
+            .expect("Sign");
+        let ok = kms
+            .verify()
+            .key_id(&id)
+            .message(Blob::new(b"m".to_vec()))
+            .signature(sig.signature().expect("sig").clone())
+            .signing_algorithm(alg)
+            .send()
+            .await
+            .expect("Verify");
+        assert!(ok.signature_valid(), "{spec:?}");
+    }
+}
+
+#[tokio::test]
+async fn rsa_encryption_round_trips_and_matches_the_public_key() {
+    use rsa::pkcs8::DecodePublicKey;
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = key_of(&kms, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let pk = kms
+        .get_public_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let public = rsa::RsaPublicKey::from_public_key_der(pk.public_key().expect("pk").as_ref())
+        .expect("SPKI");
+    for alg in [
+        EncryptionAlgorithmSpec::RsaesOaepSha1,
+        EncryptionAlgorithmSpec::RsaesOaepSha256,
+    ] {
+        let enc = kms
+            .encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(b"rsa secret".to_vec()))
+            .encryption_algorithm(alg.clone())
+            .send()
+            .await
+            .expect("Encrypt");
+        assert_eq!(enc.ciphertext_blob().map(|b| b.as_ref().len()), Some(256));
+        let dec = kms
+            .decrypt()
+            .key_id(&id)
+            .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+            .encryption_algorithm(alg.clone())
+            .send()
+            .await
+            .expect("Decrypt");
+        assert_eq!(
+            dec.plaintext().map(|b| b.as_ref()),
+            Some(&b"rsa secret"[..])
+        );
+    }
+    // Ciphertext made offline with GetPublicKey's key decrypts in KMS.
+    let offline = public
+        .encrypt(
+            &mut rand_rng(),
+            rsa::Oaep::new::<sha2::Sha256>(),
+            b"offline",
+        )
+        .expect("encrypt offline");
+    let dec = kms
+        .decrypt()
+        .key_id(&id)
+        .ciphertext_blob(Blob::new(offline))
+        .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .expect("Decrypt offline ciphertext");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"offline"[..]));
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("symmetric algorithm on RSA key");
+    assert_eq!(err.code(), Some("InvalidKeyUsageException"));
+}
+
+fn rand_rng() -> impl rsa::rand_core::CryptoRngCore {
+    rsa::rand_core::OsRng
+}
+
+#[tokio::test]
+async fn data_key_pairs_and_key_agreement() {
+    use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let wrap = symmetric_key(&kms).await;
+    let pair = kms
+        .generate_data_key_pair()
+        .key_id(&wrap)
+        .key_pair_spec(aws_sdk_kms::types::DataKeyPairSpec::EccNistP256)
+        .send()
+        .await
+        .expect("GenerateDataKeyPair");
+    let private =
+        p256::SecretKey::from_pkcs8_der(pair.private_key_plaintext().expect("private").as_ref())
+            .expect("PKCS#8");
+    let public = p256::PublicKey::from_public_key_der(pair.public_key().expect("public").as_ref())
+        .expect("SPKI");
+    assert_eq!(private.public_key(), public);
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(pair.private_key_ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt private key");
+    assert_eq!(
+        dec.plaintext().map(|b| b.as_ref().to_vec()),
+        pair.private_key_plaintext().map(|b| b.as_ref().to_vec())
+    );
+
+    // ECDH: KMS's shared secret equals the one computed locally from its public key.
+    let ka = key_of(&kms, KeySpec::EccNistP256, KeyUsageType::KeyAgreement).await;
+    let kms_public = kms
+        .get_public_key()
+        .key_id(&ka)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let kms_public =
+        p256::PublicKey::from_public_key_der(kms_public.public_key().expect("pk").as_ref())
+            .expect("SPKI");
+    let local = p256::ecdh::diffie_hellman(private.to_nonzero_scalar(), kms_public.as_affine());
+    let derived = kms
+        .derive_shared_secret()
+        .key_id(&ka)
+        .key_agreement_algorithm(aws_sdk_kms::types::KeyAgreementAlgorithmSpec::Ecdh)
+        .public_key(Blob::new(
+            public.to_public_key_der().expect("der").as_bytes().to_vec(),
+        ))
+        .send()
+        .await
+        .expect("DeriveSharedSecret");
+    assert_eq!(
+        derived.shared_secret().map(|b| b.as_ref().to_vec()),
+        Some(local.raw_secret_bytes().to_vec())
+    );
+}
+
+#[tokio::test]
+async fn hmac_generate_and_verify() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = key_of(&kms, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let d = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().map(|m| m.mac_algorithms().to_vec()),
+        Some(vec![MacAlgorithmSpec::HmacSha256])
+    );
+    let mac = kms
+        .generate_mac()
+        .key_id(&id)
+        .message(Blob::new(b"msg".to_vec()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("GenerateMac");
+    let tag = mac.mac().expect("mac").clone();
+    assert_eq!(tag.as_ref().len(), 32);
+    let ok = kms
+        .verify_mac()
+        .key_id(&id)
+        .message(Blob::new(b"msg".to_vec()))
+        .mac(tag.clone())
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("VerifyMac");
+    assert!(ok.mac_valid());
+    let err = kms
+        .verify_mac()
+        .key_id(&id)
+        .message(Blob::new(b"other".to_vec()))
+        .mac(tag)
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect_err("bad mac");
+    assert_eq!(err.code(), Some("KMSInvalidMacException"));
+    let err = kms
+        .generate_mac()
+        .key_id(&id)
+        .message(Blob::new(b"msg".to_vec()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha512)
+        .send()
+        .await
+        .expect_err("wrong algorithm");
+    assert_eq!(err.code(), Some("InvalidKeyUsageException"));
+}
+
+#[tokio::test]
+async fn rotation_keeps_old_ciphertexts_readable() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let before = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"old".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status");
+    assert!(!status.key_rotation_enabled());
+    kms.enable_key_rotation()
+        .key_id(&id)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .expect("enable");
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status");
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(90));
+    assert!(status.next_rotation_date().is_some());
+
+    let old_material = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let old_material = old_material
+        .key_metadata()
+        .and_then(|m| m.current_key_material_id())
+        .map(String::from);
+    kms.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("RotateKeyOnDemand");
+    let new_material = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let new_material = new_material
+        .key_metadata()
+        .and_then(|m| m.current_key_material_id())
+        .map(String::from);
+    assert_ne!(old_material, new_material);
+
+    let rotations = kms
+        .list_key_rotations()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("ListKeyRotations");
+    assert_eq!(rotations.rotations().len(), 1);
+    assert_eq!(
+        rotations.rotations()[0].rotation_type().map(|t| t.as_str()),
+        Some("ON_DEMAND")
+    );
+
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(before.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("old ciphertext still decrypts");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"old"[..]));
+    assert_eq!(dec.key_material_id(), old_material.as_deref());
+    let after = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"new".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(after.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("new ciphertext");
+    assert_eq!(dec.key_material_id(), new_material.as_deref());
+
+    let asym = key_of(&kms, KeySpec::Rsa2048, KeyUsageType::SignVerify).await;
+    let err = kms
+        .enable_key_rotation()
+        .key_id(&asym)
+        .send()
+        .await
+        .expect_err("asymmetric");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+    kms.disable_key_rotation()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("disable");
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status");
+    assert!(!status.key_rotation_enabled());
+}
+
+#[tokio::test]
+async fn tags_policies_and_descriptions() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().expect("tag");
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("a", "1"))
+        .tags(tag("b", "2"))
+        .send()
+        .await
+        .expect("tag");
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("a", "3"))
+        .send()
+        .await
+        .expect("retag");
+    kms.untag_resource()
+        .key_id(&id)
+        .tag_keys("b")
+        .send()
+        .await
+        .expect("untag");
+    let tags = kms
+        .list_resource_tags()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(
+        (tags.tags()[0].tag_key(), tags.tags()[0].tag_value()),
+        ("a", "3")
+    );
+    let err = kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("aws:x", "1"))
+        .send()
+        .await
+        .expect_err("reserved");
+    assert_eq!(err.code(), Some("TagException"));
+
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
+    kms.put_key_policy()
+        .key_id(&id)
+        .policy(policy)
+        .send()
+        .await
+        .expect("PutKeyPolicy");
+    let got = kms
+        .get_key_policy()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("GetKeyPolicy");
+    assert_eq!(got.policy(), Some(policy));
+    let err = kms
+        .put_key_policy()
+        .key_id(&id)
+        .policy("not json")
+        .send()
+        .await
+        .expect_err("bad");
+    assert_eq!(err.code(), Some("MalformedPolicyDocumentException"));
+
+    kms.update_key_description()
+        .key_id(&id)
+        .description("new words")
+        .send()
+        .await
+        .expect("desc");
+    let d = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().and_then(|m| m.description()),
+        Some("new words")
+    );
+}
+
+#[tokio::test]
+async fn keys_and_ciphertexts_survive_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (id, blob) = {
+        let server = TestServer::disk_at(dir.path()).await;
+        let kms = client(&server);
+        let id = key_of(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+        let sym = symmetric_key(&kms).await;
+        kms.create_alias()
+            .alias_name("alias/durable")
+            .target_key_id(&sym)
+            .send()
+            .await
+            .expect("alias");
+        let enc = kms
+            .encrypt()
+            .key_id("alias/durable")
+            .plaintext(Blob::new(b"kept".to_vec()))
+            .send()
+            .await
+            .expect("Encrypt");
+        server.stop().await;
+        (id, enc.ciphertext_blob().expect("blob").clone())
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("kms-root.key"))
+            .expect("root key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(blob)
+        .send()
+        .await
+        .expect("Decrypt after restart");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"kept"[..]));
+    let sig = kms
+        .sign()
+        .key_id(&id)
+        .message(Blob::new(b"m".to_vec()))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Sign after restart");
+    assert!(!sig.signature().expect("sig").as_ref().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn raw_json_requests_get_aws_errors() {
+    let server = TestServer::memory().await;
+    let res = crate::harness::http()
+        .post(server.url("/"))
+        .header("X-Amz-Target", "TrentService.Encrypt")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=x",
+        )
+        .body(r#"{"KeyId":"alias/none","Plaintext":"aGk="}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["__type"], "NotFoundException");
+    let res = crate::harness::http()
+        .post(server.url("/"))
+        .header("X-Amz-Target", "TrentService.Decrypt")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=x",
+        )
+        .body(r#"{"CiphertextBlob":"AQAAAAEk"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["__type"], "InvalidCiphertextException");
+}
