@@ -1315,3 +1315,239 @@ async fn raw_json_requests_get_aws_errors() {
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["__type"], "InvalidCiphertextException");
 }
+
+#[tokio::test]
+async fn grants_are_stored_listed_retired_and_revoked() {
+    use aws_sdk_kms::types::GrantOperation;
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let grantee = "arn:aws:iam::000000000000:role/app";
+    let retiree = "arn:aws:iam::000000000000:role/ops";
+    let g1 = kms
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(grantee)
+        .retiring_principal(retiree)
+        .operations(GrantOperation::Encrypt)
+        .operations(GrantOperation::Decrypt)
+        .name("app-grant")
+        .send()
+        .await
+        .expect("CreateGrant");
+    let g1_id = g1.grant_id().expect("id").to_string();
+    assert_eq!(g1_id.len(), 64);
+    assert!(!g1.grant_token().expect("token").is_empty());
+    // Same name and parameters: the same grant.
+    let again = kms
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(grantee)
+        .retiring_principal(retiree)
+        .operations(GrantOperation::Encrypt)
+        .operations(GrantOperation::Decrypt)
+        .name("app-grant")
+        .send()
+        .await
+        .expect("CreateGrant again");
+    assert_eq!(again.grant_id(), Some(g1_id.as_str()));
+    let g2 = kms
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal("arn:aws:iam::000000000000:role/other")
+        .operations(GrantOperation::GenerateDataKey)
+        .send()
+        .await
+        .expect("CreateGrant 2");
+
+    let listed = kms
+        .list_grants()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("ListGrants");
+    assert_eq!(listed.grants().len(), 2);
+    let first = &listed.grants()[0];
+    assert_eq!(first.grant_id(), Some(g1_id.as_str()));
+    assert_eq!(first.grantee_principal(), Some(grantee));
+    assert_eq!(first.retiring_principal(), Some(retiree));
+    assert_eq!(first.name(), Some("app-grant"));
+    assert_eq!(
+        first.issuing_account(),
+        Some("arn:aws:iam::000000000000:root")
+    );
+    assert_eq!(
+        first.operations(),
+        &[GrantOperation::Encrypt, GrantOperation::Decrypt]
+    );
+    assert!(first.key_id().expect("key").ends_with(&id));
+    let filtered = kms
+        .list_grants()
+        .key_id(&id)
+        .grantee_principal(grantee)
+        .send()
+        .await
+        .expect("filtered");
+    assert_eq!(filtered.grants().len(), 1);
+
+    let retirable = kms
+        .list_retirable_grants()
+        .retiring_principal(retiree)
+        .send()
+        .await
+        .expect("ListRetirableGrants");
+    assert_eq!(retirable.grants().len(), 1);
+
+    kms.retire_grant()
+        .grant_token(g1.grant_token().expect("token"))
+        .send()
+        .await
+        .expect("RetireGrant by token");
+    let err = kms
+        .retire_grant()
+        .grant_token(g1.grant_token().expect("token"))
+        .send()
+        .await
+        .expect_err("retired");
+    assert_eq!(err.code(), Some("InvalidGrantTokenException"));
+    kms.revoke_grant()
+        .key_id(&id)
+        .grant_id(g2.grant_id().expect("id"))
+        .send()
+        .await
+        .expect("RevokeGrant");
+    let err = kms
+        .revoke_grant()
+        .key_id(&id)
+        .grant_id(g2.grant_id().expect("id"))
+        .send()
+        .await
+        .expect_err("revoked");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    let listed = kms
+        .list_grants()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("ListGrants");
+    assert!(listed.grants().is_empty());
+    // Grant tokens are accepted by cryptographic calls.
+    kms.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .grant_tokens(g1.grant_token().expect("token"))
+        .send()
+        .await
+        .expect("Encrypt with grant token");
+}
+
+/// Move a key's clock-driven dates into the past, as if time had passed, with the server down.
+async fn backdate(dir: &std::path::Path, id: &str, field: &str) {
+    let storage =
+        cloudemu_storage::Storage::open(cloudemu_storage::StorageMode::Disk(dir.to_path_buf()))
+            .await
+            .expect("open storage");
+    storage
+        .kms()
+        .update_key::<(), cloudemu_storage::StorageError>("000000000000", "us-east-1", id, |row| {
+            let mut doc: serde_json::Value = serde_json::from_str(&row.metadata).expect("metadata");
+            doc[field] = serde_json::json!(1.0);
+            row.metadata = doc.to_string();
+            Ok(())
+        })
+        .await
+        .expect("update")
+        .expect("key exists");
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn deletion_and_automatic_rotation_happen_when_their_dates_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let doomed = symmetric_key(&kms).await;
+    kms.create_alias()
+        .alias_name("alias/doomed")
+        .target_key_id(&doomed)
+        .send()
+        .await
+        .expect("alias");
+    kms.schedule_key_deletion()
+        .key_id(&doomed)
+        .send()
+        .await
+        .expect("schedule");
+    let rotating = symmetric_key(&kms).await;
+    kms.enable_key_rotation()
+        .key_id(&rotating)
+        .send()
+        .await
+        .expect("enable rotation");
+    let old = kms
+        .encrypt()
+        .key_id(&rotating)
+        .plaintext(Blob::new(b"before".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    server.stop().await;
+
+    backdate(dir.path(), &doomed, "deletion_date").await;
+    backdate(dir.path(), &rotating, "next_rotation").await;
+
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let err = kms
+        .describe_key()
+        .key_id(&doomed)
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    let keys = kms.list_keys().send().await.expect("ListKeys");
+    assert!(keys
+        .keys()
+        .iter()
+        .all(|k| k.key_id() != Some(doomed.as_str())));
+    let aliases = kms.list_aliases().send().await.expect("ListAliases");
+    assert!(aliases
+        .aliases()
+        .iter()
+        .all(|a| a.alias_name() != Some("alias/doomed")));
+
+    // The next use rotates; the old ciphertext still decrypts.
+    kms.encrypt()
+        .key_id(&rotating)
+        .plaintext(Blob::new(b"after".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let rotations = kms
+        .list_key_rotations()
+        .key_id(&rotating)
+        .send()
+        .await
+        .expect("rotations");
+    assert_eq!(rotations.rotations().len(), 1);
+    assert_eq!(
+        rotations.rotations()[0].rotation_type().map(|t| t.as_str()),
+        Some("AUTOMATIC")
+    );
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&rotating)
+        .send()
+        .await
+        .expect("status");
+    let next = status.next_rotation_date().expect("next").secs();
+    assert!(next > chrono::Utc::now().timestamp() + 300 * 86_400);
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(old.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("old ciphertext");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"before"[..]));
+    server.stop().await;
+}

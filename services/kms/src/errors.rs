@@ -46,6 +46,8 @@ pub enum KmsError {
     InvalidImportToken(String),
     #[error("{0}")]
     IncorrectKeyMaterial(String),
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRun,
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
@@ -77,6 +79,7 @@ impl From<KmsError> for ServiceError {
             KmsError::Tag(_) => "TagException",
             KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
             KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
+            KmsError::DryRun => "DryRunOperationException",
             KmsError::Internal(m) => return ServiceError::internal(m),
             KmsError::Storage(e) => return ServiceError::internal(e),
         };

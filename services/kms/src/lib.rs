@@ -7,6 +7,7 @@ mod ciphertext;
 mod crypto;
 mod encryption;
 mod errors;
+mod grants;
 mod keys;
 mod model;
 mod paging;
@@ -36,6 +37,7 @@ impl Kms {
 pub const OPERATIONS: &[&str] = &[
     "CancelKeyDeletion",
     "CreateAlias",
+    "CreateGrant",
     "CreateKey",
     "Decrypt",
     "DeleteAlias",
@@ -56,12 +58,16 @@ pub const OPERATIONS: &[&str] = &[
     "GetKeyRotationStatus",
     "GetPublicKey",
     "ListAliases",
+    "ListGrants",
     "ListKeyPolicies",
     "ListKeyRotations",
     "ListKeys",
     "ListResourceTags",
+    "ListRetirableGrants",
     "PutKeyPolicy",
     "ReEncrypt",
+    "RetireGrant",
+    "RevokeGrant",
     "RotateKeyOnDemand",
     "ScheduleKeyDeletion",
     "Sign",
@@ -139,6 +145,11 @@ impl Service for Kms {
                 "GetKeyRotationStatus" => route!(self, ctx, input, get_key_rotation_status),
                 "RotateKeyOnDemand" => route!(self, ctx, input, rotate_key_on_demand),
                 "ListKeyRotations" => route!(self, ctx, input, list_key_rotations),
+                "CreateGrant" => route!(self, ctx, input, create_grant),
+                "ListGrants" => route!(self, ctx, input, list_grants),
+                "ListRetirableGrants" => route!(self, ctx, input, list_retirable_grants),
+                "RetireGrant" => route!(self, ctx, input, retire_grant),
+                "RevokeGrant" => route!(self, ctx, input, revoke_grant),
                 other => Err(ServiceError::not_implemented("kms", other)),
             };
             output.map(ServiceResponse::from)
