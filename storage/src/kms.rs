@@ -434,6 +434,64 @@ impl KmsStore {
         Ok(Some(out))
     }
 
+    /// Create a key's replica in another region with a copy of every material version
+    /// (re-sealed: the AAD names the region). `false` if the replica already exists.
+    pub async fn create_replica(
+        &self,
+        account: &str,
+        from_region: &str,
+        to_region: &str,
+        replica: &KeyRow,
+    ) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let exists: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM kms_keys WHERE account_id = ? AND region = ? AND key_id = ?",
+        )
+        .bind(account)
+        .bind(to_region)
+        .bind(&replica.key_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO kms_keys (account_id, region, key_id, created_at, metadata, policy) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(to_region)
+        .bind(&replica.key_id)
+        .bind(replica.created_at)
+        .bind(&replica.metadata)
+        .bind(&replica.policy)
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT version, material_id, sealed, created_at AS m_created_at, rotation \
+             FROM kms_key_material WHERE account_id = ? AND region = ? AND key_id = ? \
+             ORDER BY version",
+        )
+        .bind(account)
+        .bind(from_region)
+        .bind(&replica.key_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let version: i64 = row.get("version");
+            let sealed: Vec<u8> = row.get("sealed");
+            let secret = self.open(
+                &aad(account, from_region, &replica.key_id, version),
+                &sealed,
+            )?;
+            let m = material_from_row(row, secret);
+            self.insert_material(&mut tx, account, to_region, &replica.key_id, &m)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Keys in creation order.
     pub async fn list_keys(&self, account: &str, region: &str) -> Result<Vec<KeyRow>> {
         let rows = sqlx::query(

@@ -1551,3 +1551,229 @@ async fn deletion_and_automatic_rotation_happen_when_their_dates_pass() {
     assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"before"[..]));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn external_keys_take_imported_material() {
+    use aws_sdk_kms::types::{AlgorithmSpec, OriginType, WrappingKeySpec};
+    use rsa::pkcs8::DecodePublicKey;
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let created = kms
+        .create_key()
+        .origin(OriginType::External)
+        .send()
+        .await
+        .expect("CreateKey");
+    let m = created.key_metadata().expect("metadata");
+    let id = m.key_id().to_string();
+    assert_eq!(m.key_state(), Some(&KeyState::PendingImport));
+    assert_eq!(m.origin(), Some(&OriginType::External));
+    assert!(!m.enabled());
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("no material yet");
+    assert_eq!(err.code(), Some("KMSInvalidStateException"));
+    assert!(err.message().unwrap_or("").ends_with("is pending import."));
+
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&id)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    let wrapping =
+        rsa::RsaPublicKey::from_public_key_der(params.public_key().expect("pk").as_ref())
+            .expect("SPKI");
+    let material = [42u8; 32];
+    let wrapped = wrapping
+        .encrypt(&mut rand_rng(), rsa::Oaep::new::<sha2::Sha256>(), &material)
+        .expect("wrap");
+    let err = kms
+        .import_key_material()
+        .key_id(&id)
+        .import_token(Blob::new(vec![1, 2, 3]))
+        .encrypted_key_material(Blob::new(wrapped.clone()))
+        .send()
+        .await
+        .expect_err("bad token");
+    assert_eq!(err.code(), Some("InvalidImportTokenException"));
+    kms.import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(wrapped))
+        .send()
+        .await
+        .expect("ImportKeyMaterial");
+    let m = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        m.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::Enabled)
+    );
+    let enc = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"imported".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt with imported material");
+
+    // Different material cannot replace what was imported.
+    let other = wrapping
+        .encrypt(
+            &mut rand_rng(),
+            rsa::Oaep::new::<sha2::Sha256>(),
+            &[7u8; 32],
+        )
+        .expect("wrap");
+    let err = kms
+        .import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(other))
+        .send()
+        .await
+        .expect_err("different material");
+    assert_eq!(err.code(), Some("IncorrectKeyMaterialException"));
+
+    kms.delete_imported_key_material()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("delete material");
+    let err = kms
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect_err("material gone");
+    assert_eq!(err.code(), Some("KMSInvalidStateException"));
+    // Importing the same material again brings the ciphertexts back.
+    let again = wrapping
+        .encrypt(&mut rand_rng(), rsa::Oaep::new::<sha2::Sha256>(), &material)
+        .expect("wrap");
+    kms.import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(again))
+        .send()
+        .await
+        .expect("re-import");
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt after re-import");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"imported"[..]));
+
+    let native = symmetric_key(&kms).await;
+    let err = kms
+        .get_parameters_for_import()
+        .key_id(&native)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .expect_err("AWS_KMS origin");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+}
+
+#[tokio::test]
+async fn multi_region_keys_replicate_and_decrypt_across_regions() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let west = Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&server.sdk_config())
+            .region(aws_sdk_kms::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let created = kms
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .expect("CreateKey");
+    let m = created.key_metadata().expect("metadata");
+    let id = m.key_id().to_string();
+    assert!(id.starts_with("mrk-") && id.len() == 36, "{id}");
+    assert_eq!(m.multi_region(), Some(true));
+    let cfg = m.multi_region_configuration().expect("config");
+    assert_eq!(
+        cfg.multi_region_key_type().map(|t| t.as_str()),
+        Some("PRIMARY")
+    );
+
+    let enc = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"global".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let replica = kms
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .description("replica")
+        .send()
+        .await
+        .expect("ReplicateKey");
+    let rm = replica.replica_key_metadata().expect("metadata");
+    assert_eq!(
+        rm.arn(),
+        Some(format!("arn:aws:kms:eu-west-1:000000000000:key/{id}").as_str())
+    );
+    assert_eq!(
+        rm.multi_region_configuration()
+            .and_then(|c| c.multi_region_key_type())
+            .map(|t| t.as_str()),
+        Some("REPLICA")
+    );
+    let dec = west
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt in the replica region");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"global"[..]));
+
+    let primary = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let replicas = primary
+        .key_metadata()
+        .and_then(|m| m.multi_region_configuration())
+        .map(|c| c.replica_keys().len());
+    assert_eq!(replicas, Some(1));
+    let err = kms
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .expect_err("exists");
+    assert_eq!(err.code(), Some("AlreadyExistsException"));
+    let single = symmetric_key(&kms).await;
+    let err = kms
+        .replicate_key()
+        .key_id(&single)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .expect_err("single-region");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+}

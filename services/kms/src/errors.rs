@@ -46,6 +46,8 @@ pub enum KmsError {
     InvalidImportToken(String),
     #[error("{0}")]
     IncorrectKeyMaterial(String),
+    #[error("{0}")]
+    ExpiredImportToken(String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
     #[error("{0}")]
@@ -79,6 +81,7 @@ impl From<KmsError> for ServiceError {
             KmsError::Tag(_) => "TagException",
             KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
             KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
+            KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
             KmsError::DryRun => "DryRunOperationException",
             KmsError::Internal(m) => return ServiceError::internal(m),
             KmsError::Storage(e) => return ServiceError::internal(e),

@@ -223,7 +223,7 @@ impl Kms {
     ) -> Result<KeyMetadataResponse, KmsError> {
         let key = self.load(ctx, &r.key_id, true).await?;
         Ok(KeyMetadataResponse {
-            key_metadata: self.metadata(ctx, &key),
+            key_metadata: self.describe(ctx, &key).await?,
         })
     }
 

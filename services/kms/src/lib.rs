@@ -8,8 +8,10 @@ mod crypto;
 mod encryption;
 mod errors;
 mod grants;
+mod import;
 mod keys;
 mod model;
+mod multiregion;
 mod paging;
 mod rotation;
 mod shapes;
@@ -21,16 +23,23 @@ use cloudemu_core::{
 };
 use cloudemu_storage::kms::KmsStore;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub use errors::KmsError;
 
 pub struct Kms {
     store: KmsStore,
+    /// Outstanding import parameters by import token (memory only, see `import`).
+    imports: Mutex<HashMap<Vec<u8>, import::PendingImport>>,
 }
 
 impl Kms {
     pub fn new(store: KmsStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            imports: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -41,6 +50,7 @@ pub const OPERATIONS: &[&str] = &[
     "CreateKey",
     "Decrypt",
     "DeleteAlias",
+    "DeleteImportedKeyMaterial",
     "DeriveSharedSecret",
     "DescribeKey",
     "DisableKey",
@@ -56,7 +66,9 @@ pub const OPERATIONS: &[&str] = &[
     "GenerateRandom",
     "GetKeyPolicy",
     "GetKeyRotationStatus",
+    "GetParametersForImport",
     "GetPublicKey",
+    "ImportKeyMaterial",
     "ListAliases",
     "ListGrants",
     "ListKeyPolicies",
@@ -66,6 +78,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListRetirableGrants",
     "PutKeyPolicy",
     "ReEncrypt",
+    "ReplicateKey",
     "RetireGrant",
     "RevokeGrant",
     "RotateKeyOnDemand",
@@ -150,6 +163,12 @@ impl Service for Kms {
                 "ListRetirableGrants" => route!(self, ctx, input, list_retirable_grants),
                 "RetireGrant" => route!(self, ctx, input, retire_grant),
                 "RevokeGrant" => route!(self, ctx, input, revoke_grant),
+                "GetParametersForImport" => route!(self, ctx, input, get_parameters_for_import),
+                "ImportKeyMaterial" => route!(self, ctx, input, import_key_material),
+                "DeleteImportedKeyMaterial" => {
+                    route!(self, ctx, input, delete_imported_key_material)
+                }
+                "ReplicateKey" => route!(self, ctx, input, replicate_key),
                 other => Err(ServiceError::not_implemented("kms", other)),
             };
             output.map(ServiceResponse::from)

@@ -202,16 +202,28 @@ impl Kms {
         ))
     }
 
-    /// A key's deletion date has passed: it is deleted now, and was never there.
-    async fn expire(&self, ctx: &RequestContext, key: &Key) -> Result<bool, KmsError> {
+    /// A key's deletion date has passed: it is deleted now, and was never there. Imported
+    /// material past its ValidTo is deleted too (the key then waits for a new import).
+    async fn expire(&self, ctx: &RequestContext, key: &mut Key) -> Result<bool, KmsError> {
         let due = key.doc.key_state == "PendingDeletion"
             && key.doc.deletion_date.is_some_and(|d| d <= now());
         if due {
             self.store
                 .delete_key(&ctx.account_id, &ctx.region, &key.id)
                 .await?;
+            return Ok(true);
         }
-        Ok(due)
+        if key.doc.valid_to.is_some_and(|t| t <= now()) {
+            self.unimport(ctx, key).await?;
+            if let Some(row) = self
+                .store
+                .get_key(&ctx.account_id, &ctx.region, &key.id)
+                .await?
+            {
+                *key = Key::from_row(ctx, &row)?;
+            }
+        }
+        Ok(false)
     }
 
     /// Load the key a KeyId argument names, or `NotFoundException`.
@@ -227,8 +239,8 @@ impl Kms {
             .get_key(&ctx.account_id, &ctx.region, &id)
             .await?
             .ok_or_else(|| Self::not_found(ctx, &id))?;
-        let key = Key::from_row(ctx, &row)?;
-        if self.expire(ctx, &key).await? {
+        let mut key = Key::from_row(ctx, &row)?;
+        if self.expire(ctx, &mut key).await? {
             return Err(Self::not_found(ctx, &id));
         }
         Ok(key)
@@ -256,11 +268,12 @@ impl Kms {
             .get_key_material(&ctx.account_id, &ctx.region, id, version)
             .await?
             .ok_or_else(|| Self::not_found(ctx, id))?;
-        let key = Key::from_row(ctx, &row)?;
-        if self.expire(ctx, &key).await? {
+        let mut key = Key::from_row(ctx, &row)?;
+        let material_expired = key.doc.valid_to.is_some_and(|t| t <= now());
+        if self.expire(ctx, &mut key).await? {
             return Err(Self::not_found(ctx, id));
         }
-        Ok((key, material))
+        Ok((key, if material_expired { None } else { material }))
     }
 
     /// Read-modify-write a key's document (and policy) atomically.

@@ -620,3 +620,59 @@ pub struct RetireGrantRequest {
     pub grant_id: Option<String>,
     pub dry_run: Option<bool>,
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportRequest {
+    pub key_id: String,
+    pub wrapping_algorithm: String,
+    pub wrapping_key_spec: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportResponse {
+    pub key_id: String,
+    #[serde(with = "b64")]
+    pub import_token: Vec<u8>,
+    #[serde(with = "b64")]
+    pub public_key: Vec<u8>,
+    pub parameters_valid_to: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyMaterialRequest {
+    pub key_id: String,
+    #[serde(with = "b64")]
+    pub import_token: Vec<u8>,
+    #[serde(with = "b64")]
+    pub encrypted_key_material: Vec<u8>,
+    pub valid_to: Option<f64>,
+    pub expiration_model: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyMaterialResponse {
+    pub key_id: String,
+    pub key_material_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyRequest {
+    pub key_id: String,
+    pub replica_region: String,
+    pub policy: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyResponse {
+    pub replica_key_metadata: KeyMetadata,
+    pub replica_policy: String,
+    pub replica_tags: Vec<Tag>,
+}
