@@ -4,6 +4,8 @@ use crate::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -11,6 +13,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
+    /// Bumped by every reset, so in-memory caches over the database know to drop everything.
+    generation: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -30,7 +34,10 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            generation: Arc::default(),
+        })
     }
 
     /// One connection that never closes: each in-memory SQLite connection is its own database.
@@ -46,11 +53,20 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            generation: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Changes whenever all state is deleted (`reset`): caches compare it before trusting
+    /// what they hold.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// A transaction that takes SQLite's write lock up front, for writes that read before they
@@ -77,6 +93,7 @@ impl Db {
                 .await?;
         }
         tx.commit().await?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 

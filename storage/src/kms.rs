@@ -10,8 +10,10 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use sqlx::Row;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 const ROOT_KEY_FILE: &str = "kms-root.key";
 const NONCE_LEN: usize = 12;
@@ -76,6 +78,34 @@ pub enum AliasWrite {
 pub struct KmsStore {
     db: Db,
     root: Arc<std::result::Result<Aes256Gcm, String>>,
+    cache: Arc<Mutex<Cache>>,
+    /// Bumped by every write to a key; a read that raced a write does not fill the cache.
+    writes: Arc<AtomicU64>,
+}
+
+/// Keys and their opened material, so the cryptographic hot path (Encrypt, Decrypt,
+/// GenerateDataKey: tens of thousands per second) does not query SQLite and unseal every
+/// time. Every write through this store drops the key's entry; a reset drops everything.
+#[derive(Default)]
+struct Cache {
+    generation: u64,
+    keys: HashMap<(String, String, String), Cached>,
+}
+
+struct Cached {
+    row: KeyRow,
+    materials: HashMap<i64, Material>,
+    /// The newest version: unknown (`None`), no material (`Some(None)`), or a version.
+    newest: Option<Option<i64>>,
+}
+
+/// Enough for any realistic working set; past it the cache starts over.
+const CACHE_MAX_KEYS: usize = 10_000;
+
+type CacheKey = (String, String, String);
+
+fn cache_key(account: &str, region: &str, key_id: &str) -> CacheKey {
+    (account.to_string(), region.to_string(), key_id.to_string())
 }
 
 /// Load the root key, creating it on first start. Errors are kept and reported on use, so a
@@ -161,6 +191,77 @@ impl KmsStore {
         Self {
             db,
             root: Arc::new(root),
+            cache: Arc::default(),
+            writes: Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = self.db.generation();
+        if c.generation != generation {
+            c.keys.clear();
+            c.generation = generation;
+        }
+        c
+    }
+
+    /// Forget a key after a write to it (call after the write commits).
+    fn invalidate(&self, account: &str, region: &str, key_id: &str) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        self.cache()
+            .keys
+            .remove(&cache_key(account, region, key_id));
+    }
+
+    fn cached(
+        &self,
+        account: &str,
+        region: &str,
+        key_id: &str,
+        version: Option<i64>,
+    ) -> Option<(KeyRow, Option<Material>)> {
+        let cache = self.cache();
+        let c = cache.keys.get(&cache_key(account, region, key_id))?;
+        match version.map(Some).or(c.newest)? {
+            None => Some((c.row.clone(), None)),
+            Some(v) => c
+                .materials
+                .get(&v)
+                .map(|m| (c.row.clone(), Some(m.clone()))),
+        }
+    }
+
+    fn fill(
+        &self,
+        epoch: u64,
+        account: &str,
+        region: &str,
+        version: Option<i64>,
+        row: &KeyRow,
+        material: Option<&Material>,
+    ) {
+        let mut cache = self.cache();
+        if self.writes.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if cache.keys.len() >= CACHE_MAX_KEYS {
+            cache.keys.clear();
+        }
+        let entry = cache
+            .keys
+            .entry(cache_key(account, region, &row.key_id))
+            .or_insert_with(|| Cached {
+                row: row.clone(),
+                materials: HashMap::new(),
+                newest: None,
+            });
+        entry.row = row.clone();
+        if version.is_none() {
+            entry.newest = Some(material.map(|m| m.version));
+        }
+        if let Some(m) = material {
+            entry.materials.insert(m.version, m.clone());
         }
     }
 
@@ -280,6 +381,10 @@ impl KmsStore {
         key_id: &str,
         version: Option<i64>,
     ) -> Result<Option<(KeyRow, Option<Material>)>> {
+        if let Some(hit) = self.cached(account, region, key_id, version) {
+            return Ok(Some(hit));
+        }
+        let epoch = self.writes.load(Ordering::Acquire);
         let row = sqlx::query(
             "SELECT k.key_id, k.created_at, k.metadata, k.policy, m.version, m.material_id, \
              m.sealed, m.created_at AS m_created_at, m.rotation \
@@ -306,6 +411,7 @@ impl KmsStore {
                 Some(material_from_row(&row, secret))
             }
         };
+        self.fill(epoch, account, region, version, &key, material.as_ref());
         Ok(Some((key, material)))
     }
 
@@ -362,6 +468,7 @@ impl KmsStore {
             .await?;
         Self::write_key(&mut tx, account, region, &key).await?;
         tx.commit().await.map_err(StorageError::from)?;
+        self.invalidate(account, region, key_id);
         Ok(Some(material))
     }
 
@@ -375,6 +482,7 @@ impl KmsStore {
         .bind(key_id)
         .execute(self.db.pool())
         .await?;
+        self.invalidate(account, region, key_id);
         Ok(())
     }
 
@@ -431,6 +539,7 @@ impl KmsStore {
         let out = f(&mut key)?;
         Self::write_key(&mut tx, account, region, &key).await?;
         tx.commit().await.map_err(StorageError::from)?;
+        self.invalidate(account, region, key_id);
         Ok(Some(out))
     }
 
@@ -514,6 +623,7 @@ impl KmsStore {
                 .bind(key_id)
                 .execute(self.db.pool())
                 .await?;
+        self.invalidate(account, region, key_id);
         Ok(res.rows_affected() > 0)
     }
 

@@ -1777,3 +1777,77 @@ async fn multi_region_keys_replicate_and_decrypt_across_regions() {
         .expect_err("single-region");
     assert_eq!(err.code(), Some("UnsupportedOperationException"));
 }
+
+#[tokio::test]
+async fn reset_forgets_keys_even_after_hot_use() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    for _ in 0..3 {
+        kms.encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+            .await
+            .expect("Encrypt");
+    }
+    let res = crate::harness::http()
+        .post(server.url("/_cloudemu/reset"))
+        .send()
+        .await
+        .expect("reset");
+    assert!(res.status().is_success());
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("gone after reset");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    // A disabled key is refused at once, however recently it was used.
+    let id = symmetric_key(&kms).await;
+    kms.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    kms.disable_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("DisableKey");
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect_err("disabled");
+    assert_eq!(err.code(), Some("DisabledException"));
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .dry_run(true)
+        .send()
+        .await
+        .expect_err("dry run on a disabled key");
+    assert_eq!(err.code(), Some("DisabledException"));
+    kms.enable_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("EnableKey");
+    let err = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .dry_run(true)
+        .send()
+        .await
+        .expect_err("dry run");
+    assert_eq!(err.code(), Some("DryRunOperationException"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(412));
+}

@@ -82,7 +82,8 @@ impl From<KmsError> for ServiceError {
             KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
             KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
             KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
-            KmsError::DryRun => "DryRunOperationException",
+            // The one KMS error AWS answers with another status (KMS API reference).
+            KmsError::DryRun => return ServiceError::client("DryRunOperationException", 412, msg),
             KmsError::Internal(m) => return ServiceError::internal(m),
             KmsError::Storage(e) => return ServiceError::internal(e),
         };

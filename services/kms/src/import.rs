@@ -113,7 +113,7 @@ impl Kms {
     ) -> Result<ImportKeyMaterialResponse, KmsError> {
         let (key, current) = self.load_with_material(ctx, &r.key_id, None).await?;
         if key.id != self.resolve_id(ctx, &r.key_id, false).await? {
-            return Err(KmsError::NotFound(format!("Invalid keyId '{}'", r.key_id)));
+            return Err(KmsError::NotFound(format!("Invalid keyId {}", r.key_id)));
         }
         require_external(&key)?;
         key.require_not_pending_deletion()?;
@@ -217,7 +217,7 @@ impl Kms {
     ) -> Result<ImportKeyMaterialResponse, KmsError> {
         let (key, current) = self.load_with_material(ctx, &r.key_id, None).await?;
         if key.id != self.resolve_id(ctx, &r.key_id, false).await? {
-            return Err(KmsError::NotFound(format!("Invalid keyId '{}'", r.key_id)));
+            return Err(KmsError::NotFound(format!("Invalid keyId {}", r.key_id)));
         }
         require_external(&key)?;
         self.unimport(ctx, &key).await?;

@@ -116,6 +116,11 @@ impl Service for Kms {
     ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
             let input = request.input;
+            // Cryptographic calls change nothing, so a dry run is the real call with its
+            // result withheld: every check AWS makes has been made. Grant calls check DryRun
+            // before they write.
+            let dry_run = input.get("DryRun") == Some(&Value::Bool(true))
+                && !matches!(operation, "CreateGrant" | "RetireGrant" | "RevokeGrant");
             let output: Result<Value, ServiceError> = match operation {
                 "CreateKey" => route!(self, ctx, input, create_key),
                 "DescribeKey" => route!(self, ctx, input, describe_key),
@@ -171,7 +176,11 @@ impl Service for Kms {
                 "ReplicateKey" => route!(self, ctx, input, replicate_key),
                 other => Err(ServiceError::not_implemented("kms", other)),
             };
-            output.map(ServiceResponse::from)
+            let output = output?;
+            if dry_run {
+                return Err(KmsError::DryRun.into());
+            }
+            Ok(ServiceResponse::from(output))
         })
     }
 }

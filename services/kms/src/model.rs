@@ -139,7 +139,7 @@ fn is_key_id(s: &str) -> bool {
 
 impl Kms {
     fn parse_ref(&self, ctx: &RequestContext, key_id: &str) -> Result<KeyRef, KmsError> {
-        let invalid = || KmsError::NotFound(format!("Invalid keyId '{key_id}'"));
+        let invalid = || KmsError::NotFound(format!("Invalid keyId {key_id}"));
         if let Some(rest) = key_id.strip_prefix("arn:") {
             // arn:<partition>:kms:<region>:<account>:key/<id> | alias/<name>
             let parts: Vec<&str> = rest.splitn(5, ':').collect();
@@ -182,7 +182,7 @@ impl Kms {
         match self.parse_ref(ctx, key_id)? {
             KeyRef::Id(id) => Ok(id),
             KeyRef::Alias(_) if !allow_alias => {
-                Err(KmsError::NotFound(format!("Invalid keyId '{key_id}'")))
+                Err(KmsError::NotFound(format!("Invalid keyId {key_id}")))
             }
             KeyRef::Alias(name) => self
                 .store
