@@ -361,6 +361,9 @@ impl KmsStore {
         region: &str,
         key_id: &str,
     ) -> Result<Option<KeyRow>> {
+        if let Some(c) = self.cache().keys.get(&cache_key(account, region, key_id)) {
+            return Ok(Some(c.row.clone()));
+        }
         let row = sqlx::query(
             "SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id = ?",
         )

@@ -66,8 +66,7 @@ impl Kms {
                 key.doc.key_spec
             )));
         }
-        let private = crypto::Private::parse(&key.doc.key_spec, &m.secret)
-            .map_err(|e| KmsError::Internal(e.to_string()))?;
+        let private = self.private(&key, Some(m))?;
         let blob = private.rsa_encrypt(&alg, plaintext).map_err(|e| match e {
             CryptoError::TooLong => KmsError::Validation("Plaintext is too long.".into()),
             e => KmsError::Internal(e.to_string()),
@@ -100,9 +99,7 @@ impl Kms {
                 {
                     return Err(incompatible(&alg, &key));
                 }
-                let m = material(&key, m)?;
-                let private = crypto::Private::parse(&key.doc.key_spec, &m.secret)
-                    .map_err(|e| KmsError::Internal(e.to_string()))?;
+                let private = self.private(&key, m)?;
                 let plaintext = private
                     .rsa_decrypt(&alg, blob)
                     .map_err(|_| KmsError::InvalidCiphertext)?;

@@ -32,6 +32,7 @@ pub struct Kms {
     store: KmsStore,
     /// Outstanding import parameters by import token (memory only, see `import`).
     imports: Mutex<HashMap<Vec<u8>, import::PendingImport>>,
+    parsed: signing::ParsedKeys,
 }
 
 impl Kms {
@@ -39,6 +40,7 @@ impl Kms {
         Self {
             store,
             imports: Mutex::new(HashMap::new()),
+            parsed: signing::ParsedKeys::default(),
         }
     }
 }

@@ -8,10 +8,34 @@ use crate::shapes::*;
 use crate::{specs, Kms};
 use cloudemu_core::RequestContext;
 use cloudemu_storage::kms::Material;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-fn private(key: &Key, m: Option<Material>) -> Result<Private, KmsError> {
-    let m = m.ok_or_else(|| key.invalid_state("PendingImport"))?;
-    Private::parse(&key.doc.key_spec, &m.secret).map_err(|e| KmsError::Internal(e.to_string()))
+/// Parsed private keys by material id. Parsing validates the key (a point multiplication
+/// for EC keys, CRT values for RSA), which costs as much as the signature itself; a
+/// material id always names the same material.
+#[derive(Default)]
+pub struct ParsedKeys(Mutex<HashMap<String, Arc<Private>>>);
+
+const PARSED_MAX: usize = 4096;
+
+impl Kms {
+    pub(crate) fn private(&self, key: &Key, m: Option<Material>) -> Result<Arc<Private>, KmsError> {
+        let m = m.ok_or_else(|| key.invalid_state("PendingImport"))?;
+        let mut cache = self.parsed.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(&m.material_id) {
+            return Ok(p.clone());
+        }
+        let parsed = Arc::new(
+            Private::parse(&key.doc.key_spec, &m.secret)
+                .map_err(|e| KmsError::Internal(e.to_string()))?,
+        );
+        if cache.len() >= PARSED_MAX {
+            cache.clear();
+        }
+        cache.insert(m.material_id, parsed.clone());
+        Ok(parsed)
+    }
 }
 
 /// The digest to sign or verify: computed here for RAW, checked for length for DIGEST.
@@ -26,7 +50,11 @@ fn digest(alg: &str, message: &[u8], message_type: Option<&str>) -> Result<Vec<u
             }
             Ok(message.to_vec())
         }
-        _ => crypto::digest_for(alg, message).map_err(|_| KmsError::Internal(alg.into())),
+        "RAW" => crypto::digest_for(alg, message).map_err(|_| KmsError::Internal(alg.into())),
+        // EXTERNAL_MU belongs to ML-DSA keys, which CloudEmu does not serve.
+        other => Err(KmsError::InvalidKeyUsage(format!(
+            "MessageType {other} is incompatible with signing algorithm {alg}."
+        ))),
     }
 }
 
@@ -64,7 +92,8 @@ impl Kms {
                 key.arn, key.doc.key_usage
             )));
         }
-        let public = private(&key, m)?
+        let public = self
+            .private(&key, m)?
             .public_der()
             .map_err(|e| KmsError::Internal(e.to_string()))?;
         let (spec, usage) = (&key.doc.key_spec, &key.doc.key_usage);
@@ -90,13 +119,17 @@ impl Kms {
         key.require_usage("SIGN_VERIFY", "Sign")?;
         check_signing_alg(&key, &r.signing_algorithm)?;
         let digest = digest(&r.signing_algorithm, &r.message, r.message_type.as_deref())?;
-        let private = private(&key, m)?;
+        let private = self.private(&key, m)?;
         let alg = r.signing_algorithm.clone();
-        // RSA signing takes milliseconds: keep it off the async workers.
-        let signature = tokio::task::spawn_blocking(move || private.sign(&alg, &digest))
-            .await
-            .map_err(|e| KmsError::Internal(e.to_string()))?
-            .map_err(|e| KmsError::Internal(e.to_string()))?;
+        let signature = if specs::is_rsa(&key.doc.key_spec) {
+            // RSA signing takes milliseconds: keep it off the async workers.
+            tokio::task::spawn_blocking(move || private.sign(&alg, &digest))
+                .await
+                .map_err(|e| KmsError::Internal(e.to_string()))?
+        } else {
+            private.sign(&alg, &digest)
+        }
+        .map_err(|e| KmsError::Internal(e.to_string()))?;
         Ok(SignResponse {
             key_id: key.arn,
             signature,
@@ -114,7 +147,10 @@ impl Kms {
         key.require_usage("SIGN_VERIFY", "Verify")?;
         check_signing_alg(&key, &r.signing_algorithm)?;
         let digest = digest(&r.signing_algorithm, &r.message, r.message_type.as_deref())?;
-        match private(&key, m)?.verify(&r.signing_algorithm, &digest, &r.signature) {
+        match self
+            .private(&key, m)?
+            .verify(&r.signing_algorithm, &digest, &r.signature)
+        {
             Ok(()) => Ok(VerifyResponse {
                 key_id: key.arn,
                 signature_valid: true,
@@ -173,13 +209,16 @@ impl Kms {
         let (key, m) = self.load_with_material(ctx, &r.key_id, None).await?;
         key.require_usable()?;
         key.require_usage("KEY_AGREEMENT", "DeriveSharedSecret")?;
-        let secret = private(&key, m)?.ecdh(&r.public_key).map_err(|e| match e {
-            CryptoError::BadPublicKey => KmsError::Validation(format!(
-                "The public key is not a valid DER-encoded X.509 public key for key spec {}.",
-                key.doc.key_spec
-            )),
-            e => KmsError::Internal(e.to_string()),
-        })?;
+        let secret = self
+            .private(&key, m)?
+            .ecdh(&r.public_key)
+            .map_err(|e| match e {
+                CryptoError::BadPublicKey => KmsError::Validation(format!(
+                    "The public key is not a valid DER-encoded X.509 public key for key spec {}.",
+                    key.doc.key_spec
+                )),
+                e => KmsError::Internal(e.to_string()),
+            })?;
         Ok(DeriveSharedSecretResponse {
             key_id: key.arn,
             shared_secret: secret,
