@@ -1851,3 +1851,91 @@ async fn reset_forgets_keys_even_after_hot_use() {
     assert_eq!(err.code(), Some("DryRunOperationException"));
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(412));
 }
+
+/// Run the real binary on a free port; its bound port comes from the start-up line.
+fn spawn_binary(data: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cloudemu"))
+        .args(["--port", "0", "--log-format", "text", "--data-dir"])
+        .arg(data)
+        .env("CLOUDEMU_LOG_LEVEL", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn cloudemu");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("start-up line");
+    (child, format!("http://{addr}"))
+}
+
+fn client_at(endpoint: &str) -> Client {
+    let conf = aws_config::SdkConfig::builder()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("test", "test", None, None, "t"),
+            ),
+        )
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    Client::new(&conf)
+}
+
+#[tokio::test]
+async fn acknowledged_keys_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut child, endpoint) = spawn_binary(dir.path());
+    let kms = client_at(&endpoint);
+    let mut made = Vec::new();
+    for i in 0..5u8 {
+        let id = symmetric_key(&kms).await;
+        let enc = kms
+            .encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(vec![i; 8]))
+            .send()
+            .await
+            .expect("Encrypt");
+        kms.rotate_key_on_demand()
+            .key_id(&id)
+            .send()
+            .await
+            .expect("rotate");
+        made.push((i, enc.ciphertext_blob().expect("blob").clone()));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    let (mut child, endpoint) = spawn_binary(dir.path());
+    let kms = client_at(&endpoint);
+    for (i, blob) in made {
+        let dec = kms
+            .decrypt()
+            .ciphertext_blob(blob)
+            .send()
+            .await
+            .expect("Decrypt after kill -9");
+        assert_eq!(
+            dec.plaintext().map(|b| b.as_ref().to_vec()),
+            Some(vec![i; 8])
+        );
+    }
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+}
