@@ -1939,3 +1939,76 @@ async fn acknowledged_keys_survive_kill_9() {
     child.kill().expect("stop");
     child.wait().expect("reaped");
 }
+
+#[tokio::test]
+async fn malformed_input_gets_client_errors_never_500() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let id = symmetric_key(&kms).await;
+    let post = |target: &'static str, body: String| {
+        crate::harness::http()
+            .post(server.url("/"))
+            .header("X-Amz-Target", format!("TrentService.{target}"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=x",
+            )
+            .body(body)
+            .send()
+    };
+    let cases = [
+        ("Decrypt", "{}".to_string(), "ValidationException"),
+        (
+            "Decrypt",
+            r#"{"CiphertextBlob":"AQ=="}"#.to_string(),
+            "InvalidCiphertextException",
+        ),
+        (
+            "DescribeKey",
+            r#"{"KeyId":"not-a-key"}"#.to_string(),
+            "NotFoundException",
+        ),
+        (
+            "DescribeKey",
+            r#"{"KeyId":"arn:aws:s3:::bucket"}"#.to_string(),
+            "InvalidArnException",
+        ),
+        (
+            "Sign",
+            format!(r#"{{"KeyId":"{id}","Message":"aGk=","SigningAlgorithm":"ECDSA_SHA_256"}}"#),
+            "InvalidKeyUsageException",
+        ),
+        (
+            "GenerateMac",
+            format!(r#"{{"KeyId":"{id}","Message":"aGk=","MacAlgorithm":"HMAC_SHA_256"}}"#),
+            "InvalidKeyUsageException",
+        ),
+        (
+            "GenerateDataKey",
+            format!(r#"{{"KeyId":"{id}","NumberOfBytes":32,"KeySpec":"AES_256"}}"#),
+            "ValidationException",
+        ),
+        (
+            "ScheduleKeyDeletion",
+            format!(r#"{{"KeyId":"{id}","PendingWindowInDays":31}}"#),
+            "ValidationException",
+        ),
+        (
+            "CreateKey",
+            r#"{"Policy":"nope"}"#.to_string(),
+            "MalformedPolicyDocumentException",
+        ),
+        (
+            "DeriveSharedSecret",
+            format!(r#"{{"KeyId":"{id}","KeyAgreementAlgorithm":"ECDH","PublicKey":"aGk="}}"#),
+            "InvalidKeyUsageException",
+        ),
+    ];
+    for (target, body, code) in cases {
+        let res = post(target, body.clone()).await.expect("send");
+        assert_eq!(res.status(), 400, "{target} {body}");
+        let json: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(json["__type"], code, "{target} {body}: {json}");
+    }
+}

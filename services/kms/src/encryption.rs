@@ -13,6 +13,15 @@ fn material(key: &Key, m: Option<Material>) -> Result<Material, KmsError> {
     m.ok_or_else(|| key.invalid_state("PendingImport"))
 }
 
+/// AWS's wording when a blob is missing: the model no longer marks it required.
+fn require_blob(blob: Option<Vec<u8>>) -> Result<Vec<u8>, KmsError> {
+    blob.ok_or_else(|| {
+        KmsError::Validation(
+            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null".into(),
+        )
+    })
+}
+
 fn incompatible(alg: &str, key: &Key) -> KmsError {
     KmsError::InvalidKeyUsage(format!(
         "Algorithm {alg} is incompatible with key spec {}.",
@@ -173,10 +182,11 @@ impl Kms {
         ctx: &RequestContext,
         r: DecryptRequest,
     ) -> Result<DecryptResponse, KmsError> {
+        let blob = require_blob(r.ciphertext_blob)?;
         let d = self
             .decrypt_with(
                 ctx,
-                &r.ciphertext_blob,
+                &blob,
                 r.key_id.as_deref(),
                 r.encryption_context.as_ref(),
                 r.encryption_algorithm.as_deref(),
@@ -195,10 +205,11 @@ impl Kms {
         ctx: &RequestContext,
         r: ReEncryptRequest,
     ) -> Result<ReEncryptResponse, KmsError> {
+        let blob = require_blob(r.ciphertext_blob)?;
         let d = self
             .decrypt_with(
                 ctx,
-                &r.ciphertext_blob,
+                &blob,
                 r.source_key_id.as_deref(),
                 r.source_encryption_context.as_ref(),
                 r.source_encryption_algorithm.as_deref(),

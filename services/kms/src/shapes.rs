@@ -27,6 +27,12 @@ pub mod b64 {
                 None => s.serialize_none(),
             }
         }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|s| STANDARD.decode(s).map_err(serde::de::Error::custom))
+                .transpose()
+        }
     }
 }
 
@@ -339,8 +345,9 @@ pub struct EncryptResponse {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecryptRequest {
-    #[serde(with = "b64")]
-    pub ciphertext_blob: Vec<u8>,
+    /// Not required by the model (Recipient calls); checked by the handler.
+    #[serde(default, with = "b64::opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
     pub encryption_context: Option<Context>,
     pub key_id: Option<String>,
     pub encryption_algorithm: Option<String>,
@@ -360,8 +367,8 @@ pub struct DecryptResponse {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReEncryptRequest {
-    #[serde(with = "b64")]
-    pub ciphertext_blob: Vec<u8>,
+    #[serde(default, with = "b64::opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
     pub source_encryption_context: Option<Context>,
     pub source_key_id: Option<String>,
     pub destination_key_id: String,
