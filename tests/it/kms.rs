@@ -1748,6 +1748,34 @@ async fn multi_region_keys_replicate_and_decrypt_across_regions() {
         .expect("Decrypt in the replica region");
     assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"global"[..]));
 
+    // Rotating the primary hands the new material to the replica.
+    kms.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("rotate primary");
+    let after = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"rotated".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt after rotation");
+    let dec = west
+        .decrypt()
+        .ciphertext_blob(after.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("replica decrypts post-rotation ciphertext");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"rotated"[..]));
+    let err = west
+        .rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .expect_err("replica");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+
     let primary = kms
         .describe_key()
         .key_id(&id)

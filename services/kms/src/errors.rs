@@ -50,6 +50,9 @@ pub enum KmsError {
     ExpiredImportToken(String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
+    /// Internal: a concurrent request already made this automatic rotation.
+    #[error("rotation already done")]
+    RotationRaced,
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
@@ -85,6 +88,7 @@ impl From<KmsError> for ServiceError {
             // The one KMS error AWS answers with another status (KMS API reference).
             KmsError::DryRun => return ServiceError::client("DryRunOperationException", 412, msg),
             KmsError::Internal(m) => return ServiceError::internal(m),
+            KmsError::RotationRaced => return ServiceError::internal("rotation race escaped"),
             KmsError::Storage(e) => return ServiceError::internal(e),
         };
         ServiceError::client(code, 400, msg)

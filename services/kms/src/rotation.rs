@@ -22,6 +22,18 @@ fn require_rotatable(key: &Key) -> Result<(), KmsError> {
             key.arn, key.doc.key_spec
         )));
     }
+    // A replica rotates with its primary, never on its own.
+    if key.doc.multi_region
+        && !key.arn.contains(&format!(
+            ":{}:",
+            key.doc.primary_region.as_deref().unwrap_or_default()
+        ))
+    {
+        return Err(KmsError::Unsupported(format!(
+            "{} is a multi-Region replica key; rotate its primary key.",
+            key.arn
+        )));
+    }
     if key.doc.origin != "AWS_KMS" {
         return Err(KmsError::Unsupported(format!(
             "{} origin is {} which is not valid for this operation.",
@@ -49,29 +61,46 @@ impl Kms {
         self.load_id_with_material(ctx, &key.id, None).await
     }
 
-    /// Add a material version and make it current.
+    /// Add a material version and make it current. A multi-Region primary hands the same
+    /// material to its replicas, so ciphertext stays interchangeable between them.
     async fn rotate(&self, ctx: &RequestContext, key: &Key, kind: &str) -> Result<(), KmsError> {
-        let secret = generate_material(&key.doc.key_spec).await?;
-        let kind_owned = kind.to_string();
-        self.store
-            .add_material(
-                &ctx.account_id,
-                &ctx.region,
-                &key.id,
-                new_material(secret, Some(kind)),
-                |row, m| {
-                    let mut doc = crate::model::parse_doc(row)?;
-                    doc.current_material_id = Some(m.material_id.clone());
-                    if kind_owned == "AUTOMATIC" || doc.rotation_enabled {
-                        let period = doc.rotation_period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
-                        if doc.rotation_enabled {
-                            doc.next_rotation = Some(now() + period as f64 * DAY);
-                        }
-                    }
-                    write_doc(row, &doc)
-                },
-            )
-            .await?;
+        let material = new_material(generate_material(&key.doc.key_spec).await?, Some(kind));
+        let automatic = kind == "AUTOMATIC";
+        let added = self
+            .store
+            .add_material(&ctx.account_id, &ctx.region, &key.id, material, |row, m| {
+                let mut doc = crate::model::parse_doc(row)?;
+                // Two requests found the same rotation due: the first one did it.
+                if automatic && !doc.next_rotation.is_some_and(|t| t <= now()) {
+                    return Err(KmsError::RotationRaced);
+                }
+                doc.current_material_id = Some(m.material_id.clone());
+                // On-demand rotation leaves the automatic schedule as it was (as AWS).
+                if automatic {
+                    let period = doc.rotation_period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+                    doc.next_rotation = Some(now() + period as f64 * DAY);
+                }
+                write_doc(row, &doc)
+            })
+            .await;
+        let added = match added {
+            Err(KmsError::RotationRaced) => return Ok(()),
+            other => other?,
+        };
+        let Some(added) = added else {
+            return Ok(());
+        };
+        if key.doc.multi_region && key.doc.primary_region.as_deref() == Some(ctx.region.as_str()) {
+            for region in &key.doc.replica_regions {
+                self.store
+                    .add_material(&ctx.account_id, region, &key.id, added.clone(), |row, m| {
+                        let mut doc = crate::model::parse_doc(row)?;
+                        doc.current_material_id = Some(m.material_id.clone());
+                        write_doc(row, &doc)
+                    })
+                    .await?;
+            }
+        }
         Ok(())
     }
 
