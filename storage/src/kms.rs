@@ -90,6 +90,8 @@ pub struct KmsStore {
 struct Cache {
     generation: u64,
     keys: HashMap<(String, String, String), Cached>,
+    /// Alias name -> alias, for calls that name their key by alias.
+    aliases: HashMap<(String, String, String), AliasRow>,
 }
 
 struct Cached {
@@ -201,6 +203,7 @@ impl KmsStore {
         let generation = self.db.generation();
         if c.generation != generation {
             c.keys.clear();
+            c.aliases.clear();
             c.generation = generation;
         }
         c
@@ -627,6 +630,8 @@ impl KmsStore {
                 .execute(self.db.pool())
                 .await?;
         self.invalidate(account, region, key_id);
+        // The key's aliases went with it (ON DELETE CASCADE).
+        self.cache().aliases.clear();
         Ok(res.rows_affected() > 0)
     }
 
@@ -636,6 +641,11 @@ impl KmsStore {
         region: &str,
         name: &str,
     ) -> Result<Option<AliasRow>> {
+        let ck = cache_key(account, region, name);
+        if let Some(a) = self.cache().aliases.get(&ck) {
+            return Ok(Some(a.clone()));
+        }
+        let epoch = self.writes.load(Ordering::Acquire);
         let row = sqlx::query(
             "SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?",
         )
@@ -644,7 +654,25 @@ impl KmsStore {
         .bind(name)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(row.as_ref().map(alias_from_row))
+        let alias = row.as_ref().map(alias_from_row);
+        if let Some(a) = &alias {
+            let mut cache = self.cache();
+            if self.writes.load(Ordering::Acquire) == epoch {
+                if cache.aliases.len() >= CACHE_MAX_KEYS {
+                    cache.aliases.clear();
+                }
+                cache.aliases.insert(ck, a.clone());
+            }
+        }
+        Ok(alias)
+    }
+
+    /// Forget an alias after a write to it.
+    fn invalidate_alias(&self, account: &str, region: &str, name: &str) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        self.cache()
+            .aliases
+            .remove(&cache_key(account, region, name));
     }
 
     /// Create an alias for an existing key.
@@ -700,6 +728,7 @@ impl KmsStore {
         .bind(name)
         .execute(self.db.pool())
         .await?;
+        self.invalidate_alias(account, region, name);
         Ok(res.rows_affected() > 0)
     }
 
@@ -712,6 +741,7 @@ impl KmsStore {
         .bind(name)
         .execute(self.db.pool())
         .await?;
+        self.invalidate_alias(account, region, name);
         Ok(res.rows_affected() > 0)
     }
 

@@ -274,6 +274,19 @@ async fn encrypt_decrypt_with_context_and_every_key_reference() {
         .await
         .expect("ReEncrypt");
     assert_eq!(re.source_key_id(), Some(arn.as_str()));
+    assert_eq!(re.source_key_material_id().map(str::len), Some(64));
+    let other_material = kms
+        .describe_key()
+        .key_id(&other)
+        .send()
+        .await
+        .expect("describe")
+        .key_metadata()
+        .and_then(|m| m.current_key_material_id().map(String::from));
+    assert_eq!(
+        re.destination_key_material_id().map(String::from),
+        other_material
+    );
     let dec = kms
         .decrypt()
         .ciphertext_blob(re.ciphertext_blob().expect("blob").clone())
@@ -521,6 +534,14 @@ async fn aliases_lifecycle() {
         .send()
         .await
         .expect_err("gone");
+    assert_eq!(err.code(), Some("NotFoundException"));
+    // A deleted alias no longer names its key, however recently it was used.
+    let err = kms
+        .describe_key()
+        .key_id(&name)
+        .send()
+        .await
+        .expect_err("deleted alias");
     assert_eq!(err.code(), Some("NotFoundException"));
     // Management calls take key ids and ARNs, not aliases.
     let err = kms

@@ -228,9 +228,12 @@ impl Kms {
         Ok(ReEncryptResponse {
             ciphertext_blob: blob,
             source_key_id: d.key.arn,
-            key_id: key.arn,
+            key_id: key.arn.clone(),
             source_encryption_algorithm: d.algorithm,
             destination_encryption_algorithm: alg,
+            source_key_material_id: d.material_id,
+            // Symmetric keys name their current material; it is what encrypted the blob.
+            destination_key_material_id: key.doc.current_material_id,
         })
     }
 
