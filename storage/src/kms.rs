@@ -185,6 +185,8 @@ fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> KeyRow {
 }
 
 impl KmsStore {
+    /// One store per process (`Storage::kms`, called once at start-up): its cache is only
+    /// coherent if every KMS write goes through it.
     pub(crate) fn new(db: Db, mode: &StorageMode) -> Self {
         let root = root_key(mode);
         if let Err(e) = &root {

@@ -32,11 +32,6 @@ pub struct KeyDoc {
     pub valid_to: Option<f64>,
     pub expiration_model: Option<String>,
     pub current_material_id: Option<String>,
-    /// An outstanding GetParametersForImport: the wrapping key (PKCS#8) and its token.
-    pub import_wrapping_key: Option<Vec<u8>>,
-    pub import_token: Option<String>,
-    pub import_algorithm: Option<String>,
-    pub import_expires: Option<f64>,
 }
 
 /// A loaded key: its row, parsed document and ARN.
