@@ -1698,6 +1698,35 @@ async fn external_keys_take_imported_material() {
         .expect("Decrypt after re-import");
     assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"imported"[..]));
 
+    // An external key without material goes back to waiting for it when deletion is cancelled.
+    let bare = kms
+        .create_key()
+        .origin(OriginType::External)
+        .send()
+        .await
+        .expect("CreateKey");
+    let bare = bare.key_metadata().expect("metadata").key_id().to_string();
+    kms.schedule_key_deletion()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("schedule");
+    kms.cancel_key_deletion()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("cancel");
+    let d = kms
+        .describe_key()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::PendingImport)
+    );
+
     let native = symmetric_key(&kms).await;
     let err = kms
         .get_parameters_for_import()

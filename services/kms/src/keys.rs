@@ -343,6 +343,11 @@ impl Kms {
         r: KeyIdRequest,
     ) -> Result<KeyIdResponse, KmsError> {
         let key = self.load(ctx, &r.key_id, false).await?;
+        let has_material = !self
+            .store
+            .list_material(&ctx.account_id, &ctx.region, &key.id)
+            .await?
+            .is_empty();
         self.update(ctx, &key.id, |key, doc, _| {
             if doc.key_state != "PendingDeletion" {
                 return Err(KmsError::InvalidState(format!(
@@ -350,8 +355,14 @@ impl Kms {
                     key.arn
                 )));
             }
-            // A key whose deletion is cancelled comes back disabled, as in AWS.
-            doc.key_state = "Disabled".into();
+            // A key whose deletion is cancelled comes back disabled, as in AWS (or still
+            // waiting for its material, if it never had any).
+            doc.key_state = if has_material {
+                "Disabled"
+            } else {
+                "PendingImport"
+            }
+            .into();
             doc.deletion_date = None;
             doc.pending_window_days = None;
             Ok(())
