@@ -5,6 +5,7 @@
 //! found" is an `Option`; the service decides which AWS error that is.
 
 mod db;
+pub mod dynamodb;
 pub mod group_commit;
 pub mod iam;
 pub mod objects;
@@ -77,6 +78,10 @@ impl Storage {
 
     pub fn iam(&self) -> iam::IamStore {
         iam::IamStore::new(self.db.clone())
+    }
+
+    pub fn dynamodb(&self) -> dynamodb::DynamoDbStore {
+        dynamodb::DynamoDbStore::new(self.db.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

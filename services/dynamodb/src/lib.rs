@@ -1,0 +1,110 @@
+//! Amazon DynamoDB: tables, items and the expression language, over SQLite with DynamoDB's key
+//! order. Business logic only; the protocol engine parses and serializes JSON 1.0.
+
+mod errors;
+mod expr;
+mod items;
+mod keys;
+mod legacy;
+mod number;
+mod query;
+mod settings;
+mod shapes;
+mod table;
+mod tables;
+mod types;
+
+use cloudemu_core::{
+    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+};
+use cloudemu_storage::dynamodb::DynamoDbStore;
+use serde_json::Value;
+
+pub use errors::DynamoError;
+
+pub struct DynamoDb {
+    store: DynamoDbStore,
+}
+
+impl DynamoDb {
+    pub fn new(store: DynamoDbStore) -> Self {
+        Self { store }
+    }
+}
+
+pub const OPERATIONS: &[&str] = &[
+    "CreateTable",
+    "DeleteTable",
+    "DescribeContinuousBackups",
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "DescribeTable",
+    "DescribeTimeToLive",
+    "DeleteItem",
+    "GetItem",
+    "PutItem",
+    "Query",
+    "Scan",
+    "UpdateItem",
+    "ListTables",
+    "ListTagsOfResource",
+    "TagResource",
+    "UntagResource",
+    "UpdateContinuousBackups",
+    "UpdateTable",
+    "UpdateTimeToLive",
+];
+
+/// Route an operation to its typed handler; `$h` is a method of `DynamoDb`.
+macro_rules! route {
+    ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
+        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
+    };
+}
+
+impl Service for DynamoDb {
+    fn id(&self) -> &'static str {
+        "dynamodb"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
+        Box::pin(async move {
+            let input = request.input;
+            let output: Result<Value, ServiceError> = match operation {
+                "CreateTable" => route!(self, ctx, input, create_table),
+                "DescribeTable" => route!(self, ctx, input, describe_table),
+                "ListTables" => route!(self, ctx, input, list_tables),
+                "DeleteTable" => route!(self, ctx, input, delete_table),
+                "UpdateTable" => route!(self, ctx, input, update_table),
+                "TagResource" => route!(self, ctx, input, tag_resource),
+                "UntagResource" => route!(self, ctx, input, untag_resource),
+                "ListTagsOfResource" => route!(self, ctx, input, list_tags_of_resource),
+                "DescribeTimeToLive" => route!(self, ctx, input, describe_time_to_live),
+                "UpdateTimeToLive" => route!(self, ctx, input, update_time_to_live),
+                "DescribeContinuousBackups" => {
+                    route!(self, ctx, input, describe_continuous_backups)
+                }
+                "UpdateContinuousBackups" => route!(self, ctx, input, update_continuous_backups),
+                "PutItem" => route!(self, ctx, input, put_item),
+                "GetItem" => route!(self, ctx, input, get_item),
+                "DeleteItem" => route!(self, ctx, input, delete_item),
+                "UpdateItem" => route!(self, ctx, input, update_item),
+                "Query" => route!(self, ctx, input, query),
+                "Scan" => route!(self, ctx, input, scan),
+                "DescribeLimits" => Ok(self.describe_limits().await?),
+                "DescribeEndpoints" => Ok(self.describe_endpoints(ctx).await?),
+                other => Err(ServiceError::not_implemented("dynamodb", other)),
+            };
+            output.map(ServiceResponse::from)
+        })
+    }
+}

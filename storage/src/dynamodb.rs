@@ -1,0 +1,373 @@
+//! DynamoDB tables and items, scoped by account and region.
+//!
+//! A table's definition is an opaque JSON document the service owns. Items are keyed by the
+//! service's order-preserving encodings of their hash (`pk`) and range (`sk`) keys, so SQLite's
+//! primary-key order is DynamoDB's key order and a Query is a range scan of that index.
+
+use crate::{Db, Result};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::ops::Bound;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub table_id: i64,
+    pub name: String,
+    pub meta: String,
+}
+
+/// One item's address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ItemKey {
+    pub table_id: i64,
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+}
+
+/// A stored item as read back.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub size: i64,
+    pub body: String,
+}
+
+/// What to do with one item of a conditional write.
+#[derive(Debug, Clone)]
+pub enum ItemWrite {
+    Put { size: i64, body: String },
+    Delete,
+    Keep,
+}
+
+/// The range-key bounds of a Query.
+#[derive(Debug, Clone)]
+pub struct SkRange {
+    pub lower: Bound<Vec<u8>>,
+    pub upper: Bound<Vec<u8>>,
+}
+
+#[derive(Clone)]
+pub struct DynamoDbStore {
+    db: Db,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn table_from_row(row: &sqlx::sqlite::SqliteRow) -> TableRow {
+    TableRow {
+        table_id: row.get("table_id"),
+        name: row.get("table_name"),
+        meta: row.get("meta"),
+    }
+}
+
+fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> ItemRow {
+    ItemRow {
+        pk: row.get("pk"),
+        sk: row.get("sk"),
+        size: row.get("size"),
+        body: row.get("body"),
+    }
+}
+
+impl DynamoDbStore {
+    pub(crate) fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Create a table; `None` if one of that name exists in the account and region.
+    pub async fn create_table(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        meta: &str,
+    ) -> Result<Option<i64>> {
+        let res = sqlx::query(
+            "INSERT INTO ddb_tables (account_id, region, table_name, meta) VALUES (?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(meta)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(r) => Ok(Some(r.last_insert_rowid())),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_table(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<TableRow>> {
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(table_from_row))
+    }
+
+    /// Table names after `after` in byte order, at most `limit`.
+    pub async fn list_tables(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT table_name FROM ddb_tables WHERE account_id = ? AND region = ? \
+             AND table_name > ? ORDER BY table_name COLLATE BINARY LIMIT ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Rewrite a table's definition with `f`, atomically. `None` if the table does not exist;
+    /// `Some(Err)` if `f` refused (nothing is written).
+    pub async fn update_table<E>(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        f: impl FnOnce(&TableRow) -> std::result::Result<String, E>,
+    ) -> Result<Option<std::result::Result<TableRow, E>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row.as_ref().map(table_from_row) else {
+            return Ok(None);
+        };
+        let meta = match f(&row) {
+            Ok(m) => m,
+            Err(e) => return Ok(Some(Err(e))),
+        };
+        sqlx::query("UPDATE ddb_tables SET meta = ? WHERE table_id = ?")
+            .bind(&meta)
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(Ok(TableRow { meta, ..row })))
+    }
+
+    /// Delete a table and its items if `check` allows it. `None` if the table does not exist.
+    pub async fn delete_table<E>(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        check: impl FnOnce(&TableRow) -> std::result::Result<(), E>,
+    ) -> Result<Option<std::result::Result<TableRow, E>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row.as_ref().map(table_from_row) else {
+            return Ok(None);
+        };
+        if let Err(e) = check(&row) {
+            return Ok(Some(Err(e)));
+        }
+        sqlx::query("DELETE FROM ddb_items WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ddb_tables WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(Ok(row)))
+    }
+
+    /// Item count and total item size of a table.
+    pub async fn table_stats(&self, table_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?",
+        )
+        .bind(table_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok((row.get(0), row.get(1)))
+    }
+
+    pub async fn get_item(&self, key: &ItemKey) -> Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
+    /// that in one transaction: conditional writes and transactions are all-or-nothing and
+    /// nothing can change the items between the read and the write. If `f` refuses, nothing is
+    /// written.
+    pub async fn write_items<T, E>(
+        &self,
+        keys: &[ItemKey],
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>,
+    ) -> Result<std::result::Result<T, E>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let mut current = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row =
+                sqlx::query("SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            current.push(row.map(|r| r.get::<String, _>(0)));
+        }
+        let (writes, out) = match f(current) {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+        for (key, write) in keys.iter().zip(writes) {
+            match write {
+                ItemWrite::Put { size, body } => {
+                    sqlx::query(
+                        "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body) \
+                         VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .bind(size)
+                    .bind(body)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                ItemWrite::Delete => {
+                    sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                        .bind(key.table_id)
+                        .bind(&key.pk)
+                        .bind(&key.sk)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                ItemWrite::Keep => {}
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
+    /// Items of one partition within `range`, in key order (or reverse), strictly after
+    /// `after` (a range key) when given, at most `limit`.
+    pub async fn query(
+        &self,
+        table_id: i64,
+        pk: &[u8],
+        range: &SkRange,
+        forward: bool,
+        after: Option<&[u8]>,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ");
+        qb.push_bind(table_id)
+            .push(" AND pk = ")
+            .push_bind(pk.to_vec());
+        match &range.lower {
+            Bound::Included(v) => {
+                qb.push(" AND sk >= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND sk > ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        match &range.upper {
+            Bound::Included(v) => {
+                qb.push(" AND sk <= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND sk < ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        if let Some(after) = after {
+            qb.push(if forward { " AND sk > " } else { " AND sk < " })
+                .push_bind(after.to_vec());
+        }
+        qb.push(if forward {
+            " ORDER BY sk ASC LIMIT "
+        } else {
+            " ORDER BY sk DESC LIMIT "
+        })
+        .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(item_from_row).collect())
+    }
+
+    /// Items of a table in key order strictly after `(pk, sk)` when given, at most `limit`.
+    pub async fn scan(
+        &self,
+        table_id: i64,
+        after: Option<(&[u8], &[u8])>,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let rows = match after {
+            Some((pk, sk)) => {
+                sqlx::query(
+                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
+                     AND (pk, sk) > (?, ?) ORDER BY pk, sk LIMIT ?",
+                )
+                .bind(table_id)
+                .bind(pk)
+                .bind(sk)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
+                     ORDER BY pk, sk LIMIT ?",
+                )
+                .bind(table_id)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+        };
+        Ok(rows.iter().map(item_from_row).collect())
+    }
+}

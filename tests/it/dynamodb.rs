@@ -1,0 +1,1133 @@
+//! DynamoDB through the AWS SDK for Rust against a real server.
+
+use crate::harness::{unique, TestServer};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ProvisionedThroughput, ReturnValue, ScalarAttributeType, StreamSpecification,
+    StreamViewType, Tag, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+
+fn attr(name: &str, t: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(t)
+        .build()
+        .expect("attr")
+}
+
+fn key(name: &str, t: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(t)
+        .build()
+        .expect("key")
+}
+
+/// An error's code and message.
+fn msg<E: ProvideErrorMetadata>(e: &E) -> (String, String) {
+    (
+        e.code().unwrap_or_default().to_string(),
+        e.message().unwrap_or_default().to_string(),
+    )
+}
+
+fn client(server: &TestServer) -> Client {
+    Client::new(&server.sdk_config())
+}
+
+/// A pay-per-request table with a string hash key `pk` and, when `range` is given, a range key
+/// `sk` of that type.
+async fn table(ddb: &Client, range: Option<ScalarAttributeType>) -> String {
+    let name = unique("tbl");
+    let mut req = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash));
+    if let Some(t) = range {
+        req = req
+            .attribute_definitions(attr("sk", t))
+            .key_schema(key("sk", KeyType::Range));
+    }
+    req.send().await.expect("CreateTable");
+    name
+}
+
+#[tokio::test]
+async fn table_lifecycle_as_terraform_reads_it() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = unique("orders");
+    let created = ddb
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(attr("id", ScalarAttributeType::S))
+        .attribute_definitions(attr("ts", ScalarAttributeType::N))
+        .attribute_definitions(attr("user", ScalarAttributeType::S))
+        .key_schema(key("id", KeyType::Hash))
+        .key_schema(key("ts", KeyType::Range))
+        .provisioned_throughput(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(5)
+                .write_capacity_units(3)
+                .build()
+                .expect("pt"),
+        )
+        .global_secondary_indexes(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name("by-user")
+                .key_schema(key("user", KeyType::Hash))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .non_key_attributes("total")
+                        .build(),
+                )
+                .provisioned_throughput(
+                    ProvisionedThroughput::builder()
+                        .read_capacity_units(1)
+                        .write_capacity_units(1)
+                        .build()
+                        .expect("pt"),
+                )
+                .build()
+                .expect("gsi"),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("stream"),
+        )
+        .deletion_protection_enabled(true)
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("core")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    let desc = created.table_description().expect("description");
+    assert_eq!(desc.table_name(), Some(name.as_str()));
+    assert_eq!(
+        desc.table_arn(),
+        Some(format!("arn:aws:dynamodb:us-east-1:000000000000:table/{name}").as_str())
+    );
+
+    let got = ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("DescribeTable");
+    let t = got.table().expect("table");
+    assert_eq!(t.table_status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(t.key_schema().len(), 2);
+    assert_eq!(t.attribute_definitions().len(), 3);
+    assert_eq!(t.item_count(), Some(0));
+    let pt = t.provisioned_throughput().expect("throughput");
+    assert_eq!(pt.read_capacity_units(), Some(5));
+    assert_eq!(pt.write_capacity_units(), Some(3));
+    let gsi = &t.global_secondary_indexes()[0];
+    assert_eq!(gsi.index_name(), Some("by-user"));
+    assert_eq!(gsi.index_status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(
+        gsi.projection()
+            .and_then(|p| p.non_key_attributes().first()),
+        Some(&"total".to_string())
+    );
+    assert!(t
+        .latest_stream_arn()
+        .is_some_and(|a| a.starts_with(&format!("{}/stream/", t.table_arn().expect("arn")))));
+    assert_eq!(
+        t.stream_specification().map(|s| s.stream_view_type()),
+        Some(Some(&StreamViewType::NewAndOldImages))
+    );
+    assert_eq!(t.deletion_protection_enabled(), Some(true));
+    let arn = t.table_arn().expect("arn").to_string();
+
+    // Tables are also addressed by ARN.
+    let by_arn = ddb
+        .describe_table()
+        .table_name(&arn)
+        .send()
+        .await
+        .expect("DescribeTable by ARN");
+    assert_eq!(
+        by_arn.table().and_then(|t| t.table_name()),
+        Some(name.as_str())
+    );
+
+    let tags = ddb
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("ListTagsOfResource");
+    assert_eq!(tags.tags().len(), 1);
+    ddb.tag_resource()
+        .resource_arn(&arn)
+        .tags(Tag::builder().key("env").value("dev").build().expect("tag"))
+        .send()
+        .await
+        .expect("TagResource");
+    ddb.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .expect("UntagResource");
+    let tags = ddb
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("ListTagsOfResource");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(tags.tags()[0].key(), "env");
+
+    // Deletion protection holds until it is turned off.
+    let err = ddb
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect_err("protected");
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert!(err
+        .message()
+        .unwrap_or_default()
+        .contains("protected against deletion"));
+    ddb.update_table()
+        .table_name(&name)
+        .deletion_protection_enabled(false)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("UpdateTable");
+    let t = ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("describe");
+    let t = t.table().expect("table");
+    assert_eq!(
+        t.billing_mode_summary().and_then(|b| b.billing_mode()),
+        Some(&BillingMode::PayPerRequest)
+    );
+    assert!(t
+        .billing_mode_summary()
+        .and_then(|b| b.last_update_to_pay_per_request_date_time())
+        .is_some());
+    let deleted = ddb
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("DeleteTable");
+    assert_eq!(
+        deleted
+            .table_description()
+            .and_then(|d| d.table_status())
+            .map(|s| s.as_str()),
+        Some("DELETING")
+    );
+    let err = ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    assert_eq!(
+        err.message(),
+        Some(format!("Requested resource not found: Table: {name} not found").as_str())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn create_table_validation_speaks_aws() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = unique("bad");
+    // An attribute definition no key uses.
+    let err = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("extra", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await
+        .expect_err("unused definition");
+    assert_eq!(
+        msg(&err),
+        (
+            "ValidationException".into(),
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions".into()
+        )
+    );
+    // A key attribute without a definition.
+    let err = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .expect_err("undefined key");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [pk, sk], AttributeDefinitions: [pk]"
+    );
+    // RANGE first.
+    let err = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Range))
+        .send()
+        .await
+        .expect_err("range first");
+    assert_eq!(
+        msg(&err).1,
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+    );
+    // Provisioned without throughput.
+    let err = ddb
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await
+        .expect_err("no throughput");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
+    );
+    // An LSI on a table without a range key.
+    let err = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("other", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .local_secondary_indexes(
+            aws_sdk_dynamodb::types::LocalSecondaryIndex::builder()
+                .index_name("lsi")
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("other", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("lsi"),
+        )
+        .send()
+        .await
+        .expect_err("lsi without range");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"
+    );
+    // Bad names are refused with the model's pattern wording.
+    let err = ddb
+        .create_table()
+        .table_name("a!")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await
+        .expect_err("bad name");
+    assert_eq!(
+        msg(&err).1,
+        "2 validation errors detected: Value 'a!' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3; Value 'a!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+    );
+    // A second table of the same name.
+    let existing = table(&ddb, None).await;
+    let err = ddb
+        .create_table()
+        .table_name(&existing)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await
+        .expect_err("exists");
+    assert_eq!(
+        msg(&err),
+        (
+            "ResourceInUseException".into(),
+            format!("Table already exists: {existing}")
+        )
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn list_tables_pages_in_name_order() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let mut names = Vec::new();
+    for _ in 0..5 {
+        names.push(table(&ddb, None).await);
+    }
+    names.sort();
+    let first = ddb.list_tables().limit(2).send().await.expect("ListTables");
+    assert_eq!(first.table_names(), &names[..2]);
+    assert_eq!(first.last_evaluated_table_name(), Some(names[1].as_str()));
+    let rest = ddb
+        .list_tables()
+        .exclusive_start_table_name(&names[1])
+        .send()
+        .await
+        .expect("ListTables");
+    assert_eq!(rest.table_names(), &names[2..]);
+    assert_eq!(rest.last_evaluated_table_name(), None);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ttl_backups_limits_and_endpoints() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("ttl");
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .map(|s| s.as_str()),
+        Some("DISABLED")
+    );
+    let spec = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name("expires")
+        .build()
+        .expect("spec");
+    ddb.update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(spec.clone())
+        .send()
+        .await
+        .expect("UpdateTimeToLive");
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("ttl");
+    let d = ttl.time_to_live_description().expect("description");
+    assert_eq!(d.time_to_live_status().map(|s| s.as_str()), Some("ENABLED"));
+    assert_eq!(d.attribute_name(), Some("expires"));
+    let err = ddb
+        .update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .expect_err("again");
+    assert_eq!(err.message(), Some("TimeToLive is already enabled"));
+
+    let b = ddb
+        .describe_continuous_backups()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("backups");
+    let pitr = b
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        .map(|s| s.as_str().to_string());
+    assert_eq!(pitr.as_deref(), Some("DISABLED"));
+    let b = ddb
+        .update_continuous_backups()
+        .table_name(&name)
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .expect("spec"),
+        )
+        .send()
+        .await
+        .expect("UpdateContinuousBackups");
+    let p = b
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .expect("pitr");
+    assert_eq!(
+        p.point_in_time_recovery_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+    assert_eq!(p.recovery_period_in_days(), Some(35));
+    let err = ddb
+        .describe_continuous_backups()
+        .table_name("missing-table")
+        .send()
+        .await
+        .expect_err("missing");
+    assert_eq!(err.code(), Some("TableNotFoundException"));
+
+    let limits = ddb.describe_limits().send().await.expect("limits");
+    assert_eq!(limits.table_max_read_capacity_units(), Some(40000));
+    let eps = ddb.describe_endpoints().send().await.expect("endpoints");
+    assert_eq!(eps.endpoints().len(), 1);
+    server.stop().await;
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+#[tokio::test]
+async fn items_put_get_delete_with_canonical_numbers() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    let put = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("user#1"))
+        .item("sk", n("1.50"))
+        .item("big", n("00012345678901234567890123456789012345678"))
+        .item("tags", AttributeValue::Ss(vec!["a".into(), "b".into()]))
+        .item(
+            "doc",
+            AttributeValue::M(
+                [(
+                    "nested".to_string(),
+                    AttributeValue::L(vec![n("1e2"), AttributeValue::Null(true)]),
+                )]
+                .into(),
+            ),
+        )
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("PutItem");
+    assert!(put.attributes().is_none(), "nothing was there before");
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("user#1"))
+        .key("sk", n("1.5"))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem");
+    let item = got.item().expect("item");
+    assert_eq!(item["sk"], n("1.5"));
+    assert_eq!(item["big"], n("12345678901234567890123456789012345678"));
+    let AttributeValue::M(doc) = &item["doc"] else {
+        panic!("map")
+    };
+    assert_eq!(
+        doc["nested"],
+        AttributeValue::L(vec![n("100"), AttributeValue::Null(true)])
+    );
+
+    // Projection with a reserved word behind a name placeholder.
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("user#1"))
+        .key("sk", n("1.5"))
+        .projection_expression("#d.nested[0], tags")
+        .expression_attribute_names("#d", "doc")
+        .send()
+        .await
+        .expect("GetItem projected");
+    let item = got.item().expect("item");
+    assert_eq!(item.len(), 2);
+    assert_eq!(
+        item["doc"],
+        AttributeValue::M([("nested".to_string(), AttributeValue::L(vec![n("100")]))].into())
+    );
+
+    let deleted = ddb
+        .delete_item()
+        .table_name(&name)
+        .key("pk", s("user#1"))
+        .key("sk", n("1.5"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .expect("DeleteItem");
+    assert_eq!(deleted.attributes().map(|a| a.len()), Some(5));
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("user#1"))
+        .key("sk", n("1.5"))
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(got.item().is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn item_validation_speaks_aws() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .send()
+        .await
+        .expect_err("missing range key");
+    assert_eq!(
+        msg(&err),
+        (
+            "ValidationException".into(),
+            "One or more parameter values were invalid: Missing the key sk in the item".into()
+        )
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("sk", s("x"))
+        .send()
+        .await
+        .expect_err("wrong type");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S"
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s(""))
+        .item("sk", n("1"))
+        .send()
+        .await
+        .expect_err("empty key");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .item("num", n("1".repeat(39).as_str()))
+        .send()
+        .await
+        .expect_err("39 digits");
+    assert_eq!(
+        msg(&err).1,
+        "Attempting to store more than 38 significant digits in a Number"
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .item("blob", s(&"x".repeat(400 * 1024)))
+        .send()
+        .await
+        .expect_err("too big");
+    assert_eq!(
+        msg(&err).1,
+        "Item size has exceeded the maximum allowed size"
+    );
+    let err = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("a"))
+        .send()
+        .await
+        .expect_err("partial key");
+    assert_eq!(
+        msg(&err).1,
+        "The provided key element does not match the schema"
+    );
+    let err = ddb
+        .get_item()
+        .table_name("no-such-table")
+        .key("pk", s("a"))
+        .send()
+        .await
+        .expect_err("no table");
+    assert_eq!(
+        msg(&err),
+        (
+            "ResourceNotFoundException".into(),
+            "Requested resource not found".into()
+        )
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .condition_expression("attribute_not_exists(pk)")
+        .expression_attribute_values(":unused", s("x"))
+        .send()
+        .await
+        .expect_err("unused value");
+    assert_eq!(
+        msg(&err).1,
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    );
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("sk", n("1"))
+        .condition_expression("size > :v")
+        .expression_attribute_values(":v", n("1"))
+        .send()
+        .await
+        .expect_err("reserved word");
+    assert_eq!(
+        msg(&err).1,
+        "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: size"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn conditional_writes_and_update_expressions() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("k"))
+        .item("count", n("1"))
+        .item("list", AttributeValue::L(vec![s("a")]))
+        .item("colors", AttributeValue::Ss(vec!["red".into()]))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await
+        .expect("first put");
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("k"))
+        .condition_expression("attribute_not_exists(pk)")
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .send()
+        .await
+        .expect_err("second put");
+    assert_eq!(
+        msg(&err),
+        (
+            "ConditionalCheckFailedException".into(),
+            "The conditional request failed".into()
+        )
+    );
+    let svc = err.into_service_error();
+    let ccf = match svc {
+        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => {
+            e
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(ccf.item().map(|i| i["count"].clone()), Some(n("1")));
+
+    let updated = ddb
+        .update_item()
+        .table_name(&name)
+        .key("pk", s("k"))
+        .update_expression(
+            "SET #c = #c + :inc, #l = list_append(#l, :more), fresh = if_not_exists(fresh, :zero) ADD colors :blue REMOVE gone",
+        )
+        .condition_expression("#c < :limit")
+        .expression_attribute_names("#c", "count")
+        .expression_attribute_names("#l", "list")
+        .expression_attribute_values(":inc", n("0.5"))
+        .expression_attribute_values(":more", AttributeValue::L(vec![s("b")]))
+        .expression_attribute_values(":zero", n("0"))
+        .expression_attribute_values(":blue", AttributeValue::Ss(vec!["blue".into()]))
+        .expression_attribute_values(":limit", n("10"))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await
+        .expect("UpdateItem");
+    let attrs = updated.attributes().expect("attributes");
+    assert_eq!(attrs["count"], n("1.5"));
+    assert_eq!(attrs["list"], AttributeValue::L(vec![s("a"), s("b")]));
+    assert_eq!(attrs["fresh"], n("0"));
+    let AttributeValue::Ss(colors) = &attrs["colors"] else {
+        panic!("set")
+    };
+    assert_eq!(colors.len(), 2);
+    assert!(!attrs.contains_key("pk"));
+
+    // Key attributes cannot be updated.
+    let err = ddb
+        .update_item()
+        .table_name(&name)
+        .key("pk", s("k"))
+        .update_expression("SET pk = :v")
+        .expression_attribute_values(":v", s("other"))
+        .send()
+        .await
+        .expect_err("key update");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"
+    );
+    // Arithmetic on a missing attribute.
+    let err = ddb
+        .update_item()
+        .table_name(&name)
+        .key("pk", s("k"))
+        .update_expression("SET amount = absent + :v")
+        .expression_attribute_values(":v", n("1"))
+        .send()
+        .await
+        .expect_err("missing operand");
+    assert_eq!(
+        msg(&err).1,
+        "The provided expression refers to an attribute that does not exist in the item"
+    );
+    // A syntax error names the token.
+    let err = ddb
+        .update_item()
+        .table_name(&name)
+        .key("pk", s("k"))
+        .update_expression("SET = :v")
+        .expression_attribute_values(":v", n("1"))
+        .send()
+        .await
+        .expect_err("syntax");
+    assert_eq!(
+        msg(&err).1,
+        "Invalid UpdateExpression: Syntax error; token: \"=\", near: \"SET = :v\""
+    );
+    // UpdateItem on a missing item creates it.
+    ddb.update_item()
+        .table_name(&name)
+        .key("pk", s("new"))
+        .update_expression("SET v = :v")
+        .expression_attribute_values(":v", n("7"))
+        .send()
+        .await
+        .expect("upsert");
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("new"))
+        .send()
+        .await
+        .expect("GetItem");
+    assert_eq!(got.item().map(|i| i["v"].clone()), Some(n("7")));
+
+    // A failed condition on delete leaves the item.
+    let err = ddb
+        .delete_item()
+        .table_name(&name)
+        .key("pk", s("new"))
+        .condition_expression("v = :other")
+        .expression_attribute_values(":other", n("8"))
+        .send()
+        .await
+        .expect_err("condition");
+    assert_eq!(msg(&err).0, "ConditionalCheckFailedException");
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("new"))
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(got.item().is_some());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn query_orders_numbers_numerically_and_pages() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    let numbers = [
+        "-1E+20", "-100", "-10.5", "-2", "-0.001", "0", "1E-100", "0.5", "2", "10", "10.25", "100",
+        "1E+30",
+    ];
+    // Written in a scrambled order; read back in numeric order.
+    for i in [7, 2, 12, 0, 5, 9, 1, 11, 3, 8, 4, 10, 6] {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s("p"))
+            .item("sk", n(numbers[i]))
+            .item("odd", AttributeValue::Bool(i % 2 == 1))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("other"))
+        .item("sk", n("5"))
+        .send()
+        .await
+        .expect("PutItem");
+    let all = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p"))
+        .send()
+        .await
+        .expect("Query");
+    let got: Vec<String> = all
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_n().expect("n").clone())
+        .collect();
+    let canonical = [
+        "-100000000000000000000",
+        "-100",
+        "-10.5",
+        "-2",
+        "-0.001",
+        "0",
+        &format!("0.{}1", "0".repeat(99)),
+        "0.5",
+        "2",
+        "10",
+        "10.25",
+        "100",
+        &format!("1{}", "0".repeat(30)),
+    ];
+    assert_eq!(got, canonical);
+    assert_eq!(all.count(), 13);
+    assert!(all.last_evaluated_key().is_none());
+
+    // Backwards, a range condition, and pages of 2.
+    let mut pages = 0;
+    let mut seen = Vec::new();
+    let mut start = None;
+    loop {
+        let page = ddb
+            .query()
+            .table_name(&name)
+            .key_condition_expression("pk = :p AND sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":p", s("p"))
+            .expression_attribute_values(":lo", n("-2"))
+            .expression_attribute_values(":hi", n("10"))
+            .scan_index_forward(false)
+            .limit(2)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("Query page");
+        pages += 1;
+        seen.extend(
+            page.items()
+                .iter()
+                .map(|i| i["sk"].as_n().expect("n").clone()),
+        );
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(
+        seen,
+        [
+            "10",
+            "2",
+            "0.5",
+            &format!("0.{}1", "0".repeat(99)),
+            "0",
+            "-0.001",
+            "-2"
+        ]
+    );
+    // 7 items in pages of 2: the fourth page holds the last item and ends the query.
+    assert_eq!(pages, 4);
+
+    // Filter and COUNT: ScannedCount counts before the filter.
+    let counted = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p AND sk > :z")
+        .filter_expression("odd = :t")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":z", n("0"))
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .expect("Query COUNT");
+    assert_eq!(counted.scanned_count(), 7);
+    assert!(counted.count() < 7);
+    assert!(counted.items().is_empty());
+
+    let err = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("sk = :z")
+        .expression_attribute_values(":z", n("0"))
+        .send()
+        .await
+        .expect_err("no hash key");
+    assert_eq!(msg(&err).1, "Query condition missed key schema element: pk");
+    let err = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .filter_expression("sk > :z")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":z", n("0"))
+        .send()
+        .await
+        .expect_err("key in filter");
+    assert_eq!(
+        msg(&err).1,
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn strings_sort_by_utf8_bytes_and_begins_with() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::S)).await;
+    for sk in ["b", "a", "B", "ab", "é", "z", "aa", "a\u{10000}"] {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s("p"))
+            .item("sk", s(sk))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    let all = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p"))
+        .send()
+        .await
+        .expect("Query");
+    let got: Vec<&str> = all
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_s().expect("s").as_str())
+        .collect();
+    assert_eq!(got, ["B", "a", "aa", "ab", "a\u{10000}", "b", "z", "é"]);
+    let prefixed = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p AND begins_with(sk, :a)")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":a", s("a"))
+        .send()
+        .await
+        .expect("Query begins_with");
+    assert_eq!(prefixed.count(), 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn scan_pages_at_one_megabyte_and_splits_segments() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let blob = "x".repeat(100 * 1024);
+    for i in 0..25 {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s(&format!("item-{i:02}")))
+            .item("blob", s(&blob))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    // ~100 KB items: a page stops once 1 MB has been read.
+    let first = ddb
+        .scan()
+        .table_name(&name)
+        .projection_expression("pk")
+        .send()
+        .await
+        .expect("Scan");
+    assert_eq!(first.count(), 11, "pages end at the item that crosses 1 MB");
+    assert!(first.last_evaluated_key().is_some());
+    assert_eq!(first.items()[0].len(), 1, "projection keeps only pk");
+    let mut total = first.count();
+    let mut start = first.last_evaluated_key().cloned();
+    while let Some(k) = start {
+        let page = ddb
+            .scan()
+            .table_name(&name)
+            .projection_expression("pk")
+            .set_exclusive_start_key(Some(k))
+            .send()
+            .await
+            .expect("Scan page");
+        total += page.count();
+        start = page.last_evaluated_key().cloned();
+    }
+    assert_eq!(total, 25);
+
+    let mut per_segment = 0;
+    for segment in 0..3 {
+        let page = ddb
+            .scan()
+            .table_name(&name)
+            .segment(segment)
+            .total_segments(3)
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .expect("segment");
+        assert!(page.last_evaluated_key().is_none());
+        per_segment += page.count();
+    }
+    assert_eq!(per_segment, 25, "every item is in exactly one segment");
+    let err = ddb
+        .scan()
+        .table_name(&name)
+        .segment(3)
+        .total_segments(3)
+        .send()
+        .await
+        .expect_err("segment out of range");
+    assert_eq!(
+        msg(&err).1,
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 3 is not less than TotalSegments: 3"
+    );
+    server.stop().await;
+}
