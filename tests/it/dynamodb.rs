@@ -1131,3 +1131,313 @@ async fn scan_pages_at_one_megabyte_and_splits_segments() {
     );
     server.stop().await;
 }
+
+fn put_request(pk: &str, v: &str) -> aws_sdk_dynamodb::types::WriteRequest {
+    aws_sdk_dynamodb::types::WriteRequest::builder()
+        .put_request(
+            aws_sdk_dynamodb::types::PutRequest::builder()
+                .item("pk", s(pk))
+                .item("v", s(v))
+                .build()
+                .expect("put"),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn batch_writes_and_reads_with_limits() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let writes: Vec<_> = (0..25)
+        .map(|i| put_request(&format!("k{i}"), "x"))
+        .collect();
+    let out = ddb
+        .batch_write_item()
+        .request_items(&name, writes)
+        .send()
+        .await
+        .expect("BatchWriteItem");
+    assert!(out.unprocessed_items().is_none_or(|u| u.is_empty()));
+    let too_many: Vec<_> = (0..26)
+        .map(|i| put_request(&format!("k{i}"), "x"))
+        .collect();
+    let err = ddb
+        .batch_write_item()
+        .request_items(&name, too_many)
+        .send()
+        .await
+        .expect_err("26 writes");
+    assert_eq!(msg(&err).0, "ValidationException");
+    let err = ddb
+        .batch_write_item()
+        .request_items(
+            &name,
+            vec![put_request("dup", "1"), put_request("dup", "2")],
+        )
+        .send()
+        .await
+        .expect_err("duplicates");
+    assert_eq!(
+        msg(&err).1,
+        "Provided list of item keys contains duplicates"
+    );
+
+    let keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+        .keys([("pk".to_string(), s("k1"))].into())
+        .keys([("pk".to_string(), s("k2"))].into())
+        .keys([("pk".to_string(), s("absent"))].into())
+        .projection_expression("pk")
+        .build()
+        .expect("keys");
+    let got = ddb
+        .batch_get_item()
+        .request_items(&name, keys)
+        .send()
+        .await
+        .expect("BatchGetItem");
+    let items = &got.responses().expect("responses")[&name];
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| i.len() == 1));
+
+    let mut many = aws_sdk_dynamodb::types::KeysAndAttributes::builder();
+    for i in 0..101 {
+        many = many.keys([("pk".to_string(), s(&format!("k{i}")))].into());
+    }
+    let err = ddb
+        .batch_get_item()
+        .request_items(&name, many.build().expect("keys"))
+        .send()
+        .await
+        .expect_err("101 keys");
+    assert_eq!(msg(&err).0, "ValidationException");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn transactions_are_all_or_nothing() {
+    use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("acct-a"))
+        .item("balance", n("100"))
+        .send()
+        .await
+        .expect("seed");
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("acct-b"))
+        .item("balance", n("0"))
+        .send()
+        .await
+        .expect("seed");
+    let transfer = |amount: &str| {
+        vec![
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&name)
+                        .key("pk", s("acct-a"))
+                        .update_expression("SET balance = balance - :amt")
+                        .condition_expression("balance >= :amt")
+                        .expression_attribute_values(":amt", n(amount))
+                        .return_values_on_condition_check_failure(
+                            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
+                        .build()
+                        .expect("update"),
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&name)
+                        .key("pk", s("acct-b"))
+                        .update_expression("SET balance = balance + :amt")
+                        .expression_attribute_values(":amt", n(amount))
+                        .build()
+                        .expect("update"),
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&name)
+                        .item("pk", s(&format!("log-{amount}")))
+                        .build()
+                        .expect("put"),
+                )
+                .build(),
+        ]
+    };
+    ddb.transact_write_items()
+        .set_transact_items(Some(transfer("30")))
+        .send()
+        .await
+        .expect("TransactWriteItems");
+    let err = ddb
+        .transact_write_items()
+        .set_transact_items(Some(transfer("500")))
+        .send()
+        .await
+        .expect_err("insufficient funds");
+    assert_eq!(msg(&err).0, "TransactionCanceledException");
+    assert_eq!(
+        msg(&err).1,
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None, None]"
+    );
+    let reasons = match err.into_service_error() {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
+            e.cancellation_reasons().to_vec()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(reasons.len(), 3);
+    assert_eq!(reasons[0].code(), Some("ConditionalCheckFailed"));
+    assert_eq!(
+        reasons[0].item().map(|i| i["balance"].clone()),
+        Some(n("70"))
+    );
+    assert_eq!(reasons[1].code(), Some("None"));
+
+    // Nothing of the cancelled transaction was applied.
+    let got = ddb
+        .transact_get_items()
+        .transact_items(
+            aws_sdk_dynamodb::types::TransactGetItem::builder()
+                .get(
+                    aws_sdk_dynamodb::types::Get::builder()
+                        .table_name(&name)
+                        .key("pk", s("acct-a"))
+                        .build()
+                        .expect("get"),
+                )
+                .build(),
+        )
+        .transact_items(
+            aws_sdk_dynamodb::types::TransactGetItem::builder()
+                .get(
+                    aws_sdk_dynamodb::types::Get::builder()
+                        .table_name(&name)
+                        .key("pk", s("log-500"))
+                        .build()
+                        .expect("get"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("TransactGetItems");
+    let responses = got.responses();
+    assert_eq!(
+        responses[0].item().map(|i| i["balance"].clone()),
+        Some(n("70"))
+    );
+    assert!(responses[1].item().is_none());
+
+    // Two actions on one item are refused; a repeated token is a no-op.
+    let check = |pk: &str| {
+        TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name(&name)
+                    .key("pk", s(pk))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .expect("check"),
+            )
+            .build()
+    };
+    let err = ddb
+        .transact_write_items()
+        .transact_items(check("acct-a"))
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&name)
+                        .key("pk", s("acct-a"))
+                        .build()
+                        .expect("delete"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("same item twice");
+    assert_eq!(
+        msg(&err).1,
+        "Transaction request cannot include multiple operations on one item"
+    );
+    for _ in 0..2 {
+        ddb.transact_write_items()
+            .client_request_token("token-1")
+            .set_transact_items(Some(transfer("10")))
+            .send()
+            .await
+            .expect("idempotent transfer");
+    }
+    let a = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("acct-a"))
+        .send()
+        .await
+        .expect("GetItem");
+    assert_eq!(a.item().map(|i| i["balance"].clone()), Some(n("60")));
+    let err = ddb
+        .transact_write_items()
+        .client_request_token("token-1")
+        .set_transact_items(Some(transfer("20")))
+        .send()
+        .await
+        .expect_err("token reuse");
+    assert_eq!(msg(&err).0, "IdempotentParameterMismatchException");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tables_and_items_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    for i in 0..3 {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s("p"))
+            .item("sk", n(&i.to_string()))
+            .send()
+            .await
+            .expect("PutItem");
+    }
+    server.stop().await;
+    let server = TestServer::disk_at(dir.path()).await;
+    let ddb = client(&server);
+    let t = ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(t.table().and_then(|t| t.item_count()), Some(3));
+    let q = ddb
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p"))
+        .scan_index_forward(false)
+        .send()
+        .await
+        .expect("Query");
+    let sks: Vec<&str> = q
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_n().expect("n").as_str())
+        .collect();
+    assert_eq!(sks, ["2", "1", "0"]);
+    server.stop().await;
+}

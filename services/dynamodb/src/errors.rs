@@ -20,6 +20,14 @@ pub enum DynamoError {
     /// `item` is the existing item when the caller asked for it (`ALL_OLD`).
     #[error("The conditional request failed")]
     ConditionalCheckFailed { item: Option<Map<String, Value>> },
+    /// `reasons` are the CancellationReasons, one per action in request order.
+    #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", codes.join(", "))]
+    TransactionCanceled {
+        codes: Vec<String>,
+        reasons: Vec<Value>,
+    },
+    #[error("The request uses the same client token as a previous, but non-identical request.")]
+    IdempotentParameterMismatch,
     #[error(transparent)]
     Storage(#[from] cloudemu_storage::StorageError),
 }
@@ -72,6 +80,13 @@ impl From<DynamoError> for ServiceError {
                     Some(item) => err.with_field("Item", Value::Object(item)),
                     None => err,
                 }
+            }
+            DynamoError::TransactionCanceled { reasons, .. } => {
+                ServiceError::client("TransactionCanceledException", 400, msg)
+                    .with_field("CancellationReasons", Value::Array(reasons))
+            }
+            DynamoError::IdempotentParameterMismatch => {
+                ServiceError::client("IdempotentParameterMismatchException", 400, msg)
             }
             DynamoError::Storage(e) => ServiceError::internal(e),
         }

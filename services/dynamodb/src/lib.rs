@@ -1,6 +1,7 @@
 //! Amazon DynamoDB: tables, items and the expression language, over SQLite with DynamoDB's key
 //! order. Business logic only; the protocol engine parses and serializes JSON 1.0.
 
+mod batch;
 mod errors;
 mod expr;
 mod items;
@@ -12,6 +13,7 @@ mod settings;
 mod shapes;
 mod table;
 mod tables;
+mod transact;
 mod types;
 
 use cloudemu_core::{
@@ -19,20 +21,33 @@ use cloudemu_core::{
 };
 use cloudemu_storage::dynamodb::DynamoDbStore;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 pub use errors::DynamoError;
 
+/// ClientRequestTokens seen in the last 10 minutes: (account, region, token) -> (request
+/// fingerprint, when). Kept in memory: a restart forgets them, as it ends every retry loop.
+type Tokens = HashMap<(String, String, String), (String, Instant)>;
+
 pub struct DynamoDb {
     store: DynamoDbStore,
+    tokens: Mutex<Tokens>,
 }
 
 impl DynamoDb {
     pub fn new(store: DynamoDbStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            tokens: Mutex::new(HashMap::new()),
+        }
     }
 }
 
 pub const OPERATIONS: &[&str] = &[
+    "BatchGetItem",
+    "BatchWriteItem",
     "CreateTable",
     "DeleteTable",
     "DescribeContinuousBackups",
@@ -49,6 +64,8 @@ pub const OPERATIONS: &[&str] = &[
     "ListTables",
     "ListTagsOfResource",
     "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
     "UntagResource",
     "UpdateContinuousBackups",
     "UpdateTable",
@@ -100,6 +117,10 @@ impl Service for DynamoDb {
                 "UpdateItem" => route!(self, ctx, input, update_item),
                 "Query" => route!(self, ctx, input, query),
                 "Scan" => route!(self, ctx, input, scan),
+                "BatchGetItem" => route!(self, ctx, input, batch_get_item),
+                "BatchWriteItem" => route!(self, ctx, input, batch_write_item),
+                "TransactWriteItems" => route!(self, ctx, input, transact_write_items),
+                "TransactGetItems" => route!(self, ctx, input, transact_get_items),
                 "DescribeLimits" => Ok(self.describe_limits().await?),
                 "DescribeEndpoints" => Ok(self.describe_endpoints(ctx).await?),
                 other => Err(ServiceError::not_implemented("dynamodb", other)),

@@ -291,3 +291,81 @@ pub struct ScanInput {
     pub scan_filter: Option<AttrMap>,
     pub conditional_operator: Option<String>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BatchWriteItemInput {
+    pub request_items: Map<String, Value>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BatchGetItemInput {
+    pub request_items: Map<String, Value>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KeysAndAttributes {
+    pub keys: Vec<AttrMap>,
+    pub projection_expression: Option<String>,
+    pub attributes_to_get: Option<Vec<String>>,
+    pub expression_attribute_names: Option<AttrMap>,
+    pub consistent_read: Option<bool>,
+}
+
+/// One action of TransactWriteItems (exactly one member is set).
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactWriteItem {
+    pub condition_check: Option<TransactAction>,
+    pub put: Option<TransactAction>,
+    pub delete: Option<TransactAction>,
+    pub update: Option<TransactAction>,
+}
+
+/// The union of the four transactional actions' members.
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactAction {
+    pub table_name: String,
+    pub key: Option<AttrMap>,
+    pub item: Option<AttrMap>,
+    pub update_expression: Option<String>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<AttrMap>,
+    pub expression_attribute_values: Option<AttrMap>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactWriteItemsInput {
+    pub transact_items: Vec<TransactWriteItem>,
+    pub client_request_token: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactGetItem {
+    pub get: Option<TransactGet>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactGet {
+    pub table_name: String,
+    pub key: AttrMap,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<AttrMap>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TransactGetItemsInput {
+    pub transact_items: Vec<TransactGetItem>,
+    pub return_consumed_capacity: Option<String>,
+}
