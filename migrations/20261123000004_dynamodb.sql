@@ -23,3 +23,21 @@ CREATE TABLE ddb_items (
     body     TEXT NOT NULL,
     PRIMARY KEY (table_id, pk, sk)
 ) WITHOUT ROWID;
+
+-- Secondary-index entries: the projected item under the index's encoded keys, then the table's
+-- keys (which make entries unique and order items with equal index keys). Items without the
+-- index's key attributes have no entry (sparse indexes).
+CREATE TABLE ddb_index_items (
+    table_id   INTEGER NOT NULL,
+    index_name TEXT NOT NULL,
+    ipk        BLOB NOT NULL,
+    isk        BLOB NOT NULL,
+    pk         BLOB NOT NULL,
+    sk         BLOB NOT NULL,
+    size       INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
+) WITHOUT ROWID;
+
+-- Finds an item's entries when the item changes.
+CREATE INDEX ddb_index_items_by_item ON ddb_index_items (table_id, pk, sk);

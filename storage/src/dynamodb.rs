@@ -32,13 +32,45 @@ pub struct ItemRow {
     pub body: String,
 }
 
-/// What to do with one item of a conditional write.
+/// One secondary-index entry of an item.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    pub index: String,
+    pub ipk: Vec<u8>,
+    pub isk: Vec<u8>,
+    pub size: i64,
+    /// The item as the index projects it.
+    pub body: String,
+}
+
+/// An index entry as read back, with the table keys of its item.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub ipk: Vec<u8>,
+    pub isk: Vec<u8>,
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub size: i64,
+    pub body: String,
+}
+
+/// What to do with one item of a conditional write. `indexes` is `None` for tables without
+/// secondary indexes; otherwise the item's entries replace whatever it had.
 #[derive(Debug, Clone)]
 pub enum ItemWrite {
-    Put { size: i64, body: String },
-    Delete,
+    Put {
+        size: i64,
+        body: String,
+        indexes: Option<Vec<IndexEntry>>,
+    },
+    Delete {
+        indexed: bool,
+    },
     Keep,
 }
+
+/// An index's position in a read: (index range key, table hash key, table range key).
+pub type IndexCursor = (Vec<u8>, Vec<u8>, Vec<u8>);
 
 /// The range-key bounds of a Query.
 #[derive(Debug, Clone)]
@@ -54,6 +86,39 @@ pub struct DynamoDbStore {
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+async fn insert_entry(
+    conn: &mut sqlx::SqliteConnection,
+    key: &ItemKey,
+    e: &IndexEntry,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO ddb_index_items \
+         (table_id, index_name, ipk, isk, pk, sk, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(key.table_id)
+    .bind(&e.index)
+    .bind(&e.ipk)
+    .bind(&e.isk)
+    .bind(&key.pk)
+    .bind(&key.sk)
+    .bind(e.size)
+    .bind(&e.body)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn index_from_row(row: &sqlx::sqlite::SqliteRow) -> IndexRow {
+    IndexRow {
+        ipk: row.get("ipk"),
+        isk: row.get("isk"),
+        pk: row.get("pk"),
+        sk: row.get("sk"),
+        size: row.get("size"),
+        body: row.get("body"),
+    }
 }
 
 fn table_from_row(row: &sqlx::sqlite::SqliteRow) -> TableRow {
@@ -204,6 +269,10 @@ impl DynamoDbStore {
             .bind(row.table_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM ddb_tables WHERE table_id = ?")
             .bind(row.table_id)
             .execute(&mut *tx)
@@ -260,8 +329,28 @@ impl DynamoDbStore {
             Err(e) => return Ok(Err(e)),
         };
         for (key, write) in keys.iter().zip(writes) {
+            let reindex = match &write {
+                ItemWrite::Put { indexes, .. } => indexes.is_some(),
+                ItemWrite::Delete { indexed } => *indexed,
+                ItemWrite::Keep => false,
+            };
+            if reindex {
+                sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             match write {
-                ItemWrite::Put { size, body } => {
+                ItemWrite::Put {
+                    size,
+                    body,
+                    indexes,
+                } => {
+                    for e in indexes.iter().flatten() {
+                        insert_entry(&mut tx, key, e).await?;
+                    }
                     sqlx::query(
                         "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body) \
                          VALUES (?, ?, ?, ?, ?)",
@@ -274,7 +363,7 @@ impl DynamoDbStore {
                     .execute(&mut *tx)
                     .await?;
                 }
-                ItemWrite::Delete => {
+                ItemWrite::Delete { .. } => {
                     sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
                         .bind(key.table_id)
                         .bind(&key.pk)
@@ -369,5 +458,131 @@ impl DynamoDbStore {
             }
         };
         Ok(rows.iter().map(item_from_row).collect())
+    }
+
+    /// Entries of one index partition within `range`, in index order (or reverse), strictly
+    /// after `after` when given, at most `limit`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn query_index(
+        &self,
+        table_id: i64,
+        index: &str,
+        ipk: &[u8],
+        range: &SkRange,
+        forward: bool,
+        after: Option<&IndexCursor>,
+        limit: i64,
+    ) -> Result<Vec<IndexRow>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
+        );
+        qb.push_bind(table_id)
+            .push(" AND index_name = ")
+            .push_bind(index.to_string())
+            .push(" AND ipk = ")
+            .push_bind(ipk.to_vec());
+        match &range.lower {
+            Bound::Included(v) => {
+                qb.push(" AND isk >= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND isk > ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        match &range.upper {
+            Bound::Included(v) => {
+                qb.push(" AND isk <= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND isk < ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        if let Some((isk, pk, sk)) = after {
+            qb.push(if forward {
+                " AND (isk, pk, sk) > ("
+            } else {
+                " AND (isk, pk, sk) < ("
+            })
+            .push_bind(isk.clone())
+            .push(", ")
+            .push_bind(pk.clone())
+            .push(", ")
+            .push_bind(sk.clone())
+            .push(")");
+        }
+        qb.push(if forward {
+            " ORDER BY isk ASC, pk ASC, sk ASC LIMIT "
+        } else {
+            " ORDER BY isk DESC, pk DESC, sk DESC LIMIT "
+        })
+        .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(index_from_row).collect())
+    }
+
+    /// Entries of one index in index order strictly after `after` (ipk, then the cursor).
+    pub async fn scan_index(
+        &self,
+        table_id: i64,
+        index: &str,
+        after: Option<(&[u8], &IndexCursor)>,
+        limit: i64,
+    ) -> Result<Vec<IndexRow>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
+        );
+        qb.push_bind(table_id)
+            .push(" AND index_name = ")
+            .push_bind(index.to_string());
+        if let Some((ipk, (isk, pk, sk))) = after {
+            qb.push(" AND (ipk, isk, pk, sk) > (")
+                .push_bind(ipk.to_vec())
+                .push(", ")
+                .push_bind(isk.clone())
+                .push(", ")
+                .push_bind(pk.clone())
+                .push(", ")
+                .push_bind(sk.clone())
+                .push(")");
+        }
+        qb.push(" ORDER BY ipk, isk, pk, sk LIMIT ")
+            .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(index_from_row).collect())
+    }
+
+    /// Add entries for existing items (a new index being backfilled).
+    pub async fn put_index_entries(&self, entries: &[(ItemKey, IndexEntry)]) -> Result<()> {
+        let mut tx = self.db.begin_immediate().await?;
+        for (key, e) in entries {
+            insert_entry(&mut tx, key, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forget every entry of an index (the index was deleted).
+    pub async fn drop_index(&self, table_id: i64, index: &str) -> Result<()> {
+        sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND index_name = ?")
+            .bind(table_id)
+            .bind(index)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Entry count and size of an index (DescribeTable's index ItemCount / IndexSizeBytes).
+    pub async fn index_stats(&self, table_id: i64, index: &str) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_index_items \
+             WHERE table_id = ? AND index_name = ?",
+        )
+        .bind(table_id)
+        .bind(index)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok((row.get(0), row.get(1)))
     }
 }

@@ -1441,3 +1441,255 @@ async fn tables_and_items_survive_a_restart() {
     assert_eq!(sks, ["2", "1", "0"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn secondary_indexes_are_maintained_sparse_and_queryable() {
+    use aws_sdk_dynamodb::types::{
+        CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+        LocalSecondaryIndex,
+    };
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = unique("idx");
+    ddb.create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("sk", ScalarAttributeType::S))
+        .attribute_definitions(attr("user", ScalarAttributeType::S))
+        .attribute_definitions(attr("score", ScalarAttributeType::N))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("by-user")
+                .key_schema(key("user", KeyType::Hash))
+                .key_schema(key("score", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .expect("gsi"),
+        )
+        .local_secondary_indexes(
+            LocalSecondaryIndex::builder()
+                .index_name("by-score")
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("score", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("lsi"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    for (sk, user, score) in [
+        ("a", Some("u1"), "30"),
+        ("b", Some("u1"), "-5"),
+        ("c", None, "7"),
+        ("d", Some("u2"), "1"),
+    ] {
+        let mut put = ddb
+            .put_item()
+            .table_name(&name)
+            .item("pk", s("p"))
+            .item("sk", s(sk))
+            .item("score", n(score))
+            .item("extra", s("not projected"));
+        if let Some(u) = user {
+            put = put.item("user", s(u));
+        }
+        put.send().await.expect("PutItem");
+    }
+    // The GSI holds only items with a `user` (sparse), ordered by score, keys only.
+    let q = ddb
+        .query()
+        .table_name(&name)
+        .index_name("by-user")
+        .key_condition_expression("#u = :u")
+        .expression_attribute_names("#u", "user")
+        .expression_attribute_values(":u", s("u1"))
+        .send()
+        .await
+        .expect("Query GSI");
+    let scores: Vec<&str> = q
+        .items()
+        .iter()
+        .map(|i| i["score"].as_n().expect("n").as_str())
+        .collect();
+    assert_eq!(scores, ["-5", "30"]);
+    assert!(q
+        .items()
+        .iter()
+        .all(|i| !i.contains_key("extra") && i.contains_key("sk")));
+    let scan = ddb
+        .scan()
+        .table_name(&name)
+        .index_name("by-user")
+        .limit(2)
+        .send()
+        .await
+        .expect("Scan GSI");
+    assert_eq!(scan.count(), 2);
+    let lek = scan.last_evaluated_key().expect("more").clone();
+    assert_eq!(lek.len(), 4, "table keys and index keys: {lek:?}");
+    let rest = ddb
+        .scan()
+        .table_name(&name)
+        .index_name("by-user")
+        .set_exclusive_start_key(Some(lek))
+        .send()
+        .await
+        .expect("Scan GSI page 2");
+    assert_eq!(rest.count(), 1, "three items are in the GSI");
+
+    // The LSI orders a partition by score and projects everything.
+    let q = ddb
+        .query()
+        .table_name(&name)
+        .index_name("by-score")
+        .key_condition_expression("pk = :p AND score > :min")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":min", n("0"))
+        .send()
+        .await
+        .expect("Query LSI");
+    let sks: Vec<&str> = q
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_s().expect("s").as_str())
+        .collect();
+    assert_eq!(sks, ["d", "c", "a"]);
+    assert!(q.items()[0].contains_key("extra"));
+
+    // Deleting and updating items moves their entries.
+    ddb.delete_item()
+        .table_name(&name)
+        .key("pk", s("p"))
+        .key("sk", s("b"))
+        .send()
+        .await
+        .expect("DeleteItem");
+    ddb.update_item()
+        .table_name(&name)
+        .key("pk", s("p"))
+        .key("sk", s("c"))
+        .update_expression("SET #u = :u")
+        .expression_attribute_names("#u", "user")
+        .expression_attribute_values(":u", s("u1"))
+        .send()
+        .await
+        .expect("UpdateItem");
+    let q = ddb
+        .query()
+        .table_name(&name)
+        .index_name("by-user")
+        .key_condition_expression("#u = :u")
+        .expression_attribute_names("#u", "user")
+        .expression_attribute_values(":u", s("u1"))
+        .send()
+        .await
+        .expect("Query GSI");
+    let sks: Vec<&str> = q
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_s().expect("s").as_str())
+        .collect();
+    assert_eq!(sks, ["c", "a"]);
+
+    // Wrong key type for an index is refused; GSIs have no consistent reads.
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("p"))
+        .item("sk", s("e"))
+        .item("user", n("5"))
+        .send()
+        .await
+        .expect_err("index key type");
+    assert_eq!(
+        msg(&err).1,
+        "One or more parameter values were invalid: Type mismatch for Index Key user Expected: S Actual: N IndexName: by-user"
+    );
+    let err = ddb
+        .query()
+        .table_name(&name)
+        .index_name("by-user")
+        .consistent_read(true)
+        .key_condition_expression("#u = :u")
+        .expression_attribute_names("#u", "user")
+        .expression_attribute_values(":u", s("u1"))
+        .send()
+        .await
+        .expect_err("consistent GSI read");
+    assert_eq!(
+        msg(&err).1,
+        "Consistent reads are not supported on global secondary indexes"
+    );
+    let err = ddb
+        .query()
+        .table_name(&name)
+        .index_name("nope")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p"))
+        .send()
+        .await
+        .expect_err("unknown index");
+    assert_eq!(
+        msg(&err).1,
+        "The table does not have the specified index: nope"
+    );
+
+    // A GSI created later is backfilled; DescribeTable counts its entries.
+    ddb.update_table()
+        .table_name(&name)
+        .attribute_definitions(attr("extra", ScalarAttributeType::S))
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    CreateGlobalSecondaryIndexAction::builder()
+                        .index_name("by-extra")
+                        .key_schema(key("extra", KeyType::Hash))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .expect("create"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateTable create GSI");
+    let q = ddb
+        .query()
+        .table_name(&name)
+        .index_name("by-extra")
+        .key_condition_expression("extra = :e")
+        .expression_attribute_values(":e", s("not projected"))
+        .send()
+        .await
+        .expect("Query backfilled GSI");
+    assert_eq!(q.count(), 3);
+    let t = ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("describe");
+    let gsis = t.table().expect("table").global_secondary_indexes();
+    let by_user = gsis
+        .iter()
+        .find(|g| g.index_name() == Some("by-user"))
+        .expect("by-user");
+    assert_eq!(by_user.item_count(), Some(3));
+    server.stop().await;
+}

@@ -6,10 +6,10 @@ use crate::expr::{eval, Refs};
 use crate::items::{consumed, finish_refs, parse_projection, read_units, write_units};
 use crate::keys;
 use crate::shapes::*;
-use crate::types::{item_from_body, item_from_wire, item_size, item_to_body, item_to_wire};
+use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
-use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
+use cloudemu_storage::dynamodb::ItemKey;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -61,8 +61,7 @@ impl DynamoDb {
                             ));
                         }
                         table_units += write_units(size);
-                        let body = item_to_body(&item);
-                        (pk, sk, ItemWrite::Put { size: size as i64, body })
+                        (pk, sk, crate::indexes::put_write(&meta, &item, size)?)
                     }
                     (None, Some(d)) => {
                         let key = item_from_wire(
@@ -70,7 +69,7 @@ impl DynamoDb {
                         )?;
                         let (pk, sk) = keys::of_key(&def, &key)?;
                         table_units += 1.0;
-                        (pk, sk, ItemWrite::Delete)
+                        (pk, sk, crate::indexes::delete_write(&meta))
                     }
                     _ => {
                         return Err(DynamoError::validation(

@@ -6,9 +6,7 @@ use crate::expr::{self, eval, Refs};
 use crate::keys;
 use crate::shapes::*;
 use crate::table::TableMeta;
-use crate::types::{
-    item_from_body, item_from_wire, item_size, item_to_body, item_to_wire, Item, MAX_ITEM_SIZE,
-};
+use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
 use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
@@ -178,7 +176,7 @@ impl DynamoDb {
             &mut refs,
         )?;
         finish_refs(&refs, input.condition_expression.is_some())?;
-        let body = item_to_body(&item);
+        let write = crate::indexes::put_write(&meta, &item, size)?;
         let rvoccf = input.return_values_on_condition_check_failure.clone();
         let old = self
             .store
@@ -198,13 +196,7 @@ impl DynamoDb {
                             return Err(condition_failed(old.as_ref(), rvoccf.as_deref()));
                         }
                     }
-                    Ok((
-                        vec![ItemWrite::Put {
-                            size: size as i64,
-                            body,
-                        }],
-                        old,
-                    ))
+                    Ok((vec![write], old))
                 },
             )
             .await??;
@@ -290,7 +282,7 @@ impl DynamoDb {
                     }
                 }
                 let write = if old.is_some() {
-                    ItemWrite::Delete
+                    crate::indexes::delete_write(&meta)
                 } else {
                     ItemWrite::Keep
                 };
@@ -375,10 +367,7 @@ impl DynamoDb {
                     eval::apply_update(&mut new, u)?;
                 }
                 let size = check_item_size(&new)?;
-                let write = ItemWrite::Put {
-                    size: size as i64,
-                    body: item_to_body(&new),
-                };
+                let write = crate::indexes::put_write(&meta, &new, size)?;
                 Ok((vec![write], (old, new)))
             })
             .await??;

@@ -84,10 +84,3 @@ pub fn of_key(def: &KeyDef, key: &Item) -> Result<(Vec<u8>, Vec<u8>)> {
     };
     Ok((pk, sk))
 }
-
-/// The key attributes of an item (for LastEvaluatedKey and KEYS_ONLY views).
-pub fn key_attributes(def: &KeyDef, item: &Item) -> Item {
-    def.names()
-        .filter_map(|n| item.get(n).map(|v| (n.to_string(), v.clone())))
-        .collect()
-}

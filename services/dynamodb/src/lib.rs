@@ -4,6 +4,7 @@
 mod batch;
 mod errors;
 mod expr;
+mod indexes;
 mod items;
 mod keys;
 mod legacy;

@@ -4,6 +4,7 @@
 use crate::errors::{DynamoError, Result};
 use crate::expr::ast::{Condition, Path, PathElem};
 use crate::expr::{self, eval, KeyCondition, RangeCondition, Refs};
+use crate::indexes::IndexDef;
 use crate::items::{consumed, finish_refs, parse_projection, read_units};
 use crate::keys;
 use crate::shapes::*;
@@ -11,7 +12,7 @@ use crate::table::{KeyDef, TableMeta};
 use crate::types::{item_from_body, item_from_wire, item_to_wire, Item};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
-use cloudemu_storage::dynamodb::{ItemRow, SkRange};
+use cloudemu_storage::dynamodb::{IndexCursor, SkRange};
 use serde_json::{json, Map, Value};
 use std::ops::Bound;
 
@@ -189,15 +190,16 @@ impl Page {
     /// Take one stored row; false once the page is full (Limit or 1 MB).
     fn take(
         &mut self,
-        row: &ItemRow,
-        def: &KeyDef,
+        body: &str,
+        size: i64,
+        key_names: &[String],
         filter: Option<&Condition>,
         sel: &Selection,
         limit: usize,
     ) -> Result<bool> {
-        let item = item_from_body(&row.body)?;
+        let item = item_from_body(body)?;
         self.scanned += 1;
-        self.bytes += row.size;
+        self.bytes += size;
         if filter.is_none_or(|f| eval::eval_condition(f, &item)) {
             self.count += 1;
             match sel {
@@ -208,7 +210,12 @@ impl Page {
                 Selection::Count => {}
             }
         }
-        self.last = Some(keys::key_attributes(def, &item));
+        self.last = Some(
+            key_names
+                .iter()
+                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone())))
+                .collect(),
+        );
         Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES)
     }
 
@@ -234,24 +241,62 @@ impl Page {
     }
 }
 
-fn check_index(meta: &TableMeta, index: Option<&str>) -> Result<()> {
-    if let Some(name) = index {
-        if !meta
-            .global_secondary_indexes
-            .iter()
-            .chain(&meta.local_secondary_indexes)
-            .any(|i| i.index_name == name)
-        {
-            return Err(DynamoError::validation(format!(
-                "The table does not have the specified index: {name}"
-            )));
-        }
-        // Secondary indexes are defined and described but not yet maintained on writes.
+/// The index a Query or Scan reads, checked against what AWS allows for it.
+fn resolve_index(
+    meta: &TableMeta,
+    index: Option<&str>,
+    consistent: Option<bool>,
+    select: Option<&str>,
+) -> Result<Option<IndexDef>> {
+    let Some(name) = index else { return Ok(None) };
+    let idx = meta.index(name).ok_or_else(|| {
+        DynamoError::validation(format!(
+            "The table does not have the specified index: {name}"
+        ))
+    })?;
+    if idx.global && consistent == Some(true) {
         return Err(DynamoError::validation(
-            "Querying or scanning a secondary index is not supported by CloudEmu yet",
+            "Consistent reads are not supported on global secondary indexes",
         ));
     }
-    Ok(())
+    if select == Some("ALL_ATTRIBUTES") && idx.projection_type != "ALL" {
+        return Err(DynamoError::invalid(format!(
+            "Select type ALL_ATTRIBUTES is not supported for {} secondary index {name} because its projection type is not ALL",
+            if idx.global { "global" } else { "local" }
+        )));
+    }
+    Ok(Some(idx))
+}
+
+/// The attribute names a LastEvaluatedKey holds: the table's keys, then the index's.
+fn cursor_names(table: &KeyDef, index: Option<&IndexDef>) -> Vec<String> {
+    let mut names: Vec<String> = table.names().map(str::to_string).collect();
+    if let Some(i) = index {
+        for n in i.key.names() {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// An index read's ExclusiveStartKey: (index hash key, cursor within it).
+fn index_start(
+    table: &KeyDef,
+    idx: &IndexDef,
+    esk: Option<&AttrMap>,
+) -> Result<Option<(Vec<u8>, IndexCursor)>> {
+    let Some(esk) = esk else { return Ok(None) };
+    let bad = |_| {
+        DynamoError::validation(
+            "The provided starting key is invalid: The provided key element does not match the schema",
+        )
+    };
+    let item = item_from_wire(esk)?;
+    let (pk, sk) = keys::of_item(table, &item).map_err(bad)?;
+    let (ipk, isk) = keys::of_item(&idx.key, &item).map_err(bad)?;
+    Ok(Some((ipk, (isk, pk, sk))))
 }
 
 impl DynamoDb {
@@ -260,8 +305,18 @@ impl DynamoDb {
             .find_table(ctx, &input.table_name)
             .await?
             .ok_or_else(DynamoError::no_table)?;
-        check_index(&meta, input.index_name.as_deref())?;
-        let def = meta.key_def();
+        let index = resolve_index(
+            &meta,
+            input.index_name.as_deref(),
+            input.consistent_read,
+            input.select.as_deref(),
+        )?;
+        let table_def = meta.key_def();
+        // The keys being queried: the index's when reading an index.
+        let def = index
+            .as_ref()
+            .map_or_else(|| table_def.clone(), |i| i.key.clone());
+        let key_names = cursor_names(&table_def, index.as_ref());
         let mut refs = Refs::new(
             input.expression_attribute_names.as_ref(),
             input.expression_attribute_values.as_ref(),
@@ -315,41 +370,84 @@ impl DynamoDb {
             projection,
             input.index_name.is_some(),
         )?;
-        let start = start_key(&def, input.exclusive_start_key.as_ref())?;
         let forward = input.scan_index_forward.unwrap_or(true);
         let limit = input.limit.map(|l| l.max(1) as usize).unwrap_or(usize::MAX);
         let pk = keys::encode(&key_cond.hash);
         let range = sk_range(key_cond.range.as_ref());
-        let mut after = match &start {
-            Some((spk, ssk)) if *spk == pk => Some(ssk.clone()),
-            Some(_) => {
-                return Err(DynamoError::validation(
-                    "The provided starting key is invalid: The provided key element does not match the schema",
-                ))
-            }
-            None => None,
+        let bad_start = || {
+            DynamoError::validation(
+                "The provided starting key is invalid: The provided key element does not match the schema",
+            )
         };
         let mut page = Page::new();
         let mut more = false;
-        'outer: loop {
-            // One row past the limit tells whether more remain.
-            let left = (limit - page.scanned).saturating_add(1);
-            let want = BATCH.min(i64::try_from(left).unwrap_or(BATCH));
-            let rows = self
-                .store
-                .query(id, &pk, &range, forward, after.as_deref(), want)
-                .await?;
-            let exhausted = (rows.len() as i64) < want;
-            for (i, row) in rows.iter().enumerate() {
-                if !page.take(row, &def, filter.as_ref(), &sel, limit)? {
-                    // Full: there is more if this was not the last row of the partition.
-                    more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                    break 'outer;
+        if let Some(idx) = &index {
+            let mut after = match index_start(&table_def, idx, input.exclusive_start_key.as_ref())?
+            {
+                Some((ipk, cursor)) if ipk == pk => Some(cursor),
+                Some(_) => return Err(bad_start()),
+                None => None,
+            };
+            'index: loop {
+                let left = (limit - page.scanned).saturating_add(1);
+                let want = BATCH.min(i64::try_from(left).unwrap_or(BATCH));
+                let rows = self
+                    .store
+                    .query_index(id, &idx.name, &pk, &range, forward, after.as_ref(), want)
+                    .await?;
+                let exhausted = (rows.len() as i64) < want;
+                for (i, row) in rows.iter().enumerate() {
+                    if !page.take(
+                        &row.body,
+                        row.size,
+                        &key_names,
+                        filter.as_ref(),
+                        &sel,
+                        limit,
+                    )? {
+                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
+                        break 'index;
+                    }
+                    after = Some((row.isk.clone(), row.pk.clone(), row.sk.clone()));
                 }
-                after = Some(row.sk.clone());
+                if exhausted {
+                    break;
+                }
             }
-            if exhausted {
-                break;
+        } else {
+            let start = start_key(&def, input.exclusive_start_key.as_ref())?;
+            let mut after = match &start {
+                Some((spk, ssk)) if *spk == pk => Some(ssk.clone()),
+                Some(_) => return Err(bad_start()),
+                None => None,
+            };
+            'table: loop {
+                // One row past the limit tells whether more remain.
+                let left = (limit - page.scanned).saturating_add(1);
+                let want = BATCH.min(i64::try_from(left).unwrap_or(BATCH));
+                let rows = self
+                    .store
+                    .query(id, &pk, &range, forward, after.as_deref(), want)
+                    .await?;
+                let exhausted = (rows.len() as i64) < want;
+                for (i, row) in rows.iter().enumerate() {
+                    if !page.take(
+                        &row.body,
+                        row.size,
+                        &key_names,
+                        filter.as_ref(),
+                        &sel,
+                        limit,
+                    )? {
+                        // Full: there is more if this was not the last row of the partition.
+                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
+                        break 'table;
+                    }
+                    after = Some(row.sk.clone());
+                }
+                if exhausted {
+                    break;
+                }
             }
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));
@@ -366,8 +464,14 @@ impl DynamoDb {
             .find_table(ctx, &input.table_name)
             .await?
             .ok_or_else(DynamoError::no_table)?;
-        check_index(&meta, input.index_name.as_deref())?;
+        let index = resolve_index(
+            &meta,
+            input.index_name.as_deref(),
+            input.consistent_read,
+            input.select.as_deref(),
+        )?;
         let def = meta.key_def();
+        let key_names = cursor_names(&def, index.as_ref());
         let segment = match (input.segment, input.total_segments) {
             (None, None) => None,
             (Some(_), None) => {
@@ -414,35 +518,79 @@ impl DynamoDb {
             projection,
             input.index_name.is_some(),
         )?;
-        let start = start_key(&def, input.exclusive_start_key.as_ref())?;
         let limit = input.limit.map(|l| l.max(1) as usize).unwrap_or(usize::MAX);
-        let mut after = start;
+        let in_segment = |pk: &[u8]| segment.is_none_or(|(s, t)| segment_of(pk, t) == s);
         let mut page = Page::new();
         let mut more = false;
-        'outer: loop {
-            let rows = self
-                .store
-                .scan(
-                    id,
-                    after.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
-                    BATCH,
-                )
-                .await?;
-            let exhausted = (rows.len() as i64) < BATCH;
-            for (i, row) in rows.iter().enumerate() {
-                after = Some((row.pk.clone(), row.sk.clone()));
-                if let Some((s, t)) = segment {
-                    if segment_of(&row.pk, t) != s {
+        if let Some(idx) = &index {
+            let mut after = index_start(&def, idx, input.exclusive_start_key.as_ref())?;
+            'index: loop {
+                let rows = self
+                    .store
+                    .scan_index(
+                        id,
+                        &idx.name,
+                        after.as_ref().map(|(ipk, c)| (ipk.as_slice(), c)),
+                        BATCH,
+                    )
+                    .await?;
+                let exhausted = (rows.len() as i64) < BATCH;
+                for (i, row) in rows.iter().enumerate() {
+                    after = Some((
+                        row.ipk.clone(),
+                        (row.isk.clone(), row.pk.clone(), row.sk.clone()),
+                    ));
+                    if !in_segment(&row.ipk) {
                         continue;
                     }
+                    if !page.take(
+                        &row.body,
+                        row.size,
+                        &key_names,
+                        filter.as_ref(),
+                        &sel,
+                        limit,
+                    )? {
+                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
+                        break 'index;
+                    }
                 }
-                if !page.take(row, &def, filter.as_ref(), &sel, limit)? {
-                    more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                    break 'outer;
+                if exhausted {
+                    break;
                 }
             }
-            if exhausted {
-                break;
+        } else {
+            let mut after = start_key(&def, input.exclusive_start_key.as_ref())?;
+            'table: loop {
+                let rows = self
+                    .store
+                    .scan(
+                        id,
+                        after.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
+                        BATCH,
+                    )
+                    .await?;
+                let exhausted = (rows.len() as i64) < BATCH;
+                for (i, row) in rows.iter().enumerate() {
+                    after = Some((row.pk.clone(), row.sk.clone()));
+                    if !in_segment(&row.pk) {
+                        continue;
+                    }
+                    if !page.take(
+                        &row.body,
+                        row.size,
+                        &key_names,
+                        filter.as_ref(),
+                        &sel,
+                        limit,
+                    )? {
+                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
+                        break 'table;
+                    }
+                }
+                if exhausted {
+                    break;
+                }
             }
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));

@@ -99,7 +99,7 @@ impl TableMeta {
         }
     }
 
-    fn key_def_of(&self, schema: &[KeySchemaElement]) -> KeyDef {
+    pub(crate) fn key_def_of(&self, schema: &[KeySchemaElement]) -> KeyDef {
         let find = |kt: &str| {
             schema
                 .iter()

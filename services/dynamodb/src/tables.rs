@@ -468,7 +468,9 @@ impl DynamoDb {
             return Err(DynamoError::table_not_found(&name));
         };
         let (count, size) = self.store.table_stats(id).await?;
-        Ok(json!({ "Table": meta.describe("ACTIVE", count, size) }))
+        let mut table = meta.describe("ACTIVE", count, size);
+        self.fill_index_stats(id, &mut table).await?;
+        Ok(json!({ "Table": table }))
     }
 
     pub(crate) async fn list_tables(
@@ -558,8 +560,71 @@ impl DynamoDb {
             Some(Err(e)) => Err(e),
             Some(Ok(row)) => {
                 let meta = TableMeta::from_json(&row.meta)?;
+                for u in input.global_secondary_index_updates.iter().flatten() {
+                    if let Some(d) = &u.delete {
+                        self.store.drop_index(row.table_id, &d.index_name).await?;
+                    }
+                    if let Some(c) = &u.create {
+                        self.backfill(row.table_id, &meta, &c.index_name).await?;
+                    }
+                }
                 let (count, size) = self.store.table_stats(row.table_id).await?;
-                Ok(json!({ "TableDescription": meta.describe("ACTIVE", count, size) }))
+                let mut table = meta.describe("ACTIVE", count, size);
+                self.fill_index_stats(row.table_id, &mut table).await?;
+                Ok(json!({ "TableDescription": table }))
+            }
+        }
+    }
+
+    /// Each index's ItemCount and IndexSizeBytes in a TableDescription.
+    async fn fill_index_stats(&self, table_id: i64, desc: &mut Value) -> Result<()> {
+        for list in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
+            let Some(indexes) = desc.get_mut(list).and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for i in indexes {
+                let name = i["IndexName"].as_str().unwrap_or_default().to_string();
+                let (count, size) = self.store.index_stats(table_id, &name).await?;
+                i["ItemCount"] = json!(count);
+                i["IndexSizeBytes"] = json!(size);
+            }
+        }
+        Ok(())
+    }
+
+    /// Give a new global secondary index entries for the items already in the table. Items
+    /// whose index key has the wrong type stay out of the index.
+    async fn backfill(&self, table_id: i64, meta: &TableMeta, index: &str) -> Result<()> {
+        let Some(idx) = meta.index(index) else {
+            return Ok(());
+        };
+        let table = meta.key_def();
+        let mut after: Option<(Vec<u8>, Vec<u8>)> = None;
+        loop {
+            let rows = self
+                .store
+                .scan(
+                    table_id,
+                    after.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
+                    512,
+                )
+                .await?;
+            let mut entries = Vec::new();
+            for row in &rows {
+                let item = crate::types::item_from_body(&row.body)?;
+                if let Ok(Some(e)) = idx.entry(&table, &item) {
+                    let key = cloudemu_storage::dynamodb::ItemKey {
+                        table_id,
+                        pk: row.pk.clone(),
+                        sk: row.sk.clone(),
+                    };
+                    entries.push((key, e));
+                }
+            }
+            self.store.put_index_entries(&entries).await?;
+            match rows.last() {
+                Some(last) if rows.len() == 512 => after = Some((last.pk.clone(), last.sk.clone())),
+                _ => return Ok(()),
             }
         }
     }

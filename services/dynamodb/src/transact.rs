@@ -7,9 +7,7 @@ use crate::expr::{self, eval, Refs};
 use crate::items::{finish_refs, parse_projection};
 use crate::keys;
 use crate::shapes::*;
-use crate::types::{
-    item_from_body, item_from_wire, item_size, item_to_body, item_to_wire, Item, MAX_ITEM_SIZE,
-};
+use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
 use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
@@ -28,6 +26,7 @@ enum Action {
 }
 
 struct Planned {
+    meta: crate::table::TableMeta,
     key: ItemKey,
     action: Action,
     condition: Option<Condition>,
@@ -120,6 +119,7 @@ impl DynamoDb {
             a.condition_expression.is_some() || a.update_expression.is_some(),
         )?;
         Ok(Planned {
+            meta,
             key: ItemKey {
                 table_id: id,
                 pk,
@@ -220,11 +220,10 @@ impl DynamoDb {
                     }
                     let write = match &plan.action {
                         Action::Check => Ok(ItemWrite::Keep),
-                        Action::Delete => Ok(ItemWrite::Delete),
-                        Action::Put(item) => Ok(ItemWrite::Put {
-                            size: item_size(item) as i64,
-                            body: item_to_body(item),
-                        }),
+                        Action::Delete => Ok(crate::indexes::delete_write(&plan.meta)),
+                        Action::Put(item) => {
+                            crate::indexes::put_write(&plan.meta, item, item_size(item))
+                        }
                         Action::Update(u, key) => {
                             let mut new = old.clone().unwrap_or_else(|| key.clone());
                             let applied = match u {
@@ -238,10 +237,7 @@ impl DynamoDb {
                                         "Item size to update has exceeded the maximum allowed size",
                                     ));
                                 }
-                                Ok(ItemWrite::Put {
-                                    size: size as i64,
-                                    body: item_to_body(&new),
-                                })
+                                crate::indexes::put_write(&plan.meta, &new, size)
                             })
                         }
                     };
