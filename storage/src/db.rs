@@ -11,6 +11,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
+    /// Bumped whenever all state is deleted, so in-memory caches know to drop everything.
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Db {
@@ -30,7 +32,10 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            generation: Default::default(),
+        })
     }
 
     /// One connection that never closes: each in-memory SQLite connection is its own database.
@@ -46,11 +51,19 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            generation: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Changes each time all state is deleted (see `generation` above).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A transaction that takes SQLite's write lock up front, for writes that read before they
@@ -77,6 +90,8 @@ impl Db {
                 .await?;
         }
         tx.commit().await?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
 

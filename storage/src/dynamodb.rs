@@ -6,7 +6,9 @@
 
 use crate::{Db, Result};
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRow {
@@ -79,9 +81,20 @@ pub struct SkRange {
     pub upper: Bound<Vec<u8>>,
 }
 
+/// Table definitions are read on every item request; they are cached here.
+#[derive(Default)]
+struct TableCache {
+    /// The database generation the entries belong to.
+    generation: u64,
+    /// Bumped by every invalidation: a read that raced one must not fill the cache.
+    version: u64,
+    rows: HashMap<(String, String, String), TableRow>,
+}
+
 #[derive(Clone)]
 pub struct DynamoDbStore {
     db: Db,
+    cache: Arc<Mutex<TableCache>>,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -140,7 +153,31 @@ fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> ItemRow {
 
 impl DynamoDbStore {
     pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            cache: Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, TableCache> {
+        let mut c = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = self.db.generation();
+        if c.generation != generation {
+            c.rows.clear();
+            c.generation = generation;
+            c.version += 1;
+        }
+        c
+    }
+
+    fn invalidate(&self, account: &str, region: &str, name: &str) {
+        let mut c = self.cache();
+        c.version += 1;
+        c.rows
+            .remove(&(account.to_string(), region.to_string(), name.to_string()));
     }
 
     /// Create a table; `None` if one of that name exists in the account and region.
@@ -173,6 +210,14 @@ impl DynamoDbStore {
         region: &str,
         name: &str,
     ) -> Result<Option<TableRow>> {
+        let key = (account.to_string(), region.to_string(), name.to_string());
+        let version = {
+            let c = self.cache();
+            if let Some(row) = c.rows.get(&key) {
+                return Ok(Some(row.clone()));
+            }
+            c.version
+        };
         let row = sqlx::query(
             "SELECT table_id, table_name, meta FROM ddb_tables \
              WHERE account_id = ? AND region = ? AND table_name = ?",
@@ -182,7 +227,14 @@ impl DynamoDbStore {
         .bind(name)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(row.as_ref().map(table_from_row))
+        let row = row.as_ref().map(table_from_row);
+        if let Some(r) = &row {
+            let mut c = self.cache();
+            if c.version == version {
+                c.rows.insert(key, r.clone());
+            }
+        }
+        Ok(row)
     }
 
     /// Table names after `after` in byte order, at most `limit`.
@@ -216,6 +268,8 @@ impl DynamoDbStore {
         f: impl FnOnce(&TableRow) -> std::result::Result<String, E>,
     ) -> Result<Option<std::result::Result<TableRow, E>>> {
         let mut tx = self.db.begin_immediate().await?;
+        // Under the write lock: no reader can re-cache the old row after this.
+        self.invalidate(account, region, name);
         let row = sqlx::query(
             "SELECT table_id, table_name, meta FROM ddb_tables \
              WHERE account_id = ? AND region = ? AND table_name = ?",
@@ -238,6 +292,8 @@ impl DynamoDbStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        // And after: a read between the first invalidation and the commit saw the old row.
+        self.invalidate(account, region, name);
         Ok(Some(Ok(TableRow { meta, ..row })))
     }
 
@@ -250,6 +306,7 @@ impl DynamoDbStore {
         check: impl FnOnce(&TableRow) -> std::result::Result<(), E>,
     ) -> Result<Option<std::result::Result<TableRow, E>>> {
         let mut tx = self.db.begin_immediate().await?;
+        self.invalidate(account, region, name);
         let row = sqlx::query(
             "SELECT table_id, table_name, meta FROM ddb_tables \
              WHERE account_id = ? AND region = ? AND table_name = ?",
@@ -278,6 +335,7 @@ impl DynamoDbStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.invalidate(account, region, name);
         Ok(Some(Ok(row)))
     }
 

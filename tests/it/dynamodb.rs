@@ -1693,3 +1693,31 @@ async fn secondary_indexes_are_maintained_sparse_and_queryable() {
     assert_eq!(by_user.item_count(), Some(3));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reset_forgets_cached_tables() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .send()
+        .await
+        .expect("PutItem warms the table cache");
+    let r = crate::harness::http()
+        .post(server.url("/_cloudemu/reset"))
+        .send()
+        .await
+        .expect("reset");
+    assert!(r.status().is_success());
+    let err = ddb
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .send()
+        .await
+        .expect_err("table is gone");
+    assert_eq!(msg(&err).0, "ResourceNotFoundException");
+    server.stop().await;
+}

@@ -45,6 +45,15 @@ pub(crate) fn finish_refs(refs: &Refs, any_expression: bool) -> Result<()> {
     }
 }
 
+/// A stored body as a JSON value, without the round trip through attribute values.
+pub(crate) fn body_json(body: &str) -> Result<Value> {
+    serde_json::from_str(body).map_err(|e| {
+        DynamoError::Storage(cloudemu_storage::StorageError::Io(std::io::Error::other(
+            format!("corrupt stored item: {e}"),
+        )))
+    })
+}
+
 fn check_item_size(item: &Item) -> Result<usize> {
     let size = item_size(item);
     if size > MAX_ITEM_SIZE {
@@ -233,11 +242,12 @@ impl DynamoDb {
         if let Some(body) = self.store.get_item(&key).await? {
             let item = item_from_body(&body)?;
             size = item_size(&item);
-            let item = match &projection {
-                Some(paths) => eval::project(&item, paths),
-                None => item,
+            let wire = match &projection {
+                Some(paths) => Value::Object(item_to_wire(&eval::project(&item, paths))),
+                // Stored bodies are canonical DynamoDB JSON already.
+                None => body_json(&body)?,
             };
-            out.insert("Item".into(), Value::Object(item_to_wire(&item)));
+            out.insert("Item".into(), wire);
         }
         let units = read_units(size, input.consistent_read.unwrap_or(false));
         if let Some(c) = consumed(

@@ -9,7 +9,7 @@ use crate::items::{consumed, finish_refs, parse_projection, read_units};
 use crate::keys;
 use crate::shapes::*;
 use crate::table::{KeyDef, TableMeta};
-use crate::types::{item_from_body, item_from_wire, item_to_wire, Item};
+use crate::types::{item_from_body, item_from_wire, item_to_wire};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
 use cloudemu_storage::dynamodb::{IndexCursor, SkRange};
@@ -173,7 +173,8 @@ struct Page {
     count: usize,
     scanned: usize,
     bytes: i64,
-    last: Option<Item>,
+    /// The key attributes of the last item read (DynamoDB JSON).
+    last: Option<Map<String, Value>>,
 }
 
 impl Page {
@@ -197,9 +198,22 @@ impl Page {
         sel: &Selection,
         limit: usize,
     ) -> Result<bool> {
-        let item = item_from_body(body)?;
         self.scanned += 1;
         self.bytes += size;
+        if filter.is_none() && matches!(sel, Selection::All) {
+            // Nothing to evaluate: pass the stored (canonical) JSON through.
+            let v = crate::items::body_json(body)?;
+            self.count += 1;
+            self.last = v.as_object().map(|m| {
+                key_names
+                    .iter()
+                    .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
+                    .collect()
+            });
+            self.items.push(v);
+            return Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES);
+        }
+        let item = item_from_body(body)?;
         if filter.is_none_or(|f| eval::eval_condition(f, &item)) {
             self.count += 1;
             match sel {
@@ -213,7 +227,7 @@ impl Page {
         self.last = Some(
             key_names
                 .iter()
-                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone())))
+                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.to_wire())))
                 .collect(),
         );
         Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES)
@@ -228,10 +242,7 @@ impl Page {
         out.insert("ScannedCount".into(), json!(self.scanned));
         if more {
             if let Some(last) = self.last {
-                out.insert(
-                    "LastEvaluatedKey".into(),
-                    Value::Object(item_to_wire(&last)),
-                );
+                out.insert("LastEvaluatedKey".into(), Value::Object(last));
             }
         }
         if let Some(c) = capacity {
