@@ -4,11 +4,13 @@
 //! service's order-preserving encodings of their hash (`pk`) and range (`sk`) keys, so SQLite's
 //! primary-key order is DynamoDB's key order and a Query is a range scan of that index.
 
+use crate::group_commit::{BatchWriter, BoxFuture as GcFuture, GroupCommit};
 use crate::{Db, Result};
+use sqlx::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRow {
@@ -95,6 +97,125 @@ struct TableCache {
 pub struct DynamoDbStore {
     db: Db,
     cache: Arc<Mutex<TableCache>>,
+    writer: Arc<OnceLock<GroupCommit<ItemWriter>>>,
+}
+
+/// A write job's answer when it refuses (the service's error, boxed).
+type Refusal = Box<dyn std::any::Any + Send>;
+type Decide =
+    Box<dyn FnOnce(Vec<Option<String>>) -> std::result::Result<Vec<ItemWrite>, Refusal> + Send>;
+
+/// One request's conditional write, run by the group-commit writer.
+pub struct WriteJob {
+    keys: Vec<ItemKey>,
+    decide: Mutex<Option<Decide>>,
+}
+
+/// Runs write jobs in order inside the writer's transaction.
+pub struct ItemWriter;
+
+impl BatchWriter for ItemWriter {
+    type Item = WriteJob;
+    type Output = Option<Refusal>;
+
+    fn write<'c>(
+        &'c self,
+        conn: &'c mut SqliteConnection,
+        items: &'c [WriteJob],
+    ) -> GcFuture<'c, Result<Vec<Option<Refusal>>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(items.len());
+            for job in items {
+                let mut current = Vec::with_capacity(job.keys.len());
+                for key in &job.keys {
+                    let row = sqlx::query(
+                        "SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
+                    )
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    current.push(row.map(|r| r.get::<String, _>(0)));
+                }
+                let decide = job
+                    .decide
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let Some(decide) = decide else {
+                    out.push(None);
+                    continue;
+                };
+                // A panic in one request's logic must not take the shared writer down.
+                let decided =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(current)));
+                match decided {
+                    Ok(Ok(writes)) => {
+                        apply_writes(&mut *conn, &job.keys, writes).await?;
+                        out.push(None);
+                    }
+                    Ok(Err(refusal)) => out.push(Some(refusal)),
+                    Err(_) => out.push(Some(Box::new(()) as Refusal)),
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+async fn apply_writes(
+    conn: &mut SqliteConnection,
+    keys: &[ItemKey],
+    writes: Vec<ItemWrite>,
+) -> Result<()> {
+    for (key, write) in keys.iter().zip(writes) {
+        let reindex = match &write {
+            ItemWrite::Put { indexes, .. } => indexes.is_some(),
+            ItemWrite::Delete { indexed } => *indexed,
+            ItemWrite::Keep => false,
+        };
+        if reindex {
+            sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .execute(&mut *conn)
+                .await?;
+        }
+        match write {
+            ItemWrite::Put {
+                size,
+                body,
+                indexes,
+            } => {
+                for e in indexes.iter().flatten() {
+                    insert_entry(&mut *conn, key, e).await?;
+                }
+                sqlx::query(
+                    "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .bind(size)
+                .bind(body)
+                .execute(&mut *conn)
+                .await?;
+            }
+            ItemWrite::Delete { .. } => {
+                sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            ItemWrite::Keep => {}
+        }
+    }
+    Ok(())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -156,6 +277,7 @@ impl DynamoDbStore {
         Self {
             db,
             cache: Arc::default(),
+            writer: Arc::default(),
         }
     }
 
@@ -362,78 +484,57 @@ impl DynamoDbStore {
     }
 
     /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
-    /// that in one transaction: conditional writes and transactions are all-or-nothing and
-    /// nothing can change the items between the read and the write. If `f` refuses, nothing is
-    /// written.
+    /// that atomically: conditional writes and transactions are all-or-nothing and nothing can
+    /// change the items between the read and the write. If `f` refuses, nothing is written.
+    ///
+    /// Writes go through one group-commit writer: the jobs of concurrent requests run one
+    /// after another inside a shared transaction (each sees the ones before it), which is
+    /// both the serialization conditional writes need and one commit for many requests.
     pub async fn write_items<T, E>(
         &self,
         keys: &[ItemKey],
-        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>,
-    ) -> Result<std::result::Result<T, E>> {
-        let mut tx = self.db.begin_immediate().await?;
-        let mut current = Vec::with_capacity(keys.len());
-        for key in keys {
-            let row =
-                sqlx::query("SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                    .bind(key.table_id)
-                    .bind(&key.pk)
-                    .bind(&key.sk)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            current.push(row.map(|r| r.get::<String, _>(0)));
-        }
-        let (writes, out) = match f(current) {
-            Ok(x) => x,
-            Err(e) => return Ok(Err(e)),
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let slot: Arc<Mutex<Option<T>>> = Arc::default();
+        let out = slot.clone();
+        let decide: Decide = Box::new(move |current| match f(current) {
+            Ok((writes, t)) => {
+                *out.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+                Ok(writes)
+            }
+            Err(e) => Err(Box::new(e) as Refusal),
+        });
+        let job = WriteJob {
+            keys: keys.to_vec(),
+            decide: Mutex::new(Some(decide)),
         };
-        for (key, write) in keys.iter().zip(writes) {
-            let reindex = match &write {
-                ItemWrite::Put { indexes, .. } => indexes.is_some(),
-                ItemWrite::Delete { indexed } => *indexed,
-                ItemWrite::Keep => false,
-            };
-            if reindex {
-                sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                    .bind(key.table_id)
-                    .bind(&key.pk)
-                    .bind(&key.sk)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            match write {
-                ItemWrite::Put {
-                    size,
-                    body,
-                    indexes,
-                } => {
-                    for e in indexes.iter().flatten() {
-                        insert_entry(&mut tx, key, e).await?;
-                    }
-                    sqlx::query(
-                        "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body) \
-                         VALUES (?, ?, ?, ?, ?)",
-                    )
-                    .bind(key.table_id)
-                    .bind(&key.pk)
-                    .bind(&key.sk)
-                    .bind(size)
-                    .bind(body)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                ItemWrite::Delete { .. } => {
-                    sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                        .bind(key.table_id)
-                        .bind(&key.pk)
-                        .bind(&key.sk)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                ItemWrite::Keep => {}
-            }
+        let failed = |what: String| crate::StorageError::Io(std::io::Error::other(what));
+        match self.writer().submit(job).await {
+            Ok(None) => slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .map(Ok)
+                .ok_or_else(|| failed("item write produced no result".into())),
+            Ok(Some(refusal)) => match refusal.downcast::<E>() {
+                Ok(e) => Ok(Err(*e)),
+                Err(_) => Err(failed("item write panicked".into())),
+            },
+            Err(e) => Err(failed(e.to_string())),
         }
-        tx.commit().await?;
-        Ok(Ok(out))
+    }
+
+    fn writer(&self) -> &GroupCommit<ItemWriter> {
+        // Started on first use, inside the server's runtime.
+        self.writer
+            .get_or_init(|| GroupCommit::spawn(self.db.clone(), ItemWriter, 256, 4096))
     }
 
     /// Items of one partition within `range`, in key order (or reverse), strictly after

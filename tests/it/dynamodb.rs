@@ -1721,3 +1721,51 @@ async fn reset_forgets_cached_tables() {
     assert_eq!(msg(&err).0, "ResourceNotFoundException");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_conditional_writes_serialize() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (ddb, name) = (ddb.clone(), name.clone());
+        tasks.push(tokio::spawn(async move {
+            // Every increment lands exactly once.
+            ddb.update_item()
+                .table_name(&name)
+                .key("pk", s("counter"))
+                .update_expression("ADD n :one")
+                .expression_attribute_values(":one", n("1"))
+                .send()
+                .await
+                .expect("increment");
+            // Only one writer can create the same item.
+            ddb.put_item()
+                .table_name(&name)
+                .item("pk", s("once"))
+                .item("by", n(&i.to_string()))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .is_ok()
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    let got = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("counter"))
+        .send()
+        .await
+        .expect("GetItem");
+    assert_eq!(got.item().map(|i| i["n"].clone()), Some(n("40")));
+    server.stop().await;
+}

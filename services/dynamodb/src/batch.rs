@@ -94,7 +94,7 @@ impl DynamoDb {
         }
         // All of a batch's writes commit together (AWS does not promise that; it never hurts).
         self.store
-            .write_items(&keys_out, |_| Ok::<_, DynamoError>((writes, ())))
+            .write_items(&keys_out, move |_| Ok::<_, DynamoError>((writes, ())))
             .await??;
         let mut out = json!({ "UnprocessedItems": {} });
         let caps: Vec<Value> = units

@@ -195,7 +195,7 @@ impl DynamoDb {
                     pk,
                     sk,
                 }],
-                |current| {
+                move |current| {
                     let old = match current.into_iter().next().flatten() {
                         Some(b) => Some(item_from_body(&b)?),
                         None => None,
@@ -279,9 +279,10 @@ impl DynamoDb {
         )?;
         finish_refs(&refs, input.condition_expression.is_some())?;
         let rvoccf = input.return_values_on_condition_check_failure.clone();
+        let delete = crate::indexes::delete_write(&meta);
         let old = self
             .store
-            .write_items(&[key], |current| {
+            .write_items(&[key], move |current| {
                 let old = match current.into_iter().next().flatten() {
                     Some(b) => Some(item_from_body(&b)?),
                     None => None,
@@ -292,7 +293,7 @@ impl DynamoDb {
                     }
                 }
                 let write = if old.is_some() {
-                    crate::indexes::delete_write(&meta)
+                    delete
                 } else {
                     ItemWrite::Keep
                 };
@@ -360,9 +361,10 @@ impl DynamoDb {
             }
         }
         let rvoccf = input.return_values_on_condition_check_failure.clone();
+        let table_meta = meta.clone();
         let (old, new) = self
             .store
-            .write_items(&[key], |current| {
+            .write_items(&[key], move |current| {
                 let old = match current.into_iter().next().flatten() {
                     Some(b) => Some(item_from_body(&b)?),
                     None => None,
@@ -377,7 +379,7 @@ impl DynamoDb {
                     eval::apply_update(&mut new, u)?;
                 }
                 let size = check_item_size(&new)?;
-                let write = crate::indexes::put_write(&meta, &new, size)?;
+                let write = crate::indexes::put_write(&table_meta, &new, size)?;
                 Ok((vec![write], (old, new)))
             })
             .await??;

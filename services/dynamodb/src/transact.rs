@@ -194,7 +194,7 @@ impl DynamoDb {
         let keys: Vec<ItemKey> = plans.iter().map(|p| p.key.clone()).collect();
         let result = self
             .store
-            .write_items(&keys, |current| {
+            .write_items(&keys, move |current| {
                 let mut writes = Vec::with_capacity(plans.len());
                 let mut reasons = Vec::with_capacity(plans.len());
                 let mut codes = Vec::with_capacity(plans.len());
