@@ -21,8 +21,13 @@ CREATE TABLE ddb_items (
     sk       BLOB NOT NULL,
     size     INTEGER NOT NULL,
     body     TEXT NOT NULL,
+    -- Epoch seconds of the item's TTL attribute while the table has TTL enabled.
+    expires  INTEGER,
     PRIMARY KEY (table_id, pk, sk)
 ) WITHOUT ROWID;
+
+-- What the TTL sweeper looks for.
+CREATE INDEX ddb_items_expiry ON ddb_items (expires) WHERE expires IS NOT NULL;
 
 -- Secondary-index entries: the projected item under the index's encoded keys, then the table's
 -- keys (which make entries unique and order items with equal index keys). Items without the

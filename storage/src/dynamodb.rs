@@ -66,6 +66,8 @@ pub enum ItemWrite {
         size: i64,
         body: String,
         indexes: Option<Vec<IndexEntry>>,
+        /// When the item's TTL attribute says it expires (epoch seconds).
+        expires: Option<i64>,
     },
     Delete {
         indexed: bool,
@@ -188,19 +190,21 @@ async fn apply_writes(
                 size,
                 body,
                 indexes,
+                expires,
             } => {
                 for e in indexes.iter().flatten() {
                     insert_entry(&mut *conn, key, e).await?;
                 }
                 sqlx::query(
-                    "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body) \
-                     VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body, expires) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
                 )
                 .bind(key.table_id)
                 .bind(&key.pk)
                 .bind(&key.sk)
                 .bind(size)
                 .bind(body)
+                .bind(expires)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -743,5 +747,72 @@ impl DynamoDbStore {
         .fetch_one(self.db.pool())
         .await?;
         Ok((row.get(0), row.get(1)))
+    }
+
+    /// A table by id (the TTL sweeper finds items, not names).
+    pub async fn table_by_id(&self, table_id: i64) -> Result<Option<TableRow>> {
+        let row =
+            sqlx::query("SELECT table_id, table_name, meta FROM ddb_tables WHERE table_id = ?")
+                .bind(table_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.as_ref().map(table_from_row))
+    }
+
+    /// Items whose expiry lies in `[not_before, now]`, oldest first, at most `limit`.
+    pub async fn expired_items(
+        &self,
+        now: i64,
+        not_before: i64,
+        limit: i64,
+    ) -> Result<Vec<ItemKey>> {
+        let rows = sqlx::query(
+            "SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL \
+             AND expires <= ? AND expires >= ? ORDER BY expires LIMIT ?",
+        )
+        .bind(now)
+        .bind(not_before)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ItemKey {
+                table_id: r.get(0),
+                pk: r.get(1),
+                sk: r.get(2),
+            })
+            .collect())
+    }
+
+    /// Recompute every item's expiry from its TTL attribute (`None`: TTL is off).
+    pub async fn refresh_expiry(&self, table_id: i64, attribute: Option<&str>) -> Result<()> {
+        match attribute {
+            Some(attr) => {
+                // The stored body is canonical DynamoDB JSON: `{"attr": {"N": "…"}}`. Any
+                // other type leaves the item without an expiry, as AWS ignores it.
+                let path = format!("$.\"{}\".N", attr.replace('"', "\\\""));
+                sqlx::query(
+                    "UPDATE ddb_items SET expires = CAST(json_extract(body, ?) AS INTEGER) \
+                     WHERE table_id = ?",
+                )
+                .bind(path)
+                .bind(table_id)
+                .execute(self.db.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("UPDATE ddb_items SET expires = NULL WHERE table_id = ?")
+                    .bind(table_id)
+                    .execute(self.db.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the database has been closed (the server stopped).
+    pub fn is_closed(&self) -> bool {
+        self.db.pool().is_closed()
     }
 }

@@ -1769,3 +1769,65 @@ async fn concurrent_conditional_writes_serialize() {
     assert_eq!(got.item().map(|i| i["n"].clone()), Some(n("40")));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn ttl_sweeper_deletes_expired_items() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let now = chrono::Utc::now().timestamp();
+    let put = |pk: &str, exp: AttributeValue| {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s(pk))
+            .item("exp", exp)
+            .send()
+    };
+    // Written before TTL is enabled: enabling it applies to existing items too.
+    put("old-expired", n(&(now - 60).to_string()))
+        .await
+        .expect("put");
+    ddb.update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("exp")
+                .build()
+                .expect("spec"),
+        )
+        .send()
+        .await
+        .expect("UpdateTimeToLive");
+    put("expired", n(&format!("{}.5", now - 10)))
+        .await
+        .expect("put");
+    put("future", n(&(now + 3600).to_string()))
+        .await
+        .expect("put");
+    put("not-a-number", s("yesterday")).await.expect("put");
+    put("ancient", n(&(now - 6 * 365 * 24 * 3600).to_string()))
+        .await
+        .expect("put");
+    let remaining = || async {
+        let scan = ddb.scan().table_name(&name).send().await.expect("Scan");
+        let mut keys: Vec<String> = scan
+            .items()
+            .iter()
+            .map(|i| i["pk"].as_s().expect("s").clone())
+            .collect();
+        keys.sort();
+        keys
+    };
+    // The sweeper runs every second; allow it plenty of time on a loaded machine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let keys = remaining().await;
+        if keys == ["ancient", "future", "not-a-number"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not swept: {keys:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server.stop().await;
+}

@@ -116,6 +116,10 @@ pub fn put_write(meta: &TableMeta, item: &Item, size: usize) -> Result<ItemWrite
         size: size as i64,
         body: item_to_body(item),
         indexes,
+        expires: meta
+            .ttl
+            .as_ref()
+            .and_then(|t| crate::ttl::expiry(item, &t.attribute_name)),
     })
 }
 

@@ -15,6 +15,7 @@ mod shapes;
 mod table;
 mod tables;
 mod transact;
+mod ttl;
 mod types;
 
 use cloudemu_core::{
@@ -38,7 +39,11 @@ pub struct DynamoDb {
 }
 
 impl DynamoDb {
+    /// Also starts the TTL sweeper when called inside a Tokio runtime (the server always is).
     pub fn new(store: DynamoDbStore) -> Self {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(ttl::sweep_forever(store.clone()));
+        }
         Self {
             store,
             tokens: Mutex::new(HashMap::new()),

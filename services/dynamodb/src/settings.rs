@@ -210,6 +210,19 @@ impl DynamoDb {
             },
         )
         .await?;
+        // Items already in the table get (or lose) their expiry.
+        if let Some(row) = self
+            .store
+            .get_table(&ctx.account_id, &ctx.region, &name)
+            .await?
+        {
+            let attr = out["TimeToLiveSpecification"]["Enabled"]
+                .as_bool()
+                .unwrap_or(false)
+                .then(|| out["TimeToLiveSpecification"]["AttributeName"].as_str())
+                .flatten();
+            self.store.refresh_expiry(row.table_id, attr).await?;
+        }
         Ok(out)
     }
 
