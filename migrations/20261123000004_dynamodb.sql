@@ -46,3 +46,14 @@ CREATE TABLE ddb_index_items (
 
 -- Finds an item's entries when the item changes.
 CREATE INDEX ddb_index_items_by_item ON ddb_index_items (table_id, pk, sk);
+
+-- Stream records, in commit order (`seq` is the sequence number), for tables with a stream.
+-- `record` is the record as the service renders it, without its sequence number.
+CREATE TABLE ddb_stream_records (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_id     INTEGER NOT NULL,
+    stream_label TEXT NOT NULL,
+    record       TEXT NOT NULL
+);
+
+CREATE INDEX ddb_stream_records_by_stream ON ddb_stream_records (table_id, stream_label, seq);

@@ -68,11 +68,28 @@ pub enum ItemWrite {
         indexes: Option<Vec<IndexEntry>>,
         /// When the item's TTL attribute says it expires (epoch seconds).
         expires: Option<i64>,
+        stream: Option<StreamAppend>,
     },
     Delete {
         indexed: bool,
+        stream: Option<StreamAppend>,
     },
     Keep,
+}
+
+/// A stream record written with an item change (same transaction, so a record exists exactly
+/// for each committed change).
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    pub label: String,
+    pub record: String,
+}
+
+/// A stored stream record.
+#[derive(Debug, Clone)]
+pub struct StreamRow {
+    pub seq: i64,
+    pub record: String,
 }
 
 /// An index's position in a read: (index range key, table hash key, table range key).
@@ -174,9 +191,23 @@ async fn apply_writes(
     for (key, write) in keys.iter().zip(writes) {
         let reindex = match &write {
             ItemWrite::Put { indexes, .. } => indexes.is_some(),
-            ItemWrite::Delete { indexed } => *indexed,
+            ItemWrite::Delete { indexed, .. } => *indexed,
             ItemWrite::Keep => false,
         };
+        let stream = match &write {
+            ItemWrite::Put { stream, .. } | ItemWrite::Delete { stream, .. } => stream.as_ref(),
+            ItemWrite::Keep => None,
+        };
+        if let Some(a) = stream {
+            sqlx::query(
+                "INSERT INTO ddb_stream_records (table_id, stream_label, record) VALUES (?, ?, ?)",
+            )
+            .bind(key.table_id)
+            .bind(&a.label)
+            .bind(&a.record)
+            .execute(&mut *conn)
+            .await?;
+        }
         if reindex {
             sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
                 .bind(key.table_id)
@@ -191,6 +222,7 @@ async fn apply_writes(
                 body,
                 indexes,
                 expires,
+                ..
             } => {
                 for e in indexes.iter().flatten() {
                     insert_entry(&mut *conn, key, e).await?;
@@ -453,6 +485,10 @@ impl DynamoDbStore {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ddb_stream_records WHERE table_id = ?")
             .bind(row.table_id)
             .execute(&mut *tx)
             .await?;
@@ -749,6 +785,26 @@ impl DynamoDbStore {
         Ok((row.get(0), row.get(1)))
     }
 
+    /// A table read from the database, bypassing this store's cache (for readers that hold a
+    /// different store than the one that writes the table).
+    pub async fn get_table_fresh(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<TableRow>> {
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(table_from_row))
+    }
+
     /// A table by id (the TTL sweeper finds items, not names).
     pub async fn table_by_id(&self, table_id: i64) -> Result<Option<TableRow>> {
         let row =
@@ -814,5 +870,66 @@ impl DynamoDbStore {
     /// True when the database has been closed (the server stopped).
     pub fn is_closed(&self) -> bool {
         self.db.pool().is_closed()
+    }
+
+    /// Records of one stream after sequence number `after`, oldest first, at most `limit`.
+    pub async fn stream_records(
+        &self,
+        table_id: i64,
+        label: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StreamRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, record FROM ddb_stream_records WHERE table_id = ? AND stream_label = ? \
+             AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(table_id)
+        .bind(label)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StreamRow {
+                seq: r.get(0),
+                record: r.get(1),
+            })
+            .collect())
+    }
+
+    /// The first and last sequence numbers of a stream, if it has records.
+    pub async fn stream_bounds(&self, table_id: i64, label: &str) -> Result<Option<(i64, i64)>> {
+        let row = sqlx::query(
+            "SELECT MIN(seq), MAX(seq) FROM ddb_stream_records WHERE table_id = ? AND stream_label = ?",
+        )
+        .bind(table_id)
+        .bind(label)
+        .fetch_one(self.db.pool())
+        .await?;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        Ok(lo.zip(hi))
+    }
+
+    /// The highest sequence number ever issued (LATEST iterators start after it).
+    pub async fn last_stream_seq(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM ddb_stream_records")
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Every table of an account and region (ListStreams looks at their definitions).
+    pub async fn all_tables(&self, account: &str, region: &str) -> Result<Vec<TableRow>> {
+        let rows = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables WHERE account_id = ? AND region = ? \
+             ORDER BY table_name COLLATE BINARY",
+        )
+        .bind(account)
+        .bind(region)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(table_from_row).collect())
     }
 }

@@ -1831,3 +1831,168 @@ async fn ttl_sweeper_deletes_expired_items() {
     }
     server.stop().await;
 }
+
+/// A DynamoDB Streams call over raw JSON 1.0 (the Rust SDK for Streams is not a dependency).
+async fn streams_call(
+    server: &TestServer,
+    op: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = crate::harness::http()
+        .post(server.url("/"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header("X-Amz-Target", format!("DynamoDBStreams_20120810.{op}"))
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("streams request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn streams_record_every_change_in_order() {
+    use serde_json::json;
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = unique("streamed");
+    let created = ddb
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("spec"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    let stream_arn = created
+        .table_description()
+        .and_then(|d| d.latest_stream_arn())
+        .expect("stream arn")
+        .to_string();
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("v", n("1"))
+        .send()
+        .await
+        .expect("put");
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("a"))
+        .item("v", n("1"))
+        .send()
+        .await
+        .expect("same put");
+    ddb.update_item()
+        .table_name(&name)
+        .key("pk", s("a"))
+        .update_expression("SET v = :two")
+        .expression_attribute_values(":two", n("2"))
+        .send()
+        .await
+        .expect("update");
+    ddb.delete_item()
+        .table_name(&name)
+        .key("pk", s("a"))
+        .send()
+        .await
+        .expect("delete");
+
+    let (status, listed) = streams_call(&server, "ListStreams", json!({"TableName": name})).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["Streams"][0]["StreamArn"], json!(stream_arn));
+    let (_, described) =
+        streams_call(&server, "DescribeStream", json!({"StreamArn": stream_arn})).await;
+    let desc = &described["StreamDescription"];
+    assert_eq!(desc["StreamStatus"], json!("ENABLED"));
+    assert_eq!(desc["StreamViewType"], json!("NEW_AND_OLD_IMAGES"));
+    let shard = desc["Shards"][0]["ShardId"]
+        .as_str()
+        .expect("shard")
+        .to_string();
+    let (_, it) = streams_call(
+        &server,
+        "GetShardIterator",
+        json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    )
+    .await;
+    let (_, got) = streams_call(
+        &server,
+        "GetRecords",
+        json!({"ShardIterator": it["ShardIterator"]}),
+    )
+    .await;
+    let records = got["Records"].as_array().expect("records");
+    let events: Vec<&str> = records
+        .iter()
+        .map(|r| r["eventName"].as_str().expect("name"))
+        .collect();
+    // The identical second put changed nothing and left no record.
+    assert_eq!(events, ["INSERT", "MODIFY", "REMOVE"]);
+    assert_eq!(records[1]["dynamodb"]["OldImage"]["v"], json!({"N": "1"}));
+    assert_eq!(records[1]["dynamodb"]["NewImage"]["v"], json!({"N": "2"}));
+    assert_eq!(records[2]["dynamodb"]["Keys"], json!({"pk": {"S": "a"}}));
+    assert!(records[2]["dynamodb"].get("NewImage").is_none());
+    let seqs: Vec<&str> = records
+        .iter()
+        .map(|r| r["dynamodb"]["SequenceNumber"].as_str().expect("seq"))
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // A LATEST iterator sees only what comes after it; the next iterator continues.
+    let (_, latest) = streams_call(
+        &server,
+        "GetShardIterator",
+        json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "LATEST"}),
+    )
+    .await;
+    let (_, empty) = streams_call(
+        &server,
+        "GetRecords",
+        json!({"ShardIterator": latest["ShardIterator"]}),
+    )
+    .await;
+    assert_eq!(empty["Records"], json!([]));
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("b"))
+        .send()
+        .await
+        .expect("put");
+    let (_, next) = streams_call(
+        &server,
+        "GetRecords",
+        json!({"ShardIterator": empty["NextShardIterator"]}),
+    )
+    .await;
+    assert_eq!(next["Records"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        next["Records"][0]["dynamodb"]["Keys"]["pk"],
+        json!({"S": "b"})
+    );
+
+    let (status, err) = streams_call(
+        &server,
+        "DescribeStream",
+        json!({"StreamArn": format!("{stream_arn}x")}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        err["__type"],
+        json!("com.amazonaws.dynamodb.v20120810#ResourceNotFoundException")
+    );
+    server.stop().await;
+}

@@ -132,3 +132,25 @@ def test_cli(server, unique_name):
     code, _, err = server.cli("dynamodb", "describe-table", "--table-name", "nope-" + unique_name,
                               check=False)
     assert code != 0 and "ResourceNotFoundException" in err
+
+
+def test_streams_boto3(server, unique_name):
+    ddb = server.client("dynamodb")
+    desc = ddb.create_table(
+        TableName=unique_name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    arn = desc["LatestStreamArn"]
+    ddb.put_item(TableName=unique_name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+    ddb.delete_item(TableName=unique_name, Key={"pk": {"S": "a"}})
+    streams = server.client("dynamodbstreams")
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=unique_name)["Streams"]] == [arn]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=it)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "REMOVE"]
+    assert records[0]["dynamodb"]["NewImage"] == {"pk": {"S": "a"}, "v": {"N": "1"}}
+    assert "OldImage" not in records[1]["dynamodb"]

@@ -6,10 +6,11 @@ use crate::expr::{eval, Refs};
 use crate::items::{consumed, finish_refs, parse_projection, read_units, write_units};
 use crate::keys;
 use crate::shapes::*;
+use crate::streams::{self, Actor};
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
-use cloudemu_storage::dynamodb::ItemKey;
+use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -36,6 +37,7 @@ impl DynamoDb {
         }
         let mut keys_out = Vec::new();
         let mut writes = Vec::new();
+        let mut metas = Vec::new();
         let mut seen = HashSet::new();
         let mut units: Vec<(String, f64)> = Vec::new();
         for (table, requests) in &input.request_items {
@@ -89,12 +91,32 @@ impl DynamoDb {
                 }
                 keys_out.push(key);
                 writes.push(write);
+                metas.push(meta.clone());
             }
             units.push((meta.table_name.clone(), table_units));
         }
         // All of a batch's writes commit together (AWS does not promise that; it never hurts).
         self.store
-            .write_items(&keys_out, move |_| Ok::<_, DynamoError>((writes, ())))
+            .write_items(&keys_out, move |current| {
+                let mut out = Vec::with_capacity(writes.len());
+                for ((write, meta), cur) in writes.into_iter().zip(&metas).zip(current) {
+                    let old = match cur {
+                        Some(b) => Some(item_from_body(&b)?),
+                        None => None,
+                    };
+                    let new = match &write {
+                        ItemWrite::Put { body, .. } => Some(item_from_body(body)?),
+                        _ => None,
+                    };
+                    if old.is_none() && new.is_none() {
+                        out.push(ItemWrite::Keep);
+                        continue;
+                    }
+                    let rec = streams::record(meta, old.as_ref(), new.as_ref(), Actor::User);
+                    out.push(streams::with_record(write, rec));
+                }
+                Ok::<_, DynamoError>((out, ()))
+            })
             .await??;
         let mut out = json!({ "UnprocessedItems": {} });
         let caps: Vec<Value> = units

@@ -120,6 +120,7 @@ pub fn put_write(meta: &TableMeta, item: &Item, size: usize) -> Result<ItemWrite
             .ttl
             .as_ref()
             .and_then(|t| crate::ttl::expiry(item, &t.attribute_name)),
+        stream: None,
     })
 }
 
@@ -127,5 +128,6 @@ pub fn delete_write(meta: &TableMeta) -> ItemWrite {
     ItemWrite::Delete {
         indexed: !meta.global_secondary_indexes.is_empty()
             || !meta.local_secondary_indexes.is_empty(),
+        stream: None,
     }
 }

@@ -5,6 +5,7 @@ use crate::expr::ast::{Condition, Path, PathElem};
 use crate::expr::{self, eval, Refs};
 use crate::keys;
 use crate::shapes::*;
+use crate::streams::{self, Actor};
 use crate::table::TableMeta;
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
@@ -187,6 +188,8 @@ impl DynamoDb {
         finish_refs(&refs, input.condition_expression.is_some())?;
         let write = crate::indexes::put_write(&meta, &item, size)?;
         let rvoccf = input.return_values_on_condition_check_failure.clone();
+        let stream_meta = meta.clone();
+        let new_item = item;
         let old = self
             .store
             .write_items(
@@ -205,7 +208,9 @@ impl DynamoDb {
                             return Err(condition_failed(old.as_ref(), rvoccf.as_deref()));
                         }
                     }
-                    Ok((vec![write], old))
+                    let rec =
+                        streams::record(&stream_meta, old.as_ref(), Some(&new_item), Actor::User);
+                    Ok((vec![streams::with_record(write, rec)], old))
                 },
             )
             .await??;
@@ -280,6 +285,7 @@ impl DynamoDb {
         finish_refs(&refs, input.condition_expression.is_some())?;
         let rvoccf = input.return_values_on_condition_check_failure.clone();
         let delete = crate::indexes::delete_write(&meta);
+        let stream_meta = meta.clone();
         let old = self
             .store
             .write_items(&[key], move |current| {
@@ -293,7 +299,8 @@ impl DynamoDb {
                     }
                 }
                 let write = if old.is_some() {
-                    delete
+                    let rec = streams::record(&stream_meta, old.as_ref(), None, Actor::User);
+                    streams::with_record(delete, rec)
                 } else {
                     ItemWrite::Keep
                 };
@@ -380,7 +387,8 @@ impl DynamoDb {
                 }
                 let size = check_item_size(&new)?;
                 let write = crate::indexes::put_write(&table_meta, &new, size)?;
-                Ok((vec![write], (old, new)))
+                let rec = streams::record(&table_meta, old.as_ref(), Some(&new), Actor::User);
+                Ok((vec![streams::with_record(write, rec)], (old, new)))
             })
             .await??;
         let mut out = Map::new();

@@ -12,6 +12,7 @@ mod number;
 mod query;
 mod settings;
 mod shapes;
+mod streams;
 mod table;
 mod tables;
 mod transact;
@@ -28,6 +29,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 pub use errors::DynamoError;
+pub use streams::{DynamoDbStreams, STREAM_OPERATIONS};
+
+use expr::eval::values_equal as eval_equal;
 
 /// ClientRequestTokens seen in the last 10 minutes: (account, region, token) -> (request
 /// fingerprint, when). Kept in memory: a restart forgets them, as it ends every retry loop.

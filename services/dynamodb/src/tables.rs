@@ -788,7 +788,9 @@ fn apply_update(
                     ));
                 }
                 // The last stream stays readable (and described) after it is disabled.
-                meta.stream_specification = None;
+                if let Some(spec) = &mut meta.stream_specification {
+                    spec.stream_enabled = false;
+                }
             }
         }
     }

@@ -7,6 +7,7 @@ use crate::expr::{self, eval, Refs};
 use crate::items::{finish_refs, parse_projection};
 use crate::keys;
 use crate::shapes::*;
+use crate::streams::{self, Actor};
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
@@ -220,9 +221,21 @@ impl DynamoDb {
                     }
                     let write = match &plan.action {
                         Action::Check => Ok(ItemWrite::Keep),
-                        Action::Delete => Ok(crate::indexes::delete_write(&plan.meta)),
+                        Action::Delete if old.is_none() => Ok(ItemWrite::Keep),
+                        Action::Delete => Ok(streams::with_record(
+                            crate::indexes::delete_write(&plan.meta),
+                            streams::record(&plan.meta, old.as_ref(), None, Actor::User),
+                        )),
                         Action::Put(item) => {
-                            crate::indexes::put_write(&plan.meta, item, item_size(item))
+                            crate::indexes::put_write(&plan.meta, item, item_size(item)).map(|w| {
+                                let rec = streams::record(
+                                    &plan.meta,
+                                    old.as_ref(),
+                                    Some(item),
+                                    Actor::User,
+                                );
+                                streams::with_record(w, rec)
+                            })
                         }
                         Action::Update(u, key) => {
                             let mut new = old.clone().unwrap_or_else(|| key.clone());
@@ -237,7 +250,14 @@ impl DynamoDb {
                                         "Item size to update has exceeded the maximum allowed size",
                                     ));
                                 }
+                                let rec = streams::record(
+                                    &plan.meta,
+                                    old.as_ref(),
+                                    Some(&new),
+                                    Actor::User,
+                                );
                                 crate::indexes::put_write(&plan.meta, &new, size)
+                                    .map(|w| streams::with_record(w, rec))
                             })
                         }
                     };

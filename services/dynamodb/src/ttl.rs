@@ -3,6 +3,7 @@
 //! alone, also as AWS does).
 
 use crate::errors::Result;
+use crate::streams::{self, Actor};
 use crate::table::TableMeta;
 use crate::types::{item_from_body, AttrValue, Item};
 use cloudemu_storage::dynamodb::{DynamoDbStore, ItemWrite};
@@ -74,16 +75,20 @@ pub async fn sweep_once(store: &DynamoDbStore, now: i64) -> Result<usize> {
             continue;
         };
         let delete = crate::indexes::delete_write(meta);
+        let stream_meta = meta.clone();
         // Re-checked in the writer: the item may have been rewritten since it was found.
         let gone = store
             .write_items(&[key], move |current| {
-                let still_expired = match current.into_iter().next().flatten() {
-                    Some(body) => expiry(&item_from_body(&body)?, &ttl.attribute_name)
-                        .is_some_and(|e| e <= now && e >= floor),
-                    None => false,
+                let old = match current.into_iter().next().flatten() {
+                    Some(body) => Some(item_from_body(&body)?),
+                    None => None,
                 };
+                let still_expired = old.as_ref().is_some_and(|o| {
+                    expiry(o, &ttl.attribute_name).is_some_and(|e| e <= now && e >= floor)
+                });
                 let write = if still_expired {
-                    delete
+                    let rec = streams::record(&stream_meta, old.as_ref(), None, Actor::Ttl);
+                    streams::with_record(delete, rec)
                 } else {
                     ItemWrite::Keep
                 };
