@@ -24,6 +24,9 @@ pub enum AttrValue {
     Bs(Vec<Vec<u8>>),
 }
 
+/// Maps and lists nest at most 32 levels deep.
+const MAX_NESTING: usize = 32;
+
 /// Item size limit, counted as DynamoDB counts it (names + values).
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 
@@ -58,6 +61,13 @@ fn check_duplicates<T: PartialEq>(items: &[T], render: impl Fn(&T) -> String) ->
 impl AttrValue {
     /// Parse one attribute value as a client sent it.
     pub fn from_wire(v: &Value) -> Result<Self> {
+        Self::from_wire_at(v, 0)
+    }
+
+    fn from_wire_at(v: &Value, depth: usize) -> Result<Self> {
+        if depth > MAX_NESTING {
+            return Err(invalid("Nesting Levels have exceeded supported limits"));
+        }
         let Some(obj) = v.as_object() else {
             return Err(DynamoError::validation(
                 "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
@@ -120,11 +130,17 @@ impl AttrValue {
                 check_duplicates(&items, |b| B64.encode(b))?;
                 AttrValue::Bs(items)
             }
-            "M" => AttrValue::M(item_from_wire(val.as_object().unwrap_or(&Map::new()))?),
+            "M" => AttrValue::M(
+                val.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| Ok((k.clone(), AttrValue::from_wire_at(v, depth + 1)?)))
+                    .collect::<Result<_>>()?,
+            ),
             "L" => AttrValue::L(
                 strings(val)
                     .into_iter()
-                    .map(AttrValue::from_wire)
+                    .map(|v| AttrValue::from_wire_at(v, depth + 1))
                     .collect::<Result<_>>()?,
             ),
             _ => {
@@ -261,6 +277,20 @@ mod tests {
             "One or more parameter values were invalid: Input collection [1, 1] contains duplicates."
         );
         assert!(msg(json!({"NULL": false})).contains("Null attribute value types"));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut v = json!({"S": "leaf"});
+        for _ in 0..32 {
+            v = json!({ "L": [v] });
+        }
+        assert!(AttrValue::from_wire(&v).is_ok());
+        let v = json!({ "L": [v] });
+        assert_eq!(
+            AttrValue::from_wire(&v).expect_err("33 levels").to_string(),
+            "One or more parameter values were invalid: Nesting Levels have exceeded supported limits"
+        );
     }
 
     #[test]

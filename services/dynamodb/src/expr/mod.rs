@@ -481,6 +481,17 @@ mod tests {
     }
 
     #[test]
+    fn hostile_nesting_is_refused_not_overflowed() {
+        let mut r = refs(json!(null), json!({":v": {"S": "x"}}));
+        let deep = format!("{}a = :v{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(parse_condition(&deep, "ConditionExpression", &mut r).is_err());
+        let nots = format!("{}a = :v", "NOT ".repeat(1000));
+        assert!(parse_condition(&nots, "ConditionExpression", &mut r).is_err());
+        let fine = format!("{}a = :v{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse_condition(&fine, "ConditionExpression", &mut r).is_ok());
+    }
+
+    #[test]
     fn overlapping_update_paths_are_refused() {
         let mut r = refs(json!(null), json!({":v": {"S": "x"}}));
         let e = parse_update("SET a = :v REMOVE a.b", &mut r).expect_err("overlap");

@@ -43,7 +43,12 @@ pub struct Parser<'s, 'r> {
     /// `ConditionExpression`, `UpdateExpression`, … as messages name the expression.
     label: &'static str,
     refs: &'r mut Refs,
+    /// Open parentheses and NOTs: bounded so hostile input cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than this is refused (far beyond what a 4 KB expression needs in practice).
+const MAX_DEPTH: usize = 100;
 
 impl<'s, 'r> Parser<'s, 'r> {
     pub fn new(src: &'s str, label: &'static str, refs: &'r mut Refs) -> Result<Self> {
@@ -58,6 +63,7 @@ impl<'s, 'r> Parser<'s, 'r> {
             pos: 0,
             label,
             refs,
+            depth: 0,
         })
     }
 
@@ -232,19 +238,32 @@ impl<'s, 'r> Parser<'s, 'r> {
         Ok(left)
     }
 
+    fn deeper(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.syntax_error());
+        }
+        Ok(())
+    }
+
     fn not(&mut self) -> Result<Condition> {
         if self.keyword("NOT") {
+            self.deeper()?;
             self.bump();
-            return Ok(Condition::Not(Box::new(self.not()?)));
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Condition::Not(Box::new(inner)));
         }
         self.primary()
     }
 
     fn primary(&mut self) -> Result<Condition> {
         if *self.peek() == Tok::LParen {
+            self.deeper()?;
             self.bump();
             let c = self.condition()?;
             self.expect(Tok::RParen)?;
+            self.depth -= 1;
             return Ok(c);
         }
         if let Some(name) = self.function_ahead() {
@@ -463,6 +482,7 @@ impl<'s, 'r> Parser<'s, 'r> {
 
     fn set_operand(&mut self) -> Result<SetOperand> {
         if let Some(name) = self.function_ahead() {
+            self.deeper()?;
             self.check_function_known(&name)?;
             if !UPDATE_FUNCTIONS.contains(&name.as_str()) {
                 return Err(self.misused_function(&name));
@@ -479,6 +499,7 @@ impl<'s, 'r> Parser<'s, 'r> {
                 SetOperand::ListAppend(Box::new(a), Box::new(self.set_operand()?))
             };
             self.expect(Tok::RParen)?;
+            self.depth -= 1;
             return Ok(out);
         }
         match self.peek() {
