@@ -1996,3 +1996,147 @@ async fn streams_record_every_change_in_order() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn partiql_statements_on_one_table() {
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    for i in 0..5 {
+        ddb.execute_statement()
+            .statement(format!(
+                "INSERT INTO \"{name}\" VALUE {{'pk': 'p', 'sk': {i}, 'tags': <<'a', 'b'>>, 'doc': {{'n': [1, 'two', true, null]}}}}"
+            ))
+            .send()
+            .await
+            .expect("INSERT");
+    }
+    let err = ddb
+        .execute_statement()
+        .statement(format!(
+            "INSERT INTO \"{name}\" VALUE {{'pk': 'p', 'sk': 0}}"
+        ))
+        .send()
+        .await
+        .expect_err("duplicate");
+    assert_eq!(
+        msg(&err),
+        (
+            "DuplicateItemException".into(),
+            "Duplicate primary key exists in table".into()
+        )
+    );
+    let got = ddb
+        .execute_statement()
+        .statement(format!(
+            "SELECT sk, doc.n[1] FROM \"{name}\" WHERE pk = ? AND sk >= ?"
+        ))
+        .parameters(s("p"))
+        .parameters(n("3"))
+        .send()
+        .await
+        .expect("SELECT");
+    let items = got.items();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["sk"], n("3"));
+    assert_eq!(
+        items[0]["doc"],
+        AttributeValue::M([("n".to_string(), AttributeValue::L(vec![s("two")]))].into())
+    );
+    // Paging with Limit and NextToken.
+    let mut seen = 0;
+    let mut token = None;
+    loop {
+        let page = ddb
+            .execute_statement()
+            .statement(format!("SELECT * FROM \"{name}\""))
+            .limit(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("SELECT page");
+        seen += page.items().len();
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, 5);
+    ddb.execute_statement()
+        .statement(format!(
+            "UPDATE \"{name}\" SET counter = 10 SET label = 'x' REMOVE tags WHERE pk = 'p' AND sk = 1"
+        ))
+        .send()
+        .await
+        .expect("UPDATE");
+    let item = ddb
+        .get_item()
+        .table_name(&name)
+        .key("pk", s("p"))
+        .key("sk", n("1"))
+        .send()
+        .await
+        .expect("GetItem");
+    let item = item.item().expect("item");
+    assert_eq!(item["counter"], n("10"));
+    assert!(!item.contains_key("tags"));
+    let err = ddb
+        .execute_statement()
+        .statement(format!("UPDATE \"{name}\" SET a = 1 WHERE pk = 'p'"))
+        .send()
+        .await
+        .expect_err("partial key");
+    assert_eq!(
+        msg(&err).1,
+        "Where clause does not contain a mandatory equality on all key attributes"
+    );
+    let err = ddb
+        .execute_statement()
+        .statement(format!(
+            "UPDATE \"{name}\" SET a = 1 WHERE pk = 'p' AND sk = 99"
+        ))
+        .send()
+        .await
+        .expect_err("missing item");
+    assert_eq!(msg(&err).0, "ConditionalCheckFailedException");
+    ddb.execute_statement()
+        .statement(format!("DELETE FROM \"{name}\" WHERE pk = 'p' AND sk = 4"))
+        .send()
+        .await
+        .expect("DELETE");
+    let batch = ddb
+        .batch_execute_statement()
+        .statements(
+            aws_sdk_dynamodb::types::BatchStatementRequest::builder()
+                .statement(format!(
+                    "SELECT * FROM \"{name}\" WHERE pk = 'p' AND sk = 0"
+                ))
+                .build()
+                .expect("stmt"),
+        )
+        .statements(
+            aws_sdk_dynamodb::types::BatchStatementRequest::builder()
+                .statement(format!(
+                    "INSERT INTO \"{name}\" VALUE {{'pk': 'p', 'sk': 0}}"
+                ))
+                .build()
+                .expect("stmt"),
+        )
+        .send()
+        .await
+        .expect("BatchExecuteStatement");
+    let r = batch.responses();
+    assert_eq!(r[0].item().map(|i| i["sk"].clone()), Some(n("0")));
+    assert_eq!(
+        r[1].error().and_then(|e| e.code()).map(|c| c.as_str()),
+        Some("DuplicateItem")
+    );
+    let err = ddb
+        .execute_statement()
+        .statement("SELEC * FROM x")
+        .send()
+        .await
+        .expect_err("syntax");
+    assert_eq!(msg(&err).0, "ValidationException");
+    server.stop().await;
+}

@@ -26,6 +26,8 @@ pub enum DynamoError {
         codes: Vec<String>,
         reasons: Vec<Value>,
     },
+    #[error("Duplicate primary key exists in table")]
+    DuplicateItem,
     #[error("The request uses the same client token as a previous, but non-identical request.")]
     IdempotentParameterMismatch,
     #[error(transparent)]
@@ -85,6 +87,7 @@ impl From<DynamoError> for ServiceError {
                 ServiceError::client("TransactionCanceledException", 400, msg)
                     .with_field("CancellationReasons", Value::Array(reasons))
             }
+            DynamoError::DuplicateItem => ServiceError::client("DuplicateItemException", 400, msg),
             DynamoError::IdempotentParameterMismatch => {
                 ServiceError::client("IdempotentParameterMismatchException", 400, msg)
             }

@@ -9,6 +9,7 @@ mod items;
 mod keys;
 mod legacy;
 mod number;
+mod partiql;
 mod query;
 mod settings;
 mod shapes;
@@ -65,6 +66,8 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeLimits",
     "DescribeTable",
     "DescribeTimeToLive",
+    "BatchExecuteStatement",
+    "ExecuteStatement",
     "DeleteItem",
     "GetItem",
     "PutItem",
@@ -131,6 +134,8 @@ impl Service for DynamoDb {
                 "BatchWriteItem" => route!(self, ctx, input, batch_write_item),
                 "TransactWriteItems" => route!(self, ctx, input, transact_write_items),
                 "TransactGetItems" => route!(self, ctx, input, transact_get_items),
+                "ExecuteStatement" => route!(self, ctx, input, execute_statement),
+                "BatchExecuteStatement" => route!(self, ctx, input, batch_execute_statement),
                 "DescribeLimits" => Ok(self.describe_limits().await?),
                 "DescribeEndpoints" => Ok(self.describe_endpoints(ctx).await?),
                 other => Err(ServiceError::not_implemented("dynamodb", other)),
