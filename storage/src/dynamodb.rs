@@ -127,6 +127,8 @@ type Decide =
 /// One request's conditional write, run by the group-commit writer.
 pub struct WriteJob {
     keys: Vec<ItemKey>,
+    /// False when the decision does not depend on the current items (saves a read each).
+    read: bool,
     decide: Mutex<Option<Decide>>,
 }
 
@@ -146,7 +148,7 @@ impl BatchWriter for ItemWriter {
             let mut out = Vec::with_capacity(items.len());
             for job in items {
                 let mut current = Vec::with_capacity(job.keys.len());
-                for key in &job.keys {
+                for key in job.keys.iter().filter(|_| job.read) {
                     let row = sqlx::query(
                         "SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
                     )
@@ -157,6 +159,7 @@ impl BatchWriter for ItemWriter {
                     .await?;
                     current.push(row.map(|r| r.get::<String, _>(0)));
                 }
+                current.resize(job.keys.len(), None);
                 let decide = job
                     .decide
                     .lock()
@@ -541,6 +544,37 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
+        self.submit(keys, true, f).await
+    }
+
+    /// Like [`Self::write_items`] for writes that do not depend on what is stored (`f` sees
+    /// no current items): unconditional puts and deletes skip the read.
+    pub async fn write_items_blind<T, E>(
+        &self,
+        keys: &[ItemKey],
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(keys, false, f).await
+    }
+
+    async fn submit<T, E>(
+        &self,
+        keys: &[ItemKey],
+        read: bool,
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
         let slot: Arc<Mutex<Option<T>>> = Arc::default();
         let out = slot.clone();
         let decide: Decide = Box::new(move |current| match f(current) {
@@ -553,6 +587,7 @@ impl DynamoDbStore {
         });
         let job = WriteJob {
             keys: keys.to_vec(),
+            read,
             decide: Mutex::new(Some(decide)),
         };
         let failed = |what: String| crate::StorageError::Io(std::io::Error::other(what));

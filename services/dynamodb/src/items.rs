@@ -190,30 +190,37 @@ impl DynamoDb {
         let rvoccf = input.return_values_on_condition_check_failure.clone();
         let stream_meta = meta.clone();
         let new_item = item;
-        let old = self
-            .store
-            .write_items(
-                &[ItemKey {
-                    table_id: id,
-                    pk,
-                    sk,
-                }],
-                move |current| {
-                    let old = match current.into_iter().next().flatten() {
-                        Some(b) => Some(item_from_body(&b)?),
-                        None => None,
-                    };
-                    if let Some(c) = &condition {
-                        if !eval::eval_condition(c, old.as_ref().unwrap_or(&Item::new())) {
-                            return Err(condition_failed(old.as_ref(), rvoccf.as_deref()));
-                        }
-                    }
-                    let rec =
-                        streams::record(&stream_meta, old.as_ref(), Some(&new_item), Actor::User);
-                    Ok((vec![streams::with_record(write, rec)], old))
-                },
-            )
-            .await??;
+        // Only a condition, ALL_OLD, a stream record or capacity accounting needs the old item.
+        let needs_old = condition.is_some()
+            || return_old
+            || input.return_consumed_capacity.is_some()
+            || meta
+                .stream_specification
+                .as_ref()
+                .is_some_and(|s| s.stream_enabled);
+        let decide = move |current: Vec<Option<String>>| {
+            let old = match current.into_iter().next().flatten() {
+                Some(b) => Some(item_from_body(&b)?),
+                None => None,
+            };
+            if let Some(c) = &condition {
+                if !eval::eval_condition(c, old.as_ref().unwrap_or(&Item::new())) {
+                    return Err(condition_failed(old.as_ref(), rvoccf.as_deref()));
+                }
+            }
+            let rec = streams::record(&stream_meta, old.as_ref(), Some(&new_item), Actor::User);
+            Ok((vec![streams::with_record(write, rec)], old))
+        };
+        let key = [ItemKey {
+            table_id: id,
+            pk,
+            sk,
+        }];
+        let old = if needs_old {
+            self.store.write_items(&key, decide).await??
+        } else {
+            self.store.write_items_blind(&key, decide).await??
+        };
         let mut out = Map::new();
         if let (true, Some(old)) = (return_old, &old) {
             out.insert("Attributes".into(), Value::Object(item_to_wire(old)));
@@ -245,12 +252,16 @@ impl DynamoDb {
         let mut out = Map::new();
         let mut size = 0;
         if let Some(body) = self.store.get_item(&key).await? {
-            let item = item_from_body(&body)?;
-            size = item_size(&item);
-            let wire = match &projection {
-                Some(paths) => Value::Object(item_to_wire(&eval::project(&item, paths))),
+            let wire = if projection.is_none() && input.return_consumed_capacity.is_none() {
                 // Stored bodies are canonical DynamoDB JSON already.
-                None => body_json(&body)?,
+                body_json(&body)?
+            } else {
+                let item = item_from_body(&body)?;
+                size = item_size(&item);
+                match &projection {
+                    Some(paths) => Value::Object(item_to_wire(&eval::project(&item, paths))),
+                    None => Value::Object(item_to_wire(&item)),
+                }
             };
             out.insert("Item".into(), wire);
         }
