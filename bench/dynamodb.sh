@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
-BIN=target/release/cloudemu
-
-cargo build --release --quiet
+# BIN=/path/to/cloudemu skips the build and measures that binary.
+if [ -z "${BIN:-}" ]; then
+    BIN=target/release/cloudemu
+    cargo build --release --quiet
+fi
 if ! command -v wrk >/dev/null; then
     (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi

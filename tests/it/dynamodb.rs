@@ -2140,3 +2140,66 @@ async fn partiql_statements_on_one_table() {
     assert_eq!(msg(&err).0, "ValidationException");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn partiql_transactions_commit_all_or_nothing() {
+    use aws_sdk_dynamodb::types::ParameterizedStatement;
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = table(&ddb, None).await;
+    let st = |text: String| {
+        ParameterizedStatement::builder()
+            .statement(text)
+            .build()
+            .expect("stmt")
+    };
+    ddb.execute_transaction()
+        .transact_statements(st(format!(
+            "INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'n': 1}}"
+        )))
+        .transact_statements(st(format!(
+            "INSERT INTO \"{name}\" VALUE {{'pk': 'b', 'n': 2}}"
+        )))
+        .send()
+        .await
+        .expect("ExecuteTransaction");
+    let err = ddb
+        .execute_transaction()
+        .transact_statements(st(format!(
+            "UPDATE \"{name}\" SET n = n + 1 WHERE pk = 'a'"
+        )))
+        .transact_statements(st(format!("INSERT INTO \"{name}\" VALUE {{'pk': 'b'}}")))
+        .send()
+        .await
+        .expect_err("duplicate insert cancels");
+    assert_eq!(
+        msg(&err),
+        (
+            "TransactionCanceledException".into(),
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [None, DuplicateItem]".into()
+        )
+    );
+    let read = ddb
+        .execute_transaction()
+        .transact_statements(st(format!("SELECT * FROM \"{name}\" WHERE pk = 'a'")))
+        .transact_statements(st(format!("SELECT n FROM \"{name}\" WHERE pk = 'zzz'")))
+        .send()
+        .await
+        .expect("read transaction");
+    let r = read.responses();
+    assert_eq!(
+        r[0].item().map(|i| i["n"].clone()),
+        Some(n("1")),
+        "the update was undone"
+    );
+    assert!(r[1].item().is_none());
+    let err = ddb
+        .execute_transaction()
+        .transact_statements(st(format!("SELECT * FROM \"{name}\" WHERE pk = 'a'")))
+        .transact_statements(st(format!("DELETE FROM \"{name}\" WHERE pk = 'a'")))
+        .send()
+        .await
+        .expect_err("mixed");
+    assert_eq!(msg(&err).0, "ValidationException");
+    server.stop().await;
+}

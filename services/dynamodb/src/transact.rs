@@ -19,20 +19,26 @@ use std::time::{Duration, Instant};
 /// How long a ClientRequestToken makes a repeat a no-op.
 const TOKEN_WINDOW: Duration = Duration::from_secs(600);
 
-enum Action {
+pub(crate) enum Action {
     Check,
     Put(Item),
     Delete,
     Update(Option<Update>, Item),
 }
 
-struct Planned {
-    meta: crate::table::TableMeta,
-    key: ItemKey,
-    action: Action,
-    condition: Option<Condition>,
-    return_old: bool,
+pub(crate) struct Planned {
+    pub meta: crate::table::TableMeta,
+    pub key: ItemKey,
+    pub action: Action,
+    pub condition: Option<Condition>,
+    pub return_old: bool,
+    /// The cancellation reason when the condition fails (PartiQL INSERTs say DuplicateItem).
+    pub fail: (&'static str, &'static str),
 }
+
+/// What a failed condition reports by default.
+pub(crate) const CONDITION_FAILED: (&str, &str) =
+    ("ConditionalCheckFailed", "The conditional request failed");
 
 fn reason(code: &str, message: Option<&str>, item: Option<&Item>) -> Value {
     let mut r = json!({ "Code": code });
@@ -129,6 +135,7 @@ impl DynamoDb {
             action,
             condition,
             return_old: a.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
+            fail: CONDITION_FAILED,
         })
     }
 
@@ -177,6 +184,22 @@ impl DynamoDb {
         for t in &input.transact_items {
             plans.push(self.plan(ctx, t).await?);
         }
+        let fingerprint = input
+            .client_request_token
+            .as_ref()
+            .map(|_| serde_json::to_string(&input.transact_items).unwrap_or_default());
+        self.commit_plans(ctx, plans, input.client_request_token, fingerprint)
+            .await
+    }
+
+    /// Check every plan's condition and apply every action, all or nothing.
+    pub(crate) async fn commit_plans(
+        &self,
+        ctx: &RequestContext,
+        plans: Vec<Planned>,
+        token: Option<String>,
+        fingerprint: Option<String>,
+    ) -> Result<Value> {
         let mut seen = HashSet::new();
         for p in &plans {
             if !seen.insert(p.key.clone()) {
@@ -185,10 +208,8 @@ impl DynamoDb {
                 ));
             }
         }
-        let token = input.client_request_token.clone();
-        if let Some(t) = &token {
-            let fingerprint = serde_json::to_string(&input.transact_items).unwrap_or_default();
-            if self.seen_token(ctx, t, &fingerprint)? {
+        if let (Some(t), Some(fingerprint)) = (&token, &fingerprint) {
+            if self.seen_token(ctx, t, fingerprint)? {
                 return Ok(json!({}));
             }
         }
@@ -209,10 +230,10 @@ impl DynamoDb {
                     if let Some(c) = &plan.condition {
                         if !eval::eval_condition(c, old.as_ref().unwrap_or(&empty)) {
                             failed = true;
-                            codes.push("ConditionalCheckFailed".to_string());
+                            codes.push(plan.fail.0.to_string());
                             reasons.push(reason(
-                                "ConditionalCheckFailed",
-                                Some("The conditional request failed"),
+                                plan.fail.0,
+                                Some(plan.fail.1),
                                 old.as_ref().filter(|_| plan.return_old),
                             ));
                             writes.push(ItemWrite::Keep);

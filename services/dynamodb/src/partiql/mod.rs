@@ -19,7 +19,7 @@ use base64::Engine;
 use cloudemu_core::RequestContext;
 use cloudemu_storage::dynamodb::{ItemKey, ItemWrite, SkRange};
 use parser::Statement;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::ops::Bound;
 
@@ -32,6 +32,20 @@ pub struct ExecuteStatementInput {
     pub next_token: Option<String>,
     pub limit: Option<i64>,
     pub return_values_on_condition_check_failure: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ParameterizedStatement {
+    pub statement: String,
+    pub parameters: Option<Vec<Value>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ExecuteTransactionInput {
+    pub transact_statements: Vec<ParameterizedStatement>,
+    pub client_request_token: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -349,6 +363,166 @@ impl DynamoDb {
             }
         }
         Ok(out)
+    }
+
+    /// ExecuteTransaction: all SELECTs (read together) or all writes (committed together,
+    /// with TransactWriteItems' cancellation reasons and token idempotency).
+    pub(crate) async fn execute_transaction(
+        &self,
+        ctx: &RequestContext,
+        input: ExecuteTransactionInput,
+    ) -> Result<Value> {
+        use crate::transact::{Action, Planned, CONDITION_FAILED};
+        let mut statements = Vec::with_capacity(input.transact_statements.len());
+        for st in &input.transact_statements {
+            let params = st
+                .parameters
+                .iter()
+                .flatten()
+                .map(AttrValue::from_wire)
+                .collect::<Result<Vec<_>>>()?;
+            statements.push(parser::parse(&st.statement, params)?);
+        }
+        let reads = statements
+            .iter()
+            .filter(|s| matches!(s, Statement::Select { .. }))
+            .count();
+        if reads > 0 && reads < statements.len() {
+            return Err(DynamoError::validation(
+                "Transaction is not allowed with mix of read and write statements",
+            ));
+        }
+        if reads > 0 {
+            let mut responses = Vec::with_capacity(reads);
+            for st in statements {
+                let Statement::Select {
+                    table,
+                    projection,
+                    condition,
+                    ..
+                } = st
+                else {
+                    continue;
+                };
+                let (id, meta) = self.partiql_table(ctx, &table).await?;
+                let def = meta.key_def();
+                let cond = condition.ok_or_else(|| {
+                    DynamoError::validation(
+                        "Where clause does not contain a mandatory equality on all key attributes",
+                    )
+                })?;
+                let key = key_of(&def, &cond)?;
+                let (pk, sk) = keys::of_key(&def, &key)?;
+                let item = match self
+                    .store
+                    .get_item(&ItemKey {
+                        table_id: id,
+                        pk,
+                        sk,
+                    })
+                    .await?
+                {
+                    Some(body) => {
+                        Some(item_from_body(&body)?).filter(|i| eval::eval_condition(&cond, i))
+                    }
+                    None => None,
+                };
+                responses.push(match item {
+                    Some(i) => {
+                        let i = match &projection {
+                            Some(p) => eval::project(&i, p),
+                            None => i,
+                        };
+                        json!({ "Item": item_to_wire(&i) })
+                    }
+                    None => json!({}),
+                });
+            }
+            return Ok(json!({ "Responses": responses }));
+        }
+        let mut plans = Vec::with_capacity(statements.len());
+        for st in statements {
+            let plan = match st {
+                Statement::Insert { table, item } => {
+                    let (id, meta) = self.partiql_table(ctx, &table).await?;
+                    let AttrValue::M(item) = item else {
+                        return Err(DynamoError::validation(
+                            "Statement wasn't well formed, can't be processed: VALUE must be a map",
+                        ));
+                    };
+                    let def = meta.key_def();
+                    let (pk, sk) = keys::of_item(&def, &item)?;
+                    Planned {
+                        condition: Some(Condition::AttributeNotExists(vec![PathElem::Attr(
+                            def.hash.0.clone(),
+                        )])),
+                        meta,
+                        key: ItemKey {
+                            table_id: id,
+                            pk,
+                            sk,
+                        },
+                        action: Action::Put(item),
+                        return_old: false,
+                        fail: ("DuplicateItem", "Duplicate primary key exists in table"),
+                    }
+                }
+                Statement::Update {
+                    table,
+                    update,
+                    condition,
+                } => {
+                    let (id, meta) = self.partiql_table(ctx, &table).await?;
+                    let def = meta.key_def();
+                    let key = key_of(&def, &condition)?;
+                    let (pk, sk) = keys::of_key(&def, &key)?;
+                    Planned {
+                        condition: Some(Condition::And(
+                            Box::new(Condition::AttributeExists(vec![PathElem::Attr(
+                                def.hash.0.clone(),
+                            )])),
+                            Box::new(condition),
+                        )),
+                        meta,
+                        key: ItemKey {
+                            table_id: id,
+                            pk,
+                            sk,
+                        },
+                        action: Action::Update(Some(update), key),
+                        return_old: false,
+                        fail: CONDITION_FAILED,
+                    }
+                }
+                Statement::Delete { table, condition } => {
+                    let (id, meta) = self.partiql_table(ctx, &table).await?;
+                    let def = meta.key_def();
+                    let key = key_of(&def, &condition)?;
+                    let (pk, sk) = keys::of_key(&def, &key)?;
+                    Planned {
+                        condition: Some(condition),
+                        meta,
+                        key: ItemKey {
+                            table_id: id,
+                            pk,
+                            sk,
+                        },
+                        action: Action::Delete,
+                        return_old: false,
+                        fail: CONDITION_FAILED,
+                    }
+                }
+                Statement::Select { .. } => continue,
+            };
+            plans.push(plan);
+        }
+        let fingerprint = input
+            .client_request_token
+            .as_ref()
+            .map(|_| serde_json::to_string(&input.transact_statements).unwrap_or_default());
+        self.commit_plans(ctx, plans, input.client_request_token, fingerprint)
+            .await?;
+        Ok(json!({}))
     }
 
     pub(crate) async fn batch_execute_statement(
