@@ -2203,3 +2203,60 @@ async fn partiql_transactions_commit_all_or_nothing() {
     assert_eq!(msg(&err).0, "ValidationException");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn local_indexes_fetch_unprojected_attributes_from_the_table() {
+    use aws_sdk_dynamodb::types::{LocalSecondaryIndex, Select};
+    let server = TestServer::memory().await;
+    let ddb = client(&server);
+    let name = unique("lsi");
+    ddb.create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("sk", ScalarAttributeType::S))
+        .attribute_definitions(attr("rank", ScalarAttributeType::N))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .local_secondary_indexes(
+            LocalSecondaryIndex::builder()
+                .index_name("by-rank")
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("rank", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .expect("lsi"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    ddb.put_item()
+        .table_name(&name)
+        .item("pk", s("p"))
+        .item("sk", s("a"))
+        .item("rank", n("2"))
+        .item("body", s("full"))
+        .send()
+        .await
+        .expect("put");
+    let q = |select: Option<Select>| {
+        ddb.query()
+            .table_name(&name)
+            .index_name("by-rank")
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s("p"))
+            .set_select(select)
+            .send()
+    };
+    let projected = q(None).await.expect("projected");
+    assert!(!projected.items()[0].contains_key("body"));
+    let full = q(Some(Select::AllAttributes))
+        .await
+        .expect("all attributes");
+    assert_eq!(full.items()[0]["body"], s("full"));
+    server.stop().await;
+}

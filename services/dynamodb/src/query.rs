@@ -270,7 +270,8 @@ fn resolve_index(
             "Consistent reads are not supported on global secondary indexes",
         ));
     }
-    if select == Some("ALL_ATTRIBUTES") && idx.projection_type != "ALL" {
+    // A local index can fetch what it does not project from the table; a global one cannot.
+    if idx.global && select == Some("ALL_ATTRIBUTES") && idx.projection_type != "ALL" {
         return Err(DynamoError::invalid(format!(
             "Select type ALL_ATTRIBUTES is not supported for {} secondary index {name} because its projection type is not ALL",
             if idx.global { "global" } else { "local" }
@@ -393,6 +394,11 @@ impl DynamoDb {
         let mut page = Page::new();
         let mut more = false;
         if let Some(idx) = &index {
+            let fetch_from_table = !idx.global
+                && idx.projection_type != "ALL"
+                && (input.select.as_deref() == Some("ALL_ATTRIBUTES")
+                    || input.projection_expression.is_some()
+                    || input.attributes_to_get.is_some());
             let mut after = match index_start(&table_def, idx, input.exclusive_start_key.as_ref())?
             {
                 Some((ipk, cursor)) if ipk == pk => Some(cursor),
@@ -408,14 +414,19 @@ impl DynamoDb {
                     .await?;
                 let exhausted = (rows.len() as i64) < want;
                 for (i, row) in rows.iter().enumerate() {
-                    if !page.take(
-                        &row.body,
-                        row.size,
-                        &key_names,
-                        filter.as_ref(),
-                        &sel,
-                        limit,
-                    )? {
+                    // Attributes a local index does not project come from the table item.
+                    let fetched = if fetch_from_table {
+                        let key = cloudemu_storage::dynamodb::ItemKey {
+                            table_id: id,
+                            pk: row.pk.clone(),
+                            sk: row.sk.clone(),
+                        };
+                        self.store.get_item(&key).await?
+                    } else {
+                        None
+                    };
+                    let body = fetched.as_deref().unwrap_or(&row.body);
+                    if !page.take(body, row.size, &key_names, filter.as_ref(), &sel, limit)? {
                         more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
                         break 'index;
                     }
