@@ -117,6 +117,9 @@ pub struct DynamoDbStore {
     db: Db,
     cache: Arc<Mutex<TableCache>>,
     writer: Arc<OnceLock<GroupCommit<ItemWriter>>>,
+    /// Tables deleted recently: a write that was already in flight may still land rows for
+    /// them, which `purge_deleted` removes once such writes have finished.
+    deleted: Arc<Mutex<Vec<(i64, std::time::Instant)>>>,
 }
 
 /// A write job's answer when it refuses (the service's error, boxed).
@@ -317,6 +320,7 @@ impl DynamoDbStore {
             db,
             cache: Arc::default(),
             writer: Arc::default(),
+            deleted: Arc::default(),
         }
     }
 
@@ -501,6 +505,10 @@ impl DynamoDbStore {
             .await?;
         tx.commit().await?;
         self.invalidate(account, region, name);
+        self.deleted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((row.table_id, std::time::Instant::now()));
         Ok(Some(Ok(row)))
     }
 
@@ -966,5 +974,85 @@ impl DynamoDbStore {
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows.iter().map(table_from_row).collect())
+    }
+
+    /// Remove rows that writes in flight during a DeleteTable left behind, for tables deleted
+    /// more than `settle` ago (table ids are never reused, so nothing else can own them).
+    pub async fn purge_deleted(&self, settle: std::time::Duration) -> Result<()> {
+        let due: Vec<i64> = {
+            let mut deleted = self
+                .deleted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (due, keep): (Vec<_>, Vec<_>) = deleted
+                .drain(..)
+                .partition(|(_, at)| at.elapsed() >= settle);
+            *deleted = keep;
+            due.into_iter().map(|(id, _)| id).collect()
+        };
+        for id in due {
+            let mut tx = self.db.begin_immediate().await?;
+            for table in ["ddb_items", "ddb_index_items", "ddb_stream_records"] {
+                // Table names are constants above, not input.
+                sqlx::query(&format!("DELETE FROM {table} WHERE table_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Storage, StorageMode};
+
+    fn put(body: &str) -> ItemWrite {
+        ItemWrite::Put {
+            size: body.len() as i64,
+            body: body.to_string(),
+            indexes: None,
+            expires: None,
+            stream: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_landing_after_a_table_delete_are_purged() {
+        let storage = Storage::open(StorageMode::Memory).await.expect("open");
+        let store = storage.dynamodb();
+        let id = store
+            .create_table("000000000000", "us-east-1", "t", "{}")
+            .await
+            .expect("create")
+            .expect("new");
+        let key = ItemKey {
+            table_id: id,
+            pk: b"a".to_vec(),
+            sk: Vec::new(),
+        };
+        store
+            .delete_table("000000000000", "us-east-1", "t", |_| Ok::<_, ()>(()))
+            .await
+            .expect("delete")
+            .expect("existed")
+            .expect("allowed");
+        // A write that was already in flight when the table went.
+        store
+            .write_items(std::slice::from_ref(&key), |_| {
+                Ok::<_, ()>((vec![put("{}")], ()))
+            })
+            .await
+            .expect("write")
+            .expect("decided");
+        assert!(store.get_item(&key).await.expect("read").is_some());
+        store
+            .purge_deleted(std::time::Duration::ZERO)
+            .await
+            .expect("purge");
+        assert!(store.get_item(&key).await.expect("read").is_none());
     }
 }

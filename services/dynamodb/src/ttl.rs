@@ -1,4 +1,4 @@
-//! Time to live: items whose TTL attribute (a Number of epoch seconds) lies in the past are
+//! Background upkeep. Time to live: items whose TTL attribute (a Number of epoch seconds) lies in the past are
 //! deleted by a background sweeper, as AWS does (items more than five years past are left
 //! alone, also as AWS does).
 
@@ -32,7 +32,8 @@ pub fn expiry(item: &Item, attribute: &str) -> Option<i64> {
     }
 }
 
-/// Run until the database closes.
+/// Run until the database closes: TTL sweeps, and the purge of rows a write in flight left for
+/// a table deleted under it.
 pub async fn sweep_forever(store: DynamoDbStore) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -40,6 +41,12 @@ pub async fn sweep_forever(store: DynamoDbStore) {
         tick.tick().await;
         if store.is_closed() {
             return;
+        }
+        if let Err(e) = store.purge_deleted(Duration::from_secs(5)).await {
+            if store.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "purging deleted tables failed");
         }
         match sweep_once(&store, chrono::Utc::now().timestamp()).await {
             Ok(n) if n > 0 => tracing::debug!(deleted = n, "TTL sweep"),
