@@ -2234,15 +2234,25 @@ async fn local_indexes_fetch_unprojected_attributes_from_the_table() {
         .send()
         .await
         .expect("CreateTable");
-    ddb.put_item()
+    let put = ddb
+        .put_item()
         .table_name(&name)
         .item("pk", s("p"))
         .item("sk", s("a"))
         .item("rank", n("2"))
         .item("body", s("full"))
+        .return_item_collection_metrics(aws_sdk_dynamodb::types::ReturnItemCollectionMetrics::Size)
         .send()
         .await
         .expect("put");
+    let metrics = put
+        .item_collection_metrics()
+        .expect("item collection metrics");
+    assert_eq!(
+        metrics.item_collection_key().map(|k| k["pk"].clone()),
+        Some(s("p"))
+    );
+    assert_eq!(metrics.size_estimate_range_gb(), [0.0, 1.0]);
     let q = |select: Option<Select>| {
         ddb.query()
             .table_name(&name)

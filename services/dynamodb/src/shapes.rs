@@ -201,6 +201,7 @@ pub struct PutItemInput {
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
     pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
     pub expected: Option<AttrMap>,
     pub conditional_operator: Option<String>,
 }
@@ -228,6 +229,7 @@ pub struct DeleteItemInput {
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
     pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
     pub expected: Option<AttrMap>,
     pub conditional_operator: Option<String>,
 }
@@ -244,6 +246,7 @@ pub struct UpdateItemInput {
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
     pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
     pub attribute_updates: Option<AttrMap>,
     pub expected: Option<AttrMap>,
     pub conditional_operator: Option<String>,
