@@ -61,6 +61,8 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
         Arc::new(cloudemu_kms::Kms::new(storage.kms())),
+        Arc::new(cloudemu_dynamodb::DynamoDb::new(storage.dynamodb())),
+        Arc::new(cloudemu_dynamodb::DynamoDbStreams::new(storage.dynamodb())),
     ]
 }
 

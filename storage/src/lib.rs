@@ -5,6 +5,7 @@
 //! found" is an `Option`; the service decides which AWS error that is.
 
 mod db;
+pub mod dynamodb;
 pub mod group_commit;
 pub mod iam;
 pub mod kms;
@@ -82,6 +83,10 @@ impl Storage {
 
     pub fn kms(&self) -> kms::KmsStore {
         kms::KmsStore::new(self.db.clone(), &self.mode)
+    }
+
+    pub fn dynamodb(&self) -> dynamodb::DynamoDbStore {
+        dynamodb::DynamoDbStore::new(self.db.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

@@ -2,6 +2,7 @@
 //! through real clients (the AWS SDK for Rust, raw HTTP where SDKs will not go).
 
 mod backlog;
+mod dynamodb;
 mod gateway;
 mod harness;
 mod iam;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# DynamoDB throughput and latency: PutItem, GetItem, and a Query returning 100 items, over
+# loopback against the release build with state on disk.
+#   bench/dynamodb.sh                          # 10 s per operation, 32 connections
+#   DURATION=30s CONNECTIONS=64 bench/dynamodb.sh
+#   LARGE=1000000 bench/dynamodb.sh            # also time Queries in a table of that many items
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+# BIN=/path/to/cloudemu skips the build and measures that binary.
+if [ -z "${BIN:-}" ]; then
+    BIN=target/release/cloudemu
+    cargo build --release --quiet
+fi
+if ! command -v wrk >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+data=$(mktemp -d)
+"$BIN" --port "$port" --data-dir "$data" --log-level warn &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+until curl -sf "http://127.0.0.1:$port/_cloudemu/health" >/dev/null; do sleep 0.05; done
+endpoint="http://127.0.0.1:$port"
+
+python3 - "$endpoint" "${LARGE:-0}" <<'PY'
+import json, sys, urllib.request
+endpoint, large = sys.argv[1], int(sys.argv[2])
+def call(op, body):
+    req = urllib.request.Request(endpoint, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810." + op,
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"})
+    return json.loads(urllib.request.urlopen(req).read())
+call("CreateTable", {"TableName": "bench", "BillingMode": "PAY_PER_REQUEST",
+     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]})
+def put_batch(items):
+    for i in range(0, len(items), 25):
+        call("BatchWriteItem", {"RequestItems": {"bench": [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]}})
+pad = "x" * 150
+put_batch([{"pk": {"S": f"k{i}"}, "sk": {"N": "1"}, "data": {"S": pad}} for i in range(1000)])
+put_batch([{"pk": {"S": "q"}, "sk": {"N": str(i)}, "data": {"S": pad}} for i in range(100)])
+for start in range(0, large, 10000):
+    put_batch([{"pk": {"S": f"big{i % 5000}"}, "sk": {"N": str(i)}, "data": {"S": pad}}
+               for i in range(start, min(start + 10000, large))])
+PY
+
+for op in put get query; do
+    echo
+    echo "== DynamoDB $op: $CONNECTIONS connections, $DURATION"
+    OP=$op wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/dynamodb.lua "$endpoint/" \
+        | grep -E "Requests/sec|50%|99%|Non-2xx"
+done
+echo
+echo "RSS after load: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status)"

@@ -1,0 +1,1058 @@
+//! DynamoDB tables and items, scoped by account and region.
+//!
+//! A table's definition is an opaque JSON document the service owns. Items are keyed by the
+//! service's order-preserving encodings of their hash (`pk`) and range (`sk`) keys, so SQLite's
+//! primary-key order is DynamoDB's key order and a Query is a range scan of that index.
+
+use crate::group_commit::{BatchWriter, BoxFuture as GcFuture, GroupCommit};
+use crate::{Db, Result};
+use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub table_id: i64,
+    pub name: String,
+    pub meta: String,
+}
+
+/// One item's address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ItemKey {
+    pub table_id: i64,
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+}
+
+/// A stored item as read back.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub size: i64,
+    pub body: String,
+}
+
+/// One secondary-index entry of an item.
+#[derive(Debug, Clone)]
+pub struct IndexEntry {
+    pub index: String,
+    pub ipk: Vec<u8>,
+    pub isk: Vec<u8>,
+    pub size: i64,
+    /// The item as the index projects it.
+    pub body: String,
+}
+
+/// An index entry as read back, with the table keys of its item.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub ipk: Vec<u8>,
+    pub isk: Vec<u8>,
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub size: i64,
+    pub body: String,
+}
+
+/// What to do with one item of a conditional write. `indexes` is `None` for tables without
+/// secondary indexes; otherwise the item's entries replace whatever it had.
+#[derive(Debug, Clone)]
+pub enum ItemWrite {
+    Put {
+        size: i64,
+        body: String,
+        indexes: Option<Vec<IndexEntry>>,
+        /// When the item's TTL attribute says it expires (epoch seconds).
+        expires: Option<i64>,
+        stream: Option<StreamAppend>,
+    },
+    Delete {
+        indexed: bool,
+        stream: Option<StreamAppend>,
+    },
+    Keep,
+}
+
+/// A stream record written with an item change (same transaction, so a record exists exactly
+/// for each committed change).
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    pub label: String,
+    pub record: String,
+}
+
+/// A stored stream record.
+#[derive(Debug, Clone)]
+pub struct StreamRow {
+    pub seq: i64,
+    pub record: String,
+}
+
+/// An index's position in a read: (index range key, table hash key, table range key).
+pub type IndexCursor = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// The range-key bounds of a Query.
+#[derive(Debug, Clone)]
+pub struct SkRange {
+    pub lower: Bound<Vec<u8>>,
+    pub upper: Bound<Vec<u8>>,
+}
+
+/// Table definitions are read on every item request; they are cached here.
+#[derive(Default)]
+struct TableCache {
+    /// The database generation the entries belong to.
+    generation: u64,
+    /// Bumped by every invalidation: a read that raced one must not fill the cache.
+    version: u64,
+    rows: HashMap<(String, String, String), TableRow>,
+}
+
+#[derive(Clone)]
+pub struct DynamoDbStore {
+    db: Db,
+    cache: Arc<Mutex<TableCache>>,
+    writer: Arc<OnceLock<GroupCommit<ItemWriter>>>,
+    /// Tables deleted recently: a write that was already in flight may still land rows for
+    /// them, which `purge_deleted` removes once such writes have finished.
+    deleted: Arc<Mutex<Vec<(i64, std::time::Instant)>>>,
+}
+
+/// A write job's answer when it refuses (the service's error, boxed).
+type Refusal = Box<dyn std::any::Any + Send>;
+type Decide =
+    Box<dyn FnOnce(Vec<Option<String>>) -> std::result::Result<Vec<ItemWrite>, Refusal> + Send>;
+
+/// One request's conditional write, run by the group-commit writer.
+pub struct WriteJob {
+    keys: Vec<ItemKey>,
+    /// False when the decision does not depend on the current items (saves a read each).
+    read: bool,
+    decide: Mutex<Option<Decide>>,
+}
+
+/// Runs write jobs in order inside the writer's transaction.
+pub struct ItemWriter;
+
+impl BatchWriter for ItemWriter {
+    type Item = WriteJob;
+    type Output = Option<Refusal>;
+
+    fn write<'c>(
+        &'c self,
+        conn: &'c mut SqliteConnection,
+        items: &'c [WriteJob],
+    ) -> GcFuture<'c, Result<Vec<Option<Refusal>>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(items.len());
+            for job in items {
+                let mut current = Vec::with_capacity(job.keys.len());
+                for key in job.keys.iter().filter(|_| job.read) {
+                    let row = sqlx::query(
+                        "SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
+                    )
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    current.push(row.map(|r| r.get::<String, _>(0)));
+                }
+                current.resize(job.keys.len(), None);
+                let decide = job
+                    .decide
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let Some(decide) = decide else {
+                    out.push(None);
+                    continue;
+                };
+                // A panic in one request's logic must not take the shared writer down.
+                let decided =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(current)));
+                match decided {
+                    Ok(Ok(writes)) => {
+                        apply_writes(&mut *conn, &job.keys, writes).await?;
+                        out.push(None);
+                    }
+                    Ok(Err(refusal)) => out.push(Some(refusal)),
+                    Err(_) => out.push(Some(Box::new(()) as Refusal)),
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+async fn apply_writes(
+    conn: &mut SqliteConnection,
+    keys: &[ItemKey],
+    writes: Vec<ItemWrite>,
+) -> Result<()> {
+    for (key, write) in keys.iter().zip(writes) {
+        let reindex = match &write {
+            ItemWrite::Put { indexes, .. } => indexes.is_some(),
+            ItemWrite::Delete { indexed, .. } => *indexed,
+            ItemWrite::Keep => false,
+        };
+        let stream = match &write {
+            ItemWrite::Put { stream, .. } | ItemWrite::Delete { stream, .. } => stream.as_ref(),
+            ItemWrite::Keep => None,
+        };
+        if let Some(a) = stream {
+            sqlx::query(
+                "INSERT INTO ddb_stream_records (table_id, stream_label, record) VALUES (?, ?, ?)",
+            )
+            .bind(key.table_id)
+            .bind(&a.label)
+            .bind(&a.record)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if reindex {
+            sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .execute(&mut *conn)
+                .await?;
+        }
+        match write {
+            ItemWrite::Put {
+                size,
+                body,
+                indexes,
+                expires,
+                ..
+            } => {
+                for e in indexes.iter().flatten() {
+                    insert_entry(&mut *conn, key, e).await?;
+                }
+                sqlx::query(
+                    "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body, expires) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .bind(size)
+                .bind(body)
+                .bind(expires)
+                .execute(&mut *conn)
+                .await?;
+            }
+            ItemWrite::Delete { .. } => {
+                sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                    .bind(key.table_id)
+                    .bind(&key.pk)
+                    .bind(&key.sk)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            ItemWrite::Keep => {}
+        }
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+async fn insert_entry(
+    conn: &mut sqlx::SqliteConnection,
+    key: &ItemKey,
+    e: &IndexEntry,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO ddb_index_items \
+         (table_id, index_name, ipk, isk, pk, sk, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(key.table_id)
+    .bind(&e.index)
+    .bind(&e.ipk)
+    .bind(&e.isk)
+    .bind(&key.pk)
+    .bind(&key.sk)
+    .bind(e.size)
+    .bind(&e.body)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn index_from_row(row: &sqlx::sqlite::SqliteRow) -> IndexRow {
+    IndexRow {
+        ipk: row.get("ipk"),
+        isk: row.get("isk"),
+        pk: row.get("pk"),
+        sk: row.get("sk"),
+        size: row.get("size"),
+        body: row.get("body"),
+    }
+}
+
+fn table_from_row(row: &sqlx::sqlite::SqliteRow) -> TableRow {
+    TableRow {
+        table_id: row.get("table_id"),
+        name: row.get("table_name"),
+        meta: row.get("meta"),
+    }
+}
+
+fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> ItemRow {
+    ItemRow {
+        pk: row.get("pk"),
+        sk: row.get("sk"),
+        size: row.get("size"),
+        body: row.get("body"),
+    }
+}
+
+impl DynamoDbStore {
+    pub(crate) fn new(db: Db) -> Self {
+        Self {
+            db,
+            cache: Arc::default(),
+            writer: Arc::default(),
+            deleted: Arc::default(),
+        }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, TableCache> {
+        let mut c = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let generation = self.db.generation();
+        if c.generation != generation {
+            c.rows.clear();
+            c.generation = generation;
+            c.version += 1;
+        }
+        c
+    }
+
+    fn invalidate(&self, account: &str, region: &str, name: &str) {
+        let mut c = self.cache();
+        c.version += 1;
+        c.rows
+            .remove(&(account.to_string(), region.to_string(), name.to_string()));
+    }
+
+    /// Create a table; `None` if one of that name exists in the account and region.
+    pub async fn create_table(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        meta: &str,
+    ) -> Result<Option<i64>> {
+        let res = sqlx::query(
+            "INSERT INTO ddb_tables (account_id, region, table_name, meta) VALUES (?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(meta)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(r) => Ok(Some(r.last_insert_rowid())),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_table(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<TableRow>> {
+        let key = (account.to_string(), region.to_string(), name.to_string());
+        let version = {
+            let c = self.cache();
+            if let Some(row) = c.rows.get(&key) {
+                return Ok(Some(row.clone()));
+            }
+            c.version
+        };
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let row = row.as_ref().map(table_from_row);
+        if let Some(r) = &row {
+            let mut c = self.cache();
+            if c.version == version {
+                c.rows.insert(key, r.clone());
+            }
+        }
+        Ok(row)
+    }
+
+    /// Table names after `after` in byte order, at most `limit`.
+    pub async fn list_tables(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT table_name FROM ddb_tables WHERE account_id = ? AND region = ? \
+             AND table_name > ? ORDER BY table_name COLLATE BINARY LIMIT ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Rewrite a table's definition with `f`, atomically. `None` if the table does not exist;
+    /// `Some(Err)` if `f` refused (nothing is written).
+    pub async fn update_table<E>(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        f: impl FnOnce(&TableRow) -> std::result::Result<String, E>,
+    ) -> Result<Option<std::result::Result<TableRow, E>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        // Under the write lock: no reader can re-cache the old row after this.
+        self.invalidate(account, region, name);
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row.as_ref().map(table_from_row) else {
+            return Ok(None);
+        };
+        let meta = match f(&row) {
+            Ok(m) => m,
+            Err(e) => return Ok(Some(Err(e))),
+        };
+        sqlx::query("UPDATE ddb_tables SET meta = ? WHERE table_id = ?")
+            .bind(&meta)
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        // And after: a read between the first invalidation and the commit saw the old row.
+        self.invalidate(account, region, name);
+        Ok(Some(Ok(TableRow { meta, ..row })))
+    }
+
+    /// Delete a table and its items if `check` allows it. `None` if the table does not exist.
+    pub async fn delete_table<E>(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        check: impl FnOnce(&TableRow) -> std::result::Result<(), E>,
+    ) -> Result<Option<std::result::Result<TableRow, E>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        self.invalidate(account, region, name);
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row.as_ref().map(table_from_row) else {
+            return Ok(None);
+        };
+        if let Err(e) = check(&row) {
+            return Ok(Some(Err(e)));
+        }
+        sqlx::query("DELETE FROM ddb_items WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ddb_stream_records WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ddb_tables WHERE table_id = ?")
+            .bind(row.table_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.invalidate(account, region, name);
+        self.deleted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((row.table_id, std::time::Instant::now()));
+        Ok(Some(Ok(row)))
+    }
+
+    /// Item count and total item size of a table.
+    pub async fn table_stats(&self, table_id: i64) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?",
+        )
+        .bind(table_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok((row.get(0), row.get(1)))
+    }
+
+    pub async fn get_item(&self, key: &ItemKey) -> Result<Option<String>> {
+        let row =
+            sqlx::query("SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
+                .bind(key.table_id)
+                .bind(&key.pk)
+                .bind(&key.sk)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
+    /// that atomically: conditional writes and transactions are all-or-nothing and nothing can
+    /// change the items between the read and the write. If `f` refuses, nothing is written.
+    ///
+    /// Writes go through one group-commit writer: the jobs of concurrent requests run one
+    /// after another inside a shared transaction (each sees the ones before it), which is
+    /// both the serialization conditional writes need and one commit for many requests.
+    pub async fn write_items<T, E>(
+        &self,
+        keys: &[ItemKey],
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(keys, true, f).await
+    }
+
+    /// Like [`Self::write_items`] for writes that do not depend on what is stored (`f` sees
+    /// no current items): unconditional puts and deletes skip the read.
+    pub async fn write_items_blind<T, E>(
+        &self,
+        keys: &[ItemKey],
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(keys, false, f).await
+    }
+
+    async fn submit<T, E>(
+        &self,
+        keys: &[ItemKey],
+        read: bool,
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let slot: Arc<Mutex<Option<T>>> = Arc::default();
+        let out = slot.clone();
+        let decide: Decide = Box::new(move |current| match f(current) {
+            Ok((writes, t)) => {
+                *out.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+                Ok(writes)
+            }
+            Err(e) => Err(Box::new(e) as Refusal),
+        });
+        let job = WriteJob {
+            keys: keys.to_vec(),
+            read,
+            decide: Mutex::new(Some(decide)),
+        };
+        let failed = |what: String| crate::StorageError::Io(std::io::Error::other(what));
+        match self.writer().submit(job).await {
+            Ok(None) => slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .map(Ok)
+                .ok_or_else(|| failed("item write produced no result".into())),
+            Ok(Some(refusal)) => match refusal.downcast::<E>() {
+                Ok(e) => Ok(Err(*e)),
+                Err(_) => Err(failed("item write panicked".into())),
+            },
+            Err(e) => Err(failed(e.to_string())),
+        }
+    }
+
+    fn writer(&self) -> &GroupCommit<ItemWriter> {
+        // Started on first use, inside the server's runtime.
+        self.writer
+            .get_or_init(|| GroupCommit::spawn(self.db.clone(), ItemWriter, 256, 4096))
+    }
+
+    /// Items of one partition within `range`, in key order (or reverse), strictly after
+    /// `after` (a range key) when given, at most `limit`.
+    pub async fn query(
+        &self,
+        table_id: i64,
+        pk: &[u8],
+        range: &SkRange,
+        forward: bool,
+        after: Option<&[u8]>,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ");
+        qb.push_bind(table_id)
+            .push(" AND pk = ")
+            .push_bind(pk.to_vec());
+        match &range.lower {
+            Bound::Included(v) => {
+                qb.push(" AND sk >= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND sk > ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        match &range.upper {
+            Bound::Included(v) => {
+                qb.push(" AND sk <= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND sk < ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        if let Some(after) = after {
+            qb.push(if forward { " AND sk > " } else { " AND sk < " })
+                .push_bind(after.to_vec());
+        }
+        qb.push(if forward {
+            " ORDER BY sk ASC LIMIT "
+        } else {
+            " ORDER BY sk DESC LIMIT "
+        })
+        .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(item_from_row).collect())
+    }
+
+    /// Items of a table in key order strictly after `(pk, sk)` when given, at most `limit`.
+    pub async fn scan(
+        &self,
+        table_id: i64,
+        after: Option<(&[u8], &[u8])>,
+        limit: i64,
+    ) -> Result<Vec<ItemRow>> {
+        let rows = match after {
+            Some((pk, sk)) => {
+                sqlx::query(
+                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
+                     AND (pk, sk) > (?, ?) ORDER BY pk, sk LIMIT ?",
+                )
+                .bind(table_id)
+                .bind(pk)
+                .bind(sk)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
+                     ORDER BY pk, sk LIMIT ?",
+                )
+                .bind(table_id)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+        };
+        Ok(rows.iter().map(item_from_row).collect())
+    }
+
+    /// Entries of one index partition within `range`, in index order (or reverse), strictly
+    /// after `after` when given, at most `limit`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn query_index(
+        &self,
+        table_id: i64,
+        index: &str,
+        ipk: &[u8],
+        range: &SkRange,
+        forward: bool,
+        after: Option<&IndexCursor>,
+        limit: i64,
+    ) -> Result<Vec<IndexRow>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
+        );
+        qb.push_bind(table_id)
+            .push(" AND index_name = ")
+            .push_bind(index.to_string())
+            .push(" AND ipk = ")
+            .push_bind(ipk.to_vec());
+        match &range.lower {
+            Bound::Included(v) => {
+                qb.push(" AND isk >= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND isk > ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        match &range.upper {
+            Bound::Included(v) => {
+                qb.push(" AND isk <= ").push_bind(v.clone());
+            }
+            Bound::Excluded(v) => {
+                qb.push(" AND isk < ").push_bind(v.clone());
+            }
+            Bound::Unbounded => {}
+        }
+        if let Some((isk, pk, sk)) = after {
+            qb.push(if forward {
+                " AND (isk, pk, sk) > ("
+            } else {
+                " AND (isk, pk, sk) < ("
+            })
+            .push_bind(isk.clone())
+            .push(", ")
+            .push_bind(pk.clone())
+            .push(", ")
+            .push_bind(sk.clone())
+            .push(")");
+        }
+        qb.push(if forward {
+            " ORDER BY isk ASC, pk ASC, sk ASC LIMIT "
+        } else {
+            " ORDER BY isk DESC, pk DESC, sk DESC LIMIT "
+        })
+        .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(index_from_row).collect())
+    }
+
+    /// Entries of one index in index order strictly after `after` (ipk, then the cursor).
+    pub async fn scan_index(
+        &self,
+        table_id: i64,
+        index: &str,
+        after: Option<(&[u8], &IndexCursor)>,
+        limit: i64,
+    ) -> Result<Vec<IndexRow>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
+        );
+        qb.push_bind(table_id)
+            .push(" AND index_name = ")
+            .push_bind(index.to_string());
+        if let Some((ipk, (isk, pk, sk))) = after {
+            qb.push(" AND (ipk, isk, pk, sk) > (")
+                .push_bind(ipk.to_vec())
+                .push(", ")
+                .push_bind(isk.clone())
+                .push(", ")
+                .push_bind(pk.clone())
+                .push(", ")
+                .push_bind(sk.clone())
+                .push(")");
+        }
+        qb.push(" ORDER BY ipk, isk, pk, sk LIMIT ")
+            .push_bind(limit);
+        let rows = qb.build().fetch_all(self.db.pool()).await?;
+        Ok(rows.iter().map(index_from_row).collect())
+    }
+
+    /// Add entries for existing items (a new index being backfilled).
+    pub async fn put_index_entries(&self, entries: &[(ItemKey, IndexEntry)]) -> Result<()> {
+        let mut tx = self.db.begin_immediate().await?;
+        for (key, e) in entries {
+            insert_entry(&mut tx, key, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forget every entry of an index (the index was deleted).
+    pub async fn drop_index(&self, table_id: i64, index: &str) -> Result<()> {
+        sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND index_name = ?")
+            .bind(table_id)
+            .bind(index)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Entry count and size of an index (DescribeTable's index ItemCount / IndexSizeBytes).
+    pub async fn index_stats(&self, table_id: i64, index: &str) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_index_items \
+             WHERE table_id = ? AND index_name = ?",
+        )
+        .bind(table_id)
+        .bind(index)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok((row.get(0), row.get(1)))
+    }
+
+    /// A table read from the database, bypassing this store's cache (for readers that hold a
+    /// different store than the one that writes the table).
+    pub async fn get_table_fresh(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<TableRow>> {
+        let row = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables \
+             WHERE account_id = ? AND region = ? AND table_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(table_from_row))
+    }
+
+    /// A table by id (the TTL sweeper finds items, not names).
+    pub async fn table_by_id(&self, table_id: i64) -> Result<Option<TableRow>> {
+        let row =
+            sqlx::query("SELECT table_id, table_name, meta FROM ddb_tables WHERE table_id = ?")
+                .bind(table_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.as_ref().map(table_from_row))
+    }
+
+    /// Items whose expiry lies in `[not_before, now]`, oldest first, at most `limit`.
+    pub async fn expired_items(
+        &self,
+        now: i64,
+        not_before: i64,
+        limit: i64,
+    ) -> Result<Vec<ItemKey>> {
+        let rows = sqlx::query(
+            "SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL \
+             AND expires <= ? AND expires >= ? ORDER BY expires LIMIT ?",
+        )
+        .bind(now)
+        .bind(not_before)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ItemKey {
+                table_id: r.get(0),
+                pk: r.get(1),
+                sk: r.get(2),
+            })
+            .collect())
+    }
+
+    /// Recompute every item's expiry from its TTL attribute (`None`: TTL is off).
+    pub async fn refresh_expiry(&self, table_id: i64, attribute: Option<&str>) -> Result<()> {
+        match attribute {
+            Some(attr) => {
+                // The stored body is canonical DynamoDB JSON: `{"attr": {"N": "…"}}`. Any
+                // other type leaves the item without an expiry, as AWS ignores it.
+                let path = format!("$.\"{}\".N", attr.replace('"', "\\\""));
+                sqlx::query(
+                    "UPDATE ddb_items SET expires = CAST(json_extract(body, ?) AS INTEGER) \
+                     WHERE table_id = ?",
+                )
+                .bind(path)
+                .bind(table_id)
+                .execute(self.db.pool())
+                .await?;
+            }
+            None => {
+                sqlx::query("UPDATE ddb_items SET expires = NULL WHERE table_id = ?")
+                    .bind(table_id)
+                    .execute(self.db.pool())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the database has been closed (the server stopped).
+    pub fn is_closed(&self) -> bool {
+        self.db.pool().is_closed()
+    }
+
+    /// Records of one stream after sequence number `after`, oldest first, at most `limit`.
+    pub async fn stream_records(
+        &self,
+        table_id: i64,
+        label: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StreamRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, record FROM ddb_stream_records WHERE table_id = ? AND stream_label = ? \
+             AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(table_id)
+        .bind(label)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StreamRow {
+                seq: r.get(0),
+                record: r.get(1),
+            })
+            .collect())
+    }
+
+    /// The first and last sequence numbers of a stream, if it has records.
+    pub async fn stream_bounds(&self, table_id: i64, label: &str) -> Result<Option<(i64, i64)>> {
+        let row = sqlx::query(
+            "SELECT MIN(seq), MAX(seq) FROM ddb_stream_records WHERE table_id = ? AND stream_label = ?",
+        )
+        .bind(table_id)
+        .bind(label)
+        .fetch_one(self.db.pool())
+        .await?;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        Ok(lo.zip(hi))
+    }
+
+    /// The highest sequence number ever issued (LATEST iterators start after it).
+    pub async fn last_stream_seq(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM ddb_stream_records")
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Every table of an account and region (ListStreams looks at their definitions).
+    pub async fn all_tables(&self, account: &str, region: &str) -> Result<Vec<TableRow>> {
+        let rows = sqlx::query(
+            "SELECT table_id, table_name, meta FROM ddb_tables WHERE account_id = ? AND region = ? \
+             ORDER BY table_name COLLATE BINARY",
+        )
+        .bind(account)
+        .bind(region)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(table_from_row).collect())
+    }
+
+    /// Remove rows that writes in flight during a DeleteTable left behind, for tables deleted
+    /// more than `settle` ago (table ids are never reused, so nothing else can own them).
+    pub async fn purge_deleted(&self, settle: std::time::Duration) -> Result<()> {
+        let due: Vec<i64> = {
+            let mut deleted = self
+                .deleted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (due, keep): (Vec<_>, Vec<_>) = deleted
+                .drain(..)
+                .partition(|(_, at)| at.elapsed() >= settle);
+            *deleted = keep;
+            due.into_iter().map(|(id, _)| id).collect()
+        };
+        for id in due {
+            let mut tx = self.db.begin_immediate().await?;
+            for table in ["ddb_items", "ddb_index_items", "ddb_stream_records"] {
+                // Table names are constants above, not input.
+                sqlx::query(&format!("DELETE FROM {table} WHERE table_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Storage, StorageMode};
+
+    fn put(body: &str) -> ItemWrite {
+        ItemWrite::Put {
+            size: body.len() as i64,
+            body: body.to_string(),
+            indexes: None,
+            expires: None,
+            stream: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_landing_after_a_table_delete_are_purged() {
+        let storage = Storage::open(StorageMode::Memory).await.expect("open");
+        let store = storage.dynamodb();
+        let id = store
+            .create_table("000000000000", "us-east-1", "t", "{}")
+            .await
+            .expect("create")
+            .expect("new");
+        let key = ItemKey {
+            table_id: id,
+            pk: b"a".to_vec(),
+            sk: Vec::new(),
+        };
+        store
+            .delete_table("000000000000", "us-east-1", "t", |_| Ok::<_, ()>(()))
+            .await
+            .expect("delete")
+            .expect("existed")
+            .expect("allowed");
+        // A write that was already in flight when the table went.
+        store
+            .write_items(std::slice::from_ref(&key), |_| {
+                Ok::<_, ()>((vec![put("{}")], ()))
+            })
+            .await
+            .expect("write")
+            .expect("decided");
+        assert!(store.get_item(&key).await.expect("read").is_some());
+        store
+            .purge_deleted(std::time::Duration::ZERO)
+            .await
+            .expect("purge");
+        assert!(store.get_item(&key).await.expect("read").is_none());
+    }
+}
