@@ -237,7 +237,7 @@ async fn process(
     outcome.account = Some(ident.account_id.clone());
     outcome.region = Some(ident.region.clone());
 
-    let Some(model) = state.registry.model(service) else {
+    let Some(model) = state.registry.model_for(service, protocol) else {
         outcome.response = plain_error(
             500,
             "InternalFailure",

@@ -8,6 +8,7 @@ mod db;
 pub mod group_commit;
 pub mod iam;
 pub mod objects;
+pub mod sqs;
 pub mod sts;
 
 pub use db::Db;
@@ -77,6 +78,11 @@ impl Storage {
 
     pub fn iam(&self) -> iam::IamStore {
         iam::IamStore::new(self.db.clone())
+    }
+
+    /// The SQS store. Starts its group-commit writer: call once, inside the runtime.
+    pub fn sqs(&self) -> sqs::SqsStore {
+        sqs::SqsStore::new(self.db.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

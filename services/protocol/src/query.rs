@@ -289,7 +289,13 @@ pub fn serialize_error(
             "Receiver"
         },
     );
-    w.element("Code", &err.code);
+    // awsQueryCompatible services answer query clients with their legacy codes.
+    let code = model
+        .overlay
+        .query_error_codes
+        .get(&err.code)
+        .unwrap_or(&err.code);
+    w.element("Code", code);
     w.element("Message", &err.message);
     for (k, v) in &err.fields {
         crate::rest::xml_body::write_untyped(&mut w, k, v);
