@@ -583,8 +583,8 @@ impl BatchWriter for SqsWriter {
                         now_ms,
                     } => {
                         let n = sqlx::query(
-                            "UPDATE sqs_messages SET queue_id = ?, visible_ms = ?, receipt = NULL \
-                             WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ? \
+                            "UPDATE sqs_messages SET queue_id = ?, visible_ms = ?, receipt = NULL, \
+                             receive_count = 0, first_receive_ms = NULL WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ? \
                              AND visible_ms <= ? AND expires_ms > ? ORDER BY id LIMIT ?)",
                         )
                         .bind(to)

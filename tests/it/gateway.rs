@@ -17,7 +17,8 @@ async fn health_reports_version_storage_and_services() {
     assert!(h["uptime_seconds"].as_f64().is_some());
     assert_eq!(h["services"]["sts"], "running");
     assert_eq!(h["services"]["iam"], "running");
-    assert_eq!(h["services"]["sqs"], "not_implemented");
+    assert_eq!(h["services"]["sqs"], "running");
+    assert_eq!(h["services"]["kms"], "not_implemented");
 
     let ls: serde_json::Value = http()
         .get(server.url("/_localstack/health"))
@@ -28,8 +29,9 @@ async fn health_reports_version_storage_and_services() {
         .await
         .expect("json");
     assert_eq!(ls["services"]["sts"], "running");
+    assert_eq!(ls["services"]["sqs"], "running");
     assert!(
-        ls["services"].get("sqs").is_none(),
+        ls["services"].get("kms").is_none(),
         "unimplemented services are not advertised"
     );
     server.stop().await;
@@ -65,23 +67,20 @@ async fn reset_clears_all_state() {
 #[tokio::test]
 async fn a_modelled_but_unimplemented_operation_is_501_in_the_protocol_shape() {
     let server = TestServer::memory().await;
-    // JSON protocol (SQS as current SDKs speak it).
+    // JSON protocol (KMS, until it is served).
     let r = http()
         .post(server.url("/"))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", "AmazonSQS.ListQueues")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "TrentService.ListKeys")
         .body("{}")
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), 501);
     let body: serde_json::Value = r.json().await.expect("json");
-    assert_eq!(body["__type"], "com.amazonaws.sqs#NotImplemented");
+    assert_eq!(body["__type"], "NotImplemented");
     assert!(
-        body["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("ListQueues"),
+        body["message"].as_str().unwrap_or("").contains("ListKeys"),
         "{body}"
     );
 

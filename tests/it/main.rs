@@ -7,4 +7,5 @@ mod harness;
 mod iam;
 mod persistence;
 mod robustness;
+mod sqs;
 mod sts;
