@@ -498,6 +498,29 @@ impl SqsStore {
         Ok(rows.iter().map(message_from_row).collect())
     }
 
+    /// Drop messages past their retention, ended deduplication windows and expired name
+    /// reservations; at most `limit` messages at a time so the writer never waits long.
+    pub async fn sweep(&self, now_ms: i64, limit: i64) -> Result<u64> {
+        let gone = sqlx::query(
+            "DELETE FROM sqs_messages WHERE id IN \
+             (SELECT id FROM sqs_messages WHERE expires_ms <= ? LIMIT ?)",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM sqs_dedup WHERE expires_ms <= ?")
+            .bind(now_ms)
+            .execute(self.db.pool())
+            .await?;
+        sqlx::query("DELETE FROM sqs_deleted_queues WHERE deleted_ms <= ?")
+            .bind(now_ms - 60_000)
+            .execute(self.db.pool())
+            .await?;
+        Ok(gone)
+    }
+
     pub async fn put_move_task(&self, t: &MoveTaskRecord) -> Result<()> {
         sqlx::query(
             "INSERT OR REPLACE INTO sqs_move_tasks (task_handle, account_id, region, source_arn, \

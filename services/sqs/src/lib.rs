@@ -37,7 +37,26 @@ pub struct Sqs {
 }
 
 impl Sqs {
+    /// Must be called inside the Tokio runtime: it starts the retention sweeper.
     pub fn new(store: SqsStore) -> Self {
+        let sweeper = store.clone();
+        tokio::spawn(async move {
+            // Receives and counts already skip expired messages; this reclaims their space.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                loop {
+                    match sweeper.sweep(now_ms(), 10_000).await {
+                        Ok(10_000) => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "SQS retention sweep failed");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
         Self {
             store,
             waiters: Mutex::new(HashMap::new()),
