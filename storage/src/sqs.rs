@@ -139,6 +139,25 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// Every queue this write touches.
+    fn queues(&self) -> Vec<i64> {
+        match self {
+            Write::Send(ms) => ms.iter().map(|m| m.queue_id).collect(),
+            Write::Delete(hs) => hs.iter().map(|h| h.queue_id).collect(),
+            Write::ChangeVisibility { entries, .. } => {
+                entries.iter().map(|(h, _)| h.queue_id).collect()
+            }
+            Write::Receive(spec) => {
+                let mut q = vec![spec.queue_id];
+                q.extend(spec.redrive.map(|(dlq, _)| dlq));
+                q
+            }
+            Write::Move { from, to, .. } => vec![*from, *to],
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Written {
     Sent(Vec<Sent>),
@@ -147,6 +166,8 @@ pub enum Written {
     Visibility(Vec<VisibilityOutcome>),
     Received(Vec<MessageRecord>),
     Moved(i64),
+    /// A queue the write names no longer exists (deleted, or state reset): nothing was written.
+    QueueGone,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -583,11 +604,38 @@ impl BatchWriter for SqsWriter {
     ) -> BoxFuture<'c, Result<Vec<Written>>> {
         Box::pin(async move {
             let mut out: Vec<Option<Written>> = vec![None; items.len()];
+            // Writes for queues deleted since the caller looked them up write nothing: no
+            // message may outlive its queue.
+            let mut ids: Vec<i64> = items.iter().flat_map(Write::queues).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in &ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            let live: HashSet<i64> = qb
+                .build()
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for (i, item) in items.iter().enumerate() {
+                if item.queues().iter().any(|q| !live.contains(q)) {
+                    out[i] = Some(Written::QueueGone);
+                }
+            }
             // Sends first, all in multi-row statements: no later write of this batch can name
             // a message that was not acknowledged yet, so the order between kinds is free.
             send_all(conn, items, &mut out).await?;
             delete_all(conn, items, &mut out).await?;
             for (i, item) in items.iter().enumerate() {
+                if out[i].is_some() {
+                    continue;
+                }
                 match item {
                     Write::ChangeVisibility { now_ms, entries } => {
                         let mut res = Vec::with_capacity(entries.len());
@@ -662,7 +710,10 @@ async fn send_all(
 ) -> Result<()> {
     // Plain messages of every send in this batch, inserted together.
     let mut plain: Vec<&NewMessage> = Vec::new();
-    for item in items {
+    for (item, done) in items.iter().zip(out.iter()) {
+        if done.is_some() {
+            continue;
+        }
         if let Write::Send(msgs) = item {
             plain.extend(msgs.iter().filter(|m| m.dedup.is_none()));
         }
@@ -679,6 +730,9 @@ async fn send_all(
     }
     for (i, item) in items.iter().enumerate() {
         let Write::Send(msgs) = item else { continue };
+        if out[i].is_some() {
+            continue;
+        }
         let mut sent = Vec::with_capacity(msgs.len());
         for m in msgs {
             match &m.dedup {
@@ -741,24 +795,28 @@ async fn delete_all(
     out: &mut [Option<Written>],
 ) -> Result<()> {
     let mut handles: Vec<&Handle> = Vec::new();
-    for item in items {
+    for (item, done) in items.iter().zip(out.iter()) {
+        if done.is_some() {
+            continue;
+        }
         if let Write::Delete(hs) = item {
             handles.extend(hs.iter());
         }
     }
     let mut deleted: HashSet<i64> = HashSet::new();
     for chunk in handles.chunks(ROWS_PER_STATEMENT) {
+        // `id IN (…)` finds the rows by primary key; the handle text then must match the
+        // latest receive exactly (a stale receipt deletes nothing).
         let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("DELETE FROM sqs_messages WHERE (id, queue_id, receipt) IN (VALUES ");
+            QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
         let mut sep = qb.separated(", ");
         for h in chunk {
-            sep.push("(")
-                .push_bind_unseparated(h.id)
-                .push_unseparated(", ")
-                .push_bind_unseparated(h.queue_id)
-                .push_unseparated(", ")
-                .push_bind_unseparated(h.nonce.clone())
-                .push_unseparated(")");
+            sep.push_bind(h.id);
+        }
+        qb.push(") AND (queue_id || ':' || id || ':' || receipt) IN (");
+        let mut sep = qb.separated(", ");
+        for h in chunk {
+            sep.push_bind(format!("{}:{}:{}", h.queue_id, h.id, h.nonce));
         }
         qb.push(") RETURNING id");
         for row in qb.build().fetch_all(&mut *conn).await? {
@@ -766,6 +824,9 @@ async fn delete_all(
         }
     }
     for (i, item) in items.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
         if let Write::Delete(hs) = item {
             out[i] = Some(Written::Deleted(
                 hs.iter().map(|h| deleted.contains(&h.id)).collect(),

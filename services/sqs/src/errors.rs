@@ -8,6 +8,9 @@ use cloudemu_core::ServiceError;
 pub enum SqsError {
     #[error("The specified queue does not exist.")]
     QueueDoesNotExist,
+    /// The queue was deleted after it was looked up (the caller may look again).
+    #[error("The specified queue does not exist.")]
+    QueueGone,
     #[error("A queue already exists with the same name and a different value for attribute {0}")]
     QueueNameExists(String),
     #[error("You must wait 60 seconds after deleting a queue before you can create another with the same name.")]
@@ -52,7 +55,7 @@ impl SqsError {
     /// The code a batch result entry carries for this error.
     pub(crate) fn code(&self) -> &'static str {
         match self {
-            SqsError::QueueDoesNotExist => "QueueDoesNotExist",
+            SqsError::QueueDoesNotExist | SqsError::QueueGone => "QueueDoesNotExist",
             SqsError::QueueNameExists(_) => "QueueNameExists",
             SqsError::QueueDeletedRecently => "QueueDeletedRecently",
             SqsError::PurgeQueueInProgress(_) => "PurgeQueueInProgress",

@@ -32,6 +32,10 @@ pub struct Sqs {
     waiters: Mutex<HashMap<i64, Arc<Notify>>>,
     /// ReceiveRequestAttemptId -> (nonce of that receive, when the retry window ends).
     attempts: Mutex<HashMap<(i64, String), (String, i64)>>,
+    /// Queue records for the message path, by (account, region, name). Every change to a
+    /// queue goes through this struct and forgets its entry; a queue deleted behind our back
+    /// (`/_cloudemu/reset`) is caught by the writer, which answers `QueueGone`.
+    queues: Mutex<HashMap<(String, String, String), Arc<QueueRecord>>>,
     /// Move tasks asked to stop; their runner sees this between slices.
     cancelled_moves: Arc<Mutex<HashSet<String>>>,
 }
@@ -61,6 +65,7 @@ impl Sqs {
             store,
             waiters: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
+            queues: Mutex::new(HashMap::new()),
             cancelled_moves: Arc::new(Mutex::new(HashSet::new())),
         }
     }
@@ -70,6 +75,42 @@ impl Sqs {
         w.entry(queue_id)
             .or_insert_with(|| Arc::new(Notify::new()))
             .clone()
+    }
+
+    /// The queue a URL names, from the cache unless `fresh`.
+    pub(crate) async fn message_queue(
+        &self,
+        ctx: &RequestContext,
+        url: &str,
+        fresh: bool,
+    ) -> Result<Arc<QueueRecord>, SqsError> {
+        let (account, name) = parse_queue_url(url).ok_or(SqsError::QueueDoesNotExist)?;
+        let key = (account, ctx.region.clone(), name);
+        if !fresh {
+            let cache = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(q) = cache.get(&key) {
+                return Ok(q.clone());
+            }
+        }
+        let found = self.store.get_queue(&key.0, &key.1, &key.2).await?;
+        let mut cache = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        match found {
+            Some(q) => {
+                let q = Arc::new(q);
+                cache.insert(key, q.clone());
+                Ok(q)
+            }
+            None => {
+                cache.remove(&key);
+                Err(SqsError::QueueDoesNotExist)
+            }
+        }
+    }
+
+    /// Drop a queue's cached record (it changed or is gone).
+    pub(crate) fn forget(&self, q: &QueueRecord) {
+        let mut cache = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        cache.remove(&(q.account_id.clone(), q.region.clone(), q.name.clone()));
     }
 
     /// Wake every long poll on a queue (a message may have become available).

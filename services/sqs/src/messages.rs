@@ -413,9 +413,23 @@ fn check_visibility(v: i64) -> Result<(), SqsError> {
 }
 
 fn unexpected(w: Written) -> SqsError {
+    if matches!(w, Written::QueueGone) {
+        return SqsError::QueueGone;
+    }
     SqsError::Storage(cloudemu_storage::StorageError::Io(std::io::Error::other(
         format!("unexpected writer output {w:?}"),
     )))
+}
+
+/// Message operations use cached queue records; when the writer finds the queue gone, look
+/// it up again once (it may have been deleted and created anew).
+macro_rules! retry_if_gone {
+    ($self:ident, $ctx:ident, $input:ident, $once:ident) => {
+        match $self.$once($ctx, $input.clone(), false).await {
+            Err(SqsError::QueueGone) => $self.$once($ctx, $input, true).await,
+            other => other,
+        }
+    };
 }
 
 impl Sqs {
@@ -424,7 +438,64 @@ impl Sqs {
         ctx: &RequestContext,
         input: SendMessageRequest,
     ) -> Result<SendMessageResult, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        retry_if_gone!(self, ctx, input, send_message_once)
+    }
+
+    pub async fn send_message_batch(
+        &self,
+        ctx: &RequestContext,
+        input: SendMessageBatchRequest,
+    ) -> Result<SendMessageBatchResult, SqsError> {
+        retry_if_gone!(self, ctx, input, send_message_batch_once)
+    }
+
+    pub async fn receive_message(
+        &self,
+        ctx: &RequestContext,
+        input: ReceiveMessageRequest,
+    ) -> Result<ReceiveMessageResult, SqsError> {
+        retry_if_gone!(self, ctx, input, receive_message_once)
+    }
+
+    pub async fn delete_message(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteMessageRequest,
+    ) -> Result<Empty, SqsError> {
+        retry_if_gone!(self, ctx, input, delete_message_once)
+    }
+
+    pub async fn delete_message_batch(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteMessageBatchRequest,
+    ) -> Result<BatchResult, SqsError> {
+        retry_if_gone!(self, ctx, input, delete_message_batch_once)
+    }
+
+    pub async fn change_message_visibility(
+        &self,
+        ctx: &RequestContext,
+        input: ChangeMessageVisibilityRequest,
+    ) -> Result<Empty, SqsError> {
+        retry_if_gone!(self, ctx, input, change_message_visibility_once)
+    }
+
+    pub async fn change_message_visibility_batch(
+        &self,
+        ctx: &RequestContext,
+        input: ChangeMessageVisibilityBatchRequest,
+    ) -> Result<BatchResult, SqsError> {
+        retry_if_gone!(self, ctx, input, change_message_visibility_batch_once)
+    }
+
+    async fn send_message_once(
+        &self,
+        ctx: &RequestContext,
+        input: SendMessageRequest,
+        fresh: bool,
+    ) -> Result<SendMessageResult, SqsError> {
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         let (row, mut result, _) = prepare(ctx, &q, input.into(), now_ms())?;
         let fifo = is_fifo(&q);
         match self.store.write(Write::Send(vec![row])).await? {
@@ -442,12 +513,13 @@ impl Sqs {
         Ok(result)
     }
 
-    pub async fn send_message_batch(
+    async fn send_message_batch_once(
         &self,
         ctx: &RequestContext,
         input: SendMessageBatchRequest,
+        fresh: bool,
     ) -> Result<SendMessageBatchResult, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         check_batch_ids(
             input.entries.iter().map(|e| e.id.as_str()),
             input.entries.len(),
@@ -498,12 +570,13 @@ impl Sqs {
         Ok(SendMessageBatchResult { successful, failed })
     }
 
-    pub async fn receive_message(
+    async fn receive_message_once(
         &self,
         ctx: &RequestContext,
         input: ReceiveMessageRequest,
+        fresh: bool,
     ) -> Result<ReceiveMessageResult, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         let max = input.max_number_of_messages.unwrap_or(1);
         if !(1..=10).contains(&max) {
             return Err(SqsError::InvalidParameterValue(format!(
@@ -613,14 +686,17 @@ impl Sqs {
         }
     }
 
-    pub async fn delete_message(
+    async fn delete_message_once(
         &self,
         ctx: &RequestContext,
         input: DeleteMessageRequest,
+        fresh: bool,
     ) -> Result<Empty, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         let h = parse_handle(&q, &input.receipt_handle)?;
-        self.store.write(Write::Delete(vec![h])).await?;
+        if let Written::QueueGone = self.store.write(Write::Delete(vec![h])).await? {
+            return Err(SqsError::QueueGone);
+        }
         if is_fifo(&q) {
             // The message's group may be unblocked now.
             self.wake(q.id);
@@ -628,12 +704,13 @@ impl Sqs {
         Ok(Empty {})
     }
 
-    pub async fn delete_message_batch(
+    async fn delete_message_batch_once(
         &self,
         ctx: &RequestContext,
         input: DeleteMessageBatchRequest,
+        fresh: bool,
     ) -> Result<BatchResult, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         check_batch_ids(
             input.entries.iter().map(|e| e.id.as_str()),
             input.entries.len(),
@@ -657,7 +734,9 @@ impl Sqs {
             }
         }
         if !handles.is_empty() {
-            self.store.write(Write::Delete(handles)).await?;
+            if let Written::QueueGone = self.store.write(Write::Delete(handles)).await? {
+                return Err(SqsError::QueueGone);
+            }
             if is_fifo(&q) {
                 self.wake(q.id);
             }
@@ -696,12 +775,13 @@ impl Sqs {
         Ok(out)
     }
 
-    pub async fn change_message_visibility(
+    async fn change_message_visibility_once(
         &self,
         ctx: &RequestContext,
         input: ChangeMessageVisibilityRequest,
+        fresh: bool,
     ) -> Result<Empty, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         check_visibility(input.visibility_timeout)?;
         let h = parse_handle(&q, &input.receipt_handle)?;
         let out = self
@@ -716,12 +796,13 @@ impl Sqs {
         }
     }
 
-    pub async fn change_message_visibility_batch(
+    async fn change_message_visibility_batch_once(
         &self,
         ctx: &RequestContext,
         input: ChangeMessageVisibilityBatchRequest,
+        fresh: bool,
     ) -> Result<BatchResult, SqsError> {
-        let q = self.require_queue(ctx, &input.queue_url).await?;
+        let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         check_batch_ids(
             input.entries.iter().map(|e| e.id.as_str()),
             input.entries.len(),

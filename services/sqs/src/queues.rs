@@ -213,6 +213,7 @@ impl Sqs {
     ) -> Result<Empty, SqsError> {
         let q = self.require_queue(ctx, &input.queue_url).await?;
         self.store.delete_queue(&q, now_ms()).await?;
+        self.forget(&q);
         self.wake(q.id);
         Ok(Empty {})
     }
@@ -324,6 +325,7 @@ impl Sqs {
         {
             return Err(SqsError::QueueDoesNotExist);
         }
+        self.forget(&q);
         // A shorter wait or delay may let a held long poll find messages sooner.
         self.wake(q.id);
         Ok(Empty {})
@@ -358,6 +360,7 @@ impl Sqs {
             )));
         }
         self.store.set_tags(q.id, &tags).await?;
+        self.forget(&q);
         Ok(Empty {})
     }
 
@@ -372,6 +375,7 @@ impl Sqs {
             tags.remove(k);
         }
         self.store.set_tags(q.id, &tags).await?;
+        self.forget(&q);
         Ok(Empty {})
     }
 
@@ -478,6 +482,7 @@ impl Sqs {
         self.store
             .set_attributes(q.id, &attrs, now_ms() / 1000)
             .await?;
+        self.forget(&q);
         Ok(Empty {})
     }
 
@@ -519,6 +524,7 @@ impl Sqs {
         self.store
             .set_attributes(q.id, &attrs, now_ms() / 1000)
             .await?;
+        self.forget(&q);
         Ok(Empty {})
     }
 }

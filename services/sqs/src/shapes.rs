@@ -200,7 +200,7 @@ pub struct SendMessageBatchRequestEntry {
     pub message_group_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct SendMessageBatchRequest {
     pub queue_url: String,
@@ -279,21 +279,21 @@ pub struct ReceiveMessageResult {
     pub messages: Vec<Message>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteMessageRequest {
     pub queue_url: String,
     pub receipt_handle: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteMessageBatchRequestEntry {
     pub id: String,
     pub receipt_handle: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteMessageBatchRequest {
     pub queue_url: String,
@@ -314,7 +314,7 @@ pub struct BatchResult {
     pub failed: Vec<BatchResultErrorEntry>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChangeMessageVisibilityRequest {
     pub queue_url: String,
@@ -322,7 +322,7 @@ pub struct ChangeMessageVisibilityRequest {
     pub visibility_timeout: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChangeMessageVisibilityBatchRequestEntry {
     pub id: String,
@@ -330,7 +330,7 @@ pub struct ChangeMessageVisibilityBatchRequestEntry {
     pub visibility_timeout: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct ChangeMessageVisibilityBatchRequest {
     pub queue_url: String,

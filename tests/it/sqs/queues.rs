@@ -495,3 +495,66 @@ async fn purge_once_a_minute_and_delete_blocks_the_name_for_a_minute() {
     assert_eq!(code(&err), "AWS.SimpleQueueService.QueueDeletedRecently");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn sends_follow_a_queue_through_delete_and_reset() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let name = unique("reborn");
+    let url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create")
+        .queue_url
+        .expect("url");
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("before")
+        .send()
+        .await
+        .expect("send");
+    sqs.delete_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("delete");
+    let err = sqs
+        .send_message()
+        .queue_url(&url)
+        .message_body("x")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert!(err.into_service_error().is_queue_does_not_exist());
+
+    // After a reset the name is free again; a send reaches the new queue, not the old one.
+    let reset = crate::harness::http()
+        .post(server.url("/_cloudemu/reset"))
+        .send()
+        .await
+        .expect("reset");
+    assert!(reset.status().is_success());
+    sqs.create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create again");
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("after")
+        .send()
+        .await
+        .expect("send to the new queue");
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let bodies: Vec<&str> = got.messages().iter().filter_map(|m| m.body()).collect();
+    assert_eq!(bodies, ["after"]);
+    server.stop().await;
+}
