@@ -628,6 +628,7 @@ impl BatchWriter for SqsWriter {
                     out[i] = Some(Written::QueueGone);
                 }
             }
+            receive_merged(conn, items, &mut out).await?;
             // Sends first, all in multi-row statements: no later write of this batch can name
             // a message that was not acknowledged yet, so the order between kinds is free.
             send_all(conn, items, &mut out).await?;
@@ -865,6 +866,53 @@ async fn change_visibility(
         .execute(&mut *conn)
         .await?;
     Ok(VisibilityOutcome::Changed)
+}
+
+/// Plain receives (standard queue, no redrive) of one queue with the same visibility timeout
+/// share one statement; the rows are then dealt out in order. They share a nonce too, which is
+/// safe: a receipt handle names its message, so it acts on that message alone.
+async fn receive_merged(
+    conn: &mut SqliteConnection,
+    items: &[Write],
+    out: &mut [Option<Written>],
+) -> Result<()> {
+    let mut groups: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let (Write::Receive(spec), None) = (item, &out[i]) {
+            if !spec.fifo && spec.redrive.is_none() {
+                groups
+                    .entry((spec.queue_id, spec.visible_ms - spec.now_ms))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    for ((queue_id, timeout), members) in groups {
+        let specs: Vec<&ReceiveSpec> = members
+            .iter()
+            .filter_map(|i| match &items[*i] {
+                Write::Receive(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let now = specs.iter().map(|s| s.now_ms).max().unwrap_or_default();
+        let total: i64 = specs.iter().map(|s| s.max).sum();
+        let merged = ReceiveSpec {
+            queue_id,
+            max: total,
+            now_ms: now,
+            visible_ms: now + timeout,
+            nonce: specs.first().map(|s| s.nonce.clone()).unwrap_or_default(),
+            fifo: false,
+            redrive: None,
+        };
+        let mut rows = receive(conn, &merged).await?.into_iter();
+        for (i, spec) in members.iter().zip(&specs) {
+            let mine: Vec<MessageRecord> = rows.by_ref().take(spec.max as usize).collect();
+            out[*i] = Some(Written::Received(mine));
+        }
+    }
+    Ok(())
 }
 
 async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
