@@ -605,27 +605,36 @@ impl BatchWriter for SqsWriter {
         Box::pin(async move {
             let mut out: Vec<Option<Written>> = vec![None; items.len()];
             // Writes for queues deleted since the caller looked them up write nothing: no
-            // message may outlive its queue.
-            let mut ids: Vec<i64> = items.iter().flat_map(Write::queues).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for id in &ids {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            let live: HashSet<i64> = qb
-                .build()
-                .fetch_all(&mut *conn)
-                .await?
+            // message may outlive its queue. Sends check in their INSERT; receives, deletes
+            // and visibility changes of a gone queue find no rows; moves check here.
+            let mut ids: Vec<i64> = items
                 .iter()
-                .map(|r| r.get(0))
+                .filter(|w| matches!(w, Write::Move { .. }))
+                .flat_map(Write::queues)
                 .collect();
-            for (i, item) in items.iter().enumerate() {
-                if item.queues().iter().any(|q| !live.contains(q)) {
-                    out[i] = Some(Written::QueueGone);
+            if !ids.is_empty() {
+                ids.sort_unstable();
+                ids.dedup();
+                let mut qb: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in &ids {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                let live: HashSet<i64> = qb
+                    .build()
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                for (i, item) in items.iter().enumerate() {
+                    if matches!(item, Write::Move { .. })
+                        && item.queues().iter().any(|q| !live.contains(q))
+                    {
+                        out[i] = Some(Written::QueueGone);
+                    }
                 }
             }
             receive_merged(conn, items, &mut out).await?;
@@ -721,10 +730,9 @@ async fn send_all(
     }
     let mut seqs: HashMap<String, i64> = HashMap::with_capacity(plain.len());
     for chunk in plain.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("INSERT INTO sqs_messages ({MESSAGE_COLUMNS}) "));
+        let mut qb = guarded_insert();
         qb.push_values(chunk, |mut b, m| push_message(&mut b, m));
-        qb.push(" RETURNING id, message_id");
+        qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id, message_id");
         for row in qb.build().fetch_all(&mut *conn).await? {
             seqs.insert(row.get(1), row.get(0));
         }
@@ -735,22 +743,45 @@ async fn send_all(
             continue;
         }
         let mut sent = Vec::with_capacity(msgs.len());
+        let mut gone = false;
         for m in msgs {
-            match &m.dedup {
-                None => sent.push(Sent {
+            let one = match &m.dedup {
+                None => seqs.get(&m.message_id).map(|seq| Sent {
                     message_id: m.message_id.clone(),
-                    seq: seqs.get(&m.message_id).copied().unwrap_or_default(),
+                    seq: *seq,
                 }),
-                Some(d) => sent.push(send_deduplicated(conn, m, d).await?),
+                Some(d) => send_deduplicated(conn, m, d).await?,
+            };
+            match one {
+                Some(s) => sent.push(s),
+                None => gone = true,
             }
         }
-        out[i] = Some(Written::Sent(sent));
+        // One send names one queue: when it is gone, none of its messages were stored.
+        out[i] = Some(if gone {
+            Written::QueueGone
+        } else {
+            Written::Sent(sent)
+        });
     }
     Ok(())
 }
 
 /// A FIFO send: within the deduplication window the first message's id answers again.
-async fn send_deduplicated(conn: &mut SqliteConnection, m: &NewMessage, d: &Dedup) -> Result<Sent> {
+/// `INSERT … SELECT * FROM (VALUES …) WHERE column1 IN (queues)`: rows for a queue that no
+/// longer exists are dropped (the caller sees them missing from RETURNING).
+fn guarded_insert() -> QueryBuilder<'static, Sqlite> {
+    QueryBuilder::new(format!(
+        "INSERT INTO sqs_messages ({MESSAGE_COLUMNS}) SELECT * FROM ("
+    ))
+}
+
+/// `None` when the queue is gone.
+async fn send_deduplicated(
+    conn: &mut SqliteConnection,
+    m: &NewMessage,
+    d: &Dedup,
+) -> Result<Option<Sent>> {
     let seen = sqlx::query(
         "SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ? \
          AND expires_ms > ?",
@@ -762,16 +793,18 @@ async fn send_deduplicated(conn: &mut SqliteConnection, m: &NewMessage, d: &Dedu
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = seen {
-        return Ok(Sent {
+        return Ok(Some(Sent {
             message_id: row.get(0),
             seq: row.get(1),
-        });
+        }));
     }
-    let mut qb: QueryBuilder<Sqlite> =
-        QueryBuilder::new(format!("INSERT INTO sqs_messages ({MESSAGE_COLUMNS}) "));
+    let mut qb = guarded_insert();
     qb.push_values([m], |mut b, m| push_message(&mut b, m));
-    qb.push(" RETURNING id");
-    let seq: i64 = qb.build().fetch_one(&mut *conn).await?.get(0);
+    qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id");
+    let Some(row) = qb.build().fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let seq: i64 = row.get(0);
     sqlx::query(
         "INSERT OR REPLACE INTO sqs_dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) \
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -784,10 +817,10 @@ async fn send_deduplicated(conn: &mut SqliteConnection, m: &NewMessage, d: &Dedu
     .bind(d.expires_ms)
     .execute(&mut *conn)
     .await?;
-    Ok(Sent {
+    Ok(Some(Sent {
         message_id: m.message_id.clone(),
         seq,
-    })
+    }))
 }
 
 async fn delete_all(
