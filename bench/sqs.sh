@@ -68,3 +68,5 @@ while [ "$(count "$fill_q")" -lt "$FILL" ]; do
     echo "  $(count "$fill_q") messages, RSS $(rss)"
 done
 echo "database: $(du -sh "$data" | cut -f1)"
+t0=$(date +%s%N); count "$fill_q" >/dev/null; t1=$(date +%s%N)
+echo "GetQueueAttributes All on that queue: $(( (t1 - t0) / 1000000 )) ms (includes curl and python start-up)"

@@ -43,7 +43,9 @@ CREATE TABLE sqs_messages (
     group_id         TEXT,
     dedup_id         TEXT
 );
-CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_ms);
+-- Receives take the first visible rows of a queue from this index; the queue's counts read
+-- it alone (receive_count changes only when visible_ms does, so covering it costs no write).
+CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_ms, receive_count);
 
 -- FIFO deduplication: a (scope, id) seen within 5 minutes answers with the first message.
 CREATE TABLE sqs_dedup (

@@ -460,11 +460,13 @@ impl SqsStore {
 
     pub async fn counts(&self, queue_id: i64, now_ms: i64) -> Result<Counts> {
         let row = sqlx::query(
+            // From the covering index alone. Messages past their retention still count until
+            // the sweeper removes them (within 30 s): these counts are approximate in AWS too.
             "SELECT \
                COALESCE(SUM(visible_ms <= ?1), 0), \
                COALESCE(SUM(visible_ms > ?1 AND receive_count > 0), 0), \
                COALESCE(SUM(visible_ms > ?1 AND receive_count = 0), 0) \
-             FROM sqs_messages WHERE queue_id = ?2 AND expires_ms > ?1",
+             FROM sqs_messages WHERE queue_id = ?2",
         )
         .bind(now_ms)
         .bind(queue_id)
