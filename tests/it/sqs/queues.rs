@@ -558,3 +558,39 @@ async fn sends_follow_a_queue_through_delete_and_reset() {
     assert_eq!(bodies, ["after"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn queues_are_found_by_url_path_and_by_other_hosts_urls() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let name = unique("paths");
+    sqs.create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create");
+    // The legacy path form and AWS-style hosts name the same queue: only account and name count.
+    for url in [
+        format!("/000000000000/{name}"),
+        format!("https://sqs.us-east-1.amazonaws.com/000000000000/{name}"),
+        format!("http://localhost:4566/000000000000/{name}"),
+    ] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body("x")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e:?}"));
+    }
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(format!("/000000000000/{name}"))
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("attrs")
+        .attributes
+        .expect("attrs");
+    assert_eq!(attrs[&A::ApproximateNumberOfMessages], "3");
+    server.stop().await;
+}
