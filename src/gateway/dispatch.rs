@@ -310,7 +310,7 @@ async fn process(
         body: &body,
     };
     let input = match cloudemu_protocol::parse_request(&model, protocol, op, &http) {
-        Ok(v) => v,
+        Ok(v) => with_url_member(&model, protocol, v, &host_header, &path),
         Err(e) => {
             outcome.response = fail(malformed(&model, protocol, e));
             return outcome;
@@ -358,6 +358,28 @@ async fn process(
         Err(e) => fail(from_service_error(e)),
     };
     outcome
+}
+
+/// Old query clients post to a resource's URL instead of naming it in a parameter (SQS's
+/// `POST /<account>/<queue>` without `QueueUrl`); the overlay names that member.
+fn with_url_member(
+    model: &ServiceModel,
+    protocol: Protocol,
+    mut input: serde_json::Value,
+    host: &str,
+    path: &str,
+) -> serde_json::Value {
+    let Some(member) = model.overlay.query_url_member.as_deref() else {
+        return input;
+    };
+    if protocol != Protocol::Query || path.trim_matches('/').is_empty() {
+        return input;
+    }
+    if let Some(obj) = input.as_object_mut() {
+        obj.entry(member)
+            .or_insert_with(|| serde_json::Value::String(format!("http://{host}{path}")));
+    }
+    input
 }
 
 fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {

@@ -206,6 +206,10 @@ pub struct Overlay {
     /// Namespace declared on rest-xml response roots whose shape declares none (S3's
     /// `http://s3.amazonaws.com/doc/2006-03-01/`).
     pub xml_namespace: Option<String>,
+    /// Query-protocol input member that old clients leave out and instead post to the
+    /// resource's own URL (SQS's `QueueUrl`: `POST /<account>/<queue>`): the gateway fills it
+    /// with the request's URL.
+    pub query_url_member: Option<String>,
     /// Free text: where the facts in this overlay come from.
     #[serde(default)]
     pub source: serde_json::Value,

@@ -246,3 +246,23 @@ async fn errors_carry_the_legacy_query_codes() {
     assert_eq!(text(&xml, "Code"), Some("InvalidAction"), "{xml}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn old_clients_post_to_the_queue_url_itself() {
+    let server = TestServer::memory().await;
+    let name = unique("posted");
+    let (_, xml) = form(&server, &[("Action", "CreateQueue"), ("QueueName", &name)]).await;
+    let url = text(&xml, "QueueUrl").expect("url").to_string();
+    let path = format!("/000000000000/{name}");
+    let resp = crate::harness::http()
+        .post(server.url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("Action=SendMessage&Version=2012-11-05&MessageBody=via+path")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 200);
+    let (_, xml) = form(&server, &[("Action", "ReceiveMessage"), ("QueueUrl", &url)]).await;
+    assert_eq!(text(&xml, "Body"), Some("via path"), "{xml}");
+    server.stop().await;
+}
