@@ -316,6 +316,10 @@ async fn process(
             return outcome;
         }
     };
+    if let Some(missing) = missing_parameter(&model, op, &input) {
+        outcome.response = fail(missing);
+        return outcome;
+    }
     let violations = validate::validate_input(&model, op, &input);
     if !violations.is_empty() {
         let code = model
@@ -358,6 +362,27 @@ async fn process(
         Err(e) => fail(from_service_error(e)),
     };
     outcome
+}
+
+/// The first required top-level member the input lacks, as the service's own missing-parameter
+/// error, for services whose overlay names one.
+fn missing_parameter(
+    model: &ServiceModel,
+    op: &Operation,
+    input: &serde_json::Value,
+) -> Option<WireError> {
+    let code = model.overlay.missing_parameter_code.as_deref()?;
+    let shape = model.shape(&op.input.as_ref()?.shape)?;
+    let absent = shape
+        .required
+        .iter()
+        .find(|m| input.get(m.as_str()).is_none_or(serde_json::Value::is_null))?;
+    Some(wire(
+        code,
+        400,
+        true,
+        format!("The request must contain the parameter {absent}."),
+    ))
 }
 
 /// Old query clients post to a resource's URL instead of naming it in a parameter (SQS's

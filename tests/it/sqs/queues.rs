@@ -594,3 +594,50 @@ async fn queues_are_found_by_url_path_and_by_other_hosts_urls() {
     assert_eq!(attrs[&A::ApproximateNumberOfMessages], "3");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_attributes_and_missing_parameters_get_sqs_own_errors() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let url = queue(&sqs, "strict").await;
+    let err = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(A::from("Foo"))
+        .send()
+        .await
+        .expect_err("unknown attribute");
+    assert_eq!(code(&err), "InvalidAttributeName");
+    assert_eq!(
+        aws_sdk_sqs::error::ProvideErrorMetadata::message(&err),
+        Some("Unknown Attribute Foo.")
+    );
+    let err = sqs
+        .create_queue()
+        .queue_name(unique("bogus"))
+        .attributes(A::from("Bogus"), "1")
+        .send()
+        .await
+        .expect_err("unknown attribute");
+    assert_eq!(code(&err), "InvalidAttributeName");
+
+    let resp = crate::harness::http()
+        .post(server.url("/"))
+        .header("x-amz-target", "AmazonSQS.SendMessage")
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(format!(r#"{{"QueueUrl":"{url}"}}"#))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(body["__type"], "com.amazonaws.sqs#MissingParameter");
+    assert_eq!(
+        body["message"],
+        "The request must contain the parameter MessageBody."
+    );
+    let (status, xml) = super::form(&server, &[("Action", "GetQueueUrl")]).await;
+    assert_eq!(status, 400);
+    assert!(xml.contains("<Code>MissingParameter</Code>"), "{xml}");
+    server.stop().await;
+}
