@@ -144,6 +144,47 @@ async fn acknowledged_sends_survive_kill_9() {
     for t in tasks {
         t.await.expect("task");
     }
+    // Ten received and deleted, one more hidden for ten minutes: both acknowledged.
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let entries: Vec<_> = got
+        .messages()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(m.receipt_handle().expect("h"))
+                .build()
+                .expect("entry")
+        })
+        .collect();
+    let deleted = entries.len();
+    sqs.delete_message_batch()
+        .queue_url(&url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .expect("delete batch");
+    let one = sqs
+        .receive_message()
+        .queue_url(&url)
+        .visibility_timeout(30)
+        .send()
+        .await
+        .expect("receive one");
+    sqs.change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(one.messages()[0].receipt_handle().expect("h"))
+        .visibility_timeout(600)
+        .send()
+        .await
+        .expect("hide");
     child.kill().expect("kill -9");
     let _ = child.wait();
 
@@ -157,6 +198,10 @@ async fn acknowledged_sends_survive_kill_9() {
         .expect("queue")
         .queue_url
         .expect("url");
-    assert_eq!(counts(&sqs, &url).await.0, "200");
+    let visible = 200 - deleted - 1;
+    assert_eq!(
+        counts(&sqs, &url).await,
+        (visible.to_string(), "1".to_string())
+    );
     second.stop().await;
 }
