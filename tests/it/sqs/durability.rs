@@ -5,6 +5,15 @@ use crate::harness::TestServer;
 use crate::persistence::spawn_binary;
 use aws_sdk_sqs::types::{MessageSystemAttributeName as S, QueueAttributeName as A};
 
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 async fn counts(sqs: &aws_sdk_sqs::Client, url: &str) -> (String, String) {
     let a = sqs
         .get_queue_attributes()
@@ -103,7 +112,9 @@ async fn messages_and_their_state_survive_a_restart() {
 async fn acknowledged_sends_survive_kill_9() {
     let keep = tempfile::tempdir().expect("dir");
     let data = keep.path().join("data");
-    let (mut child, port) = spawn_binary(&data);
+    let (child, port) = spawn_binary(&data);
+    // Killed on drop too, so a failing assertion leaves no server behind.
+    let mut child = KillOnDrop(child);
     let endpoint = format!("http://127.0.0.1:{port}");
     let conf = aws_sdk_sqs::config::Builder::from(
         &aws_config::SdkConfig::builder()
@@ -185,8 +196,8 @@ async fn acknowledged_sends_survive_kill_9() {
         .send()
         .await
         .expect("hide");
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    child.0.kill().expect("kill -9");
+    let _ = child.0.wait();
 
     let second = TestServer::disk_at(&data).await;
     let sqs = client(&second);
