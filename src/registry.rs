@@ -1,7 +1,7 @@
 //! The services this process serves and their models (parsed on first use).
 
 use cloudemu_core::Service;
-use cloudemu_protocol::ServiceModel;
+use cloudemu_protocol::{Protocol, ServiceModel};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -56,6 +56,8 @@ pub struct Registry {
     services: HashMap<&'static str, Arc<dyn Service>>,
     enabled: Vec<&'static str>,
     models: HashMap<&'static str, OnceLock<Option<Arc<ServiceModel>>>>,
+    /// Query-protocol models of services whose main model is another protocol (SQS).
+    query_models: HashMap<&'static str, OnceLock<Option<Arc<ServiceModel>>>>,
 }
 
 impl Registry {
@@ -83,6 +85,7 @@ impl Registry {
                 .collect(),
             enabled,
             models: all.iter().map(|s| (*s, OnceLock::new())).collect(),
+            query_models: all.iter().map(|s| (*s, OnceLock::new())).collect(),
         }
     }
 
@@ -111,21 +114,36 @@ impl Registry {
     /// The parsed model of a service, loaded once.
     pub fn model(&self, id: &str) -> Option<Arc<ServiceModel>> {
         let cell = self.models.get(id)?;
-        cell.get_or_init(|| {
-            let json = cloudemu_models::model_json(id)?;
-            let overlay = cloudemu_models::overlay_json(id);
-            match ServiceModel::from_json(json, overlay) {
-                Ok(m) => Some(Arc::new(m)),
-                Err(e) => {
-                    tracing::error!(service = id, error = %e, "cannot load service model");
-                    None
-                }
+        cell.get_or_init(|| load(id, cloudemu_models::model_json(id)?))
+            .clone()
+    }
+
+    /// The model to parse and answer a request of `protocol` with: the service's query model
+    /// when it has one and the request speaks query, otherwise its main model.
+    pub fn model_for(&self, id: &str, protocol: Protocol) -> Option<Arc<ServiceModel>> {
+        if protocol == Protocol::Query {
+            if let Some(json) = cloudemu_models::query_model_json(id) {
+                let cell = self.query_models.get(id)?;
+                return cell
+                    .get_or_init(|| load(id, json))
+                    .clone()
+                    .or_else(|| self.model(id));
             }
-        })
-        .clone()
+        }
+        self.model(id)
     }
 
     pub fn enabled(&self) -> &[&'static str] {
         &self.enabled
+    }
+}
+
+fn load(id: &str, json: &str) -> Option<Arc<ServiceModel>> {
+    match ServiceModel::from_json(json, cloudemu_models::overlay_json(id)) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(e) => {
+            tracing::error!(service = id, error = %e, "cannot load service model");
+            None
+        }
     }
 }

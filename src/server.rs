@@ -63,6 +63,7 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
         Arc::new(cloudemu_kms::Kms::new(storage.kms())),
         Arc::new(cloudemu_dynamodb::DynamoDb::new(storage.dynamodb())),
         Arc::new(cloudemu_dynamodb::DynamoDbStreams::new(storage.dynamodb())),
+        Arc::new(cloudemu_sqs::Sqs::new(storage.sqs())),
     ]
 }
 
@@ -90,6 +91,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .app_data(app_state.clone())
             .route("/_cloudemu/health", web::get().to(health))
             .route("/_cloudemu/reset", web::post().to(reset))
+            .route("/_cloudemu/sqs/messages", web::get().to(sqs_messages))
             .route("/_localstack/health", web::get().to(localstack_health))
             .route("/_localstack/health", web::head().to(HttpResponse::Ok))
             .default_service(web::to(dispatch::handle))
@@ -180,6 +182,48 @@ async fn reset(state: web::Data<AppState>) -> HttpResponse {
             tracing::error!(error = %e, "reset failed");
             HttpResponse::InternalServerError()
                 .json(json!({ "reset": false, "error": e.to_string() }))
+        }
+    }
+}
+
+/// `GET /_cloudemu/sqs/messages?QueueUrl=…[&Region=…]`: a queue's messages without changing
+/// their visibility, for tests that peek.
+async fn sqs_messages(
+    req: actix_web::HttpRequest,
+    query: web::Query<std::collections::HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(sqs) = state
+        .registry
+        .service("sqs")
+        .and_then(|s| s.as_any())
+        .and_then(|a| a.downcast_ref::<cloudemu_sqs::Sqs>())
+    else {
+        return HttpResponse::NotFound().json(json!({"error": "SQS is not enabled"}));
+    };
+    let Some(url) = query.get("QueueUrl") else {
+        return HttpResponse::BadRequest().json(json!({"error": "QueueUrl is required"}));
+    };
+    let ctx = cloudemu_core::RequestContext {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        account_id: state.config.account_id.clone(),
+        region: query
+            .get("Region")
+            .cloned()
+            .unwrap_or_else(|| state.config.region.clone()),
+        access_key_id: None,
+        host: req.connection_info().host().to_string(),
+        operation: "PeekMessages".into(),
+    };
+    match sqs.peek_messages(&ctx, url).await {
+        Ok(messages) => HttpResponse::Ok().json(json!({ "Messages": messages })),
+        Err(e) => {
+            let e = cloudemu_core::ServiceError::from(e);
+            HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(e.status)
+                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+            )
+            .json(json!({ "__type": e.code, "message": e.message }))
         }
     }
 }

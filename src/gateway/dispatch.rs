@@ -237,7 +237,7 @@ async fn process(
     outcome.account = Some(ident.account_id.clone());
     outcome.region = Some(ident.region.clone());
 
-    let Some(model) = state.registry.model(service) else {
+    let Some(model) = state.registry.model_for(service, protocol) else {
         outcome.response = plain_error(
             500,
             "InternalFailure",
@@ -310,12 +310,16 @@ async fn process(
         body: &body,
     };
     let input = match cloudemu_protocol::parse_request(&model, protocol, op, &http) {
-        Ok(v) => v,
+        Ok(v) => with_url_member(&model, protocol, v, &host_header, &path),
         Err(e) => {
             outcome.response = fail(malformed(&model, protocol, e));
             return outcome;
         }
     };
+    if let Some(missing) = missing_parameter(&model, op, &input) {
+        outcome.response = fail(missing);
+        return outcome;
+    }
     let violations = validate::validate_input(&model, op, &input);
     if !violations.is_empty() {
         let code = model
@@ -358,6 +362,49 @@ async fn process(
         Err(e) => fail(from_service_error(e)),
     };
     outcome
+}
+
+/// The first required top-level member the input lacks, as the service's own missing-parameter
+/// error, for services whose overlay names one.
+fn missing_parameter(
+    model: &ServiceModel,
+    op: &Operation,
+    input: &serde_json::Value,
+) -> Option<WireError> {
+    let code = model.overlay.missing_parameter_code.as_deref()?;
+    let shape = model.shape(&op.input.as_ref()?.shape)?;
+    let absent = shape
+        .required
+        .iter()
+        .find(|m| input.get(m.as_str()).is_none_or(serde_json::Value::is_null))?;
+    Some(wire(
+        code,
+        400,
+        true,
+        format!("The request must contain the parameter {absent}."),
+    ))
+}
+
+/// Old query clients post to a resource's URL instead of naming it in a parameter (SQS's
+/// `POST /<account>/<queue>` without `QueueUrl`); the overlay names that member.
+fn with_url_member(
+    model: &ServiceModel,
+    protocol: Protocol,
+    mut input: serde_json::Value,
+    host: &str,
+    path: &str,
+) -> serde_json::Value {
+    let Some(member) = model.overlay.query_url_member.as_deref() else {
+        return input;
+    };
+    if protocol != Protocol::Query || path.trim_matches('/').is_empty() {
+        return input;
+    }
+    if let Some(obj) = input.as_object_mut() {
+        obj.entry(member)
+            .or_insert_with(|| serde_json::Value::String(format!("http://{host}{path}")));
+    }
+    input
 }
 
 fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {

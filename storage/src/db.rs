@@ -10,6 +10,9 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// WAL frames (4 KiB pages) past which the checkpointer restarts the log (~64 MiB).
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
@@ -27,13 +30,36 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Checkpoints run beside the writers (below), not inside their commits: an
+            // automatic checkpoint stalls the committing writer for its whole fsync.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .min_connections(1)
             .max_connections(4)
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
+        let checkpointer = pool.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            while !checkpointer.is_closed() {
+                tick.tick().await;
+                // PASSIVE never waits for writers or readers; what it cannot copy now waits
+                // for the next tick. Under sustained writes the WAL never gets to start over,
+                // so past ~64 MiB a RESTART checkpoint briefly holds writers back to bound it.
+                let log: Option<(i64, i64, i64)> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_optional(&checkpointer)
+                    .await
+                    .ok()
+                    .flatten();
+                if log.is_some_and(|(_, frames, _)| frames > WAL_RESTART_FRAMES) {
+                    let _ = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                        .execute(&checkpointer)
+                        .await;
+                }
+            }
+        });
         Ok(Self {
             pool,
             generation: Arc::default(),

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod iam;
 pub mod kms;
 pub mod objects;
+pub mod sqs;
 pub mod sts;
 
 pub use db::Db;
@@ -87,6 +88,11 @@ impl Storage {
 
     pub fn dynamodb(&self) -> dynamodb::DynamoDbStore {
         dynamodb::DynamoDbStore::new(self.db.clone())
+    }
+
+    /// The SQS store. Starts its group-commit writer: call once, inside the runtime.
+    pub fn sqs(&self) -> sqs::SqsStore {
+        sqs::SqsStore::new(self.db.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

@@ -17,7 +17,10 @@ async fn health_reports_version_storage_and_services() {
     assert!(h["uptime_seconds"].as_f64().is_some());
     assert_eq!(h["services"]["sts"], "running");
     assert_eq!(h["services"]["iam"], "running");
-    assert_eq!(h["services"]["sqs"], "not_implemented");
+    assert_eq!(h["services"]["sqs"], "running");
+    assert_eq!(h["services"]["kms"], "running");
+    assert_eq!(h["services"]["dynamodb"], "running");
+    assert_eq!(h["services"]["lambda"], "not_implemented");
 
     let ls: serde_json::Value = http()
         .get(server.url("/_localstack/health"))
@@ -28,8 +31,9 @@ async fn health_reports_version_storage_and_services() {
         .await
         .expect("json");
     assert_eq!(ls["services"]["sts"], "running");
+    assert_eq!(ls["services"]["sqs"], "running");
     assert!(
-        ls["services"].get("sqs").is_none(),
+        ls["services"].get("lambda").is_none(),
         "unimplemented services are not advertised"
     );
     server.stop().await;
@@ -65,23 +69,23 @@ async fn reset_clears_all_state() {
 #[tokio::test]
 async fn a_modelled_but_unimplemented_operation_is_501_in_the_protocol_shape() {
     let server = TestServer::memory().await;
-    // JSON protocol (SQS as current SDKs speak it).
+    // JSON protocol (a KMS operation CloudEmu does not serve yet).
     let r = http()
         .post(server.url("/"))
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", "AmazonSQS.ListQueues")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "TrentService.GetKeyLastUsage")
         .body("{}")
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), 501);
     let body: serde_json::Value = r.json().await.expect("json");
-    assert_eq!(body["__type"], "com.amazonaws.sqs#NotImplemented");
+    assert_eq!(body["__type"], "NotImplemented");
     assert!(
         body["message"]
             .as_str()
             .unwrap_or("")
-            .contains("ListQueues"),
+            .contains("GetKeyLastUsage"),
         "{body}"
     );
 

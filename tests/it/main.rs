@@ -9,4 +9,5 @@ mod iam;
 mod kms;
 mod persistence;
 mod robustness;
+mod sqs;
 mod sts;

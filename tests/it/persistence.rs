@@ -49,7 +49,7 @@ async fn roles_survive_a_clean_restart() {
 
 /// Start the real binary on a free port (port 0) and read the bound port from its start-up
 /// line, so parallel tests never race for a port.
-fn spawn_binary(data: &std::path::Path) -> (Child, u16) {
+pub(crate) fn spawn_binary(data: &std::path::Path) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cloudemu"))
         .args(["--port", "0", "--log-format", "text", "--data-dir"])
         .arg(data)

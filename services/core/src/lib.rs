@@ -70,6 +70,11 @@ pub trait Service: Send + Sync + 'static {
         operation: &'a str,
         request: ServiceRequest,
     ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>>;
+
+    /// The concrete service, for admin endpoints that call a service's own methods.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

@@ -29,6 +29,16 @@ macro_rules! models {
     };
 }
 
+/// A second model for services AWS now models in another protocol than their oldest clients
+/// still speak: SQS's query-protocol model (result wrappers, flattened names, XML namespace)
+/// from botocore 1.31.80, the last release that modelled SQS over query.
+pub fn query_model_json(service: &str) -> Option<&'static str> {
+    match service {
+        "sqs" => Some(include_str!("../data/sqs-query.json")),
+        _ => None,
+    }
+}
+
 models!(
     "sts",
     "iam",

@@ -206,6 +206,17 @@ pub struct Overlay {
     /// Namespace declared on rest-xml response roots whose shape declares none (S3's
     /// `http://s3.amazonaws.com/doc/2006-03-01/`).
     pub xml_namespace: Option<String>,
+    /// Query-protocol input member that old clients leave out and instead post to the
+    /// resource's own URL (SQS's `QueueUrl`: `POST /<account>/<queue>`): the gateway fills it
+    /// with the request's URL.
+    pub query_url_member: Option<String>,
+    /// Services whose servers check enum-typed input themselves, with their own codes (SQS
+    /// answers an unknown attribute name with `InvalidAttributeName`, not a validation error).
+    #[serde(default)]
+    pub skip_enum_validation: bool,
+    /// Code for a missing required top-level member, worded "The request must contain the
+    /// parameter X." (SQS's `MissingParameter`), instead of the generic validation error.
+    pub missing_parameter_code: Option<String>,
     /// Free text: where the facts in this overlay come from.
     #[serde(default)]
     pub source: serde_json::Value,

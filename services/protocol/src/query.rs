@@ -151,9 +151,6 @@ impl Reader<'_> {
         let Some(member) = &shape.member else {
             return Ok(None);
         };
-        if !self.present(key) {
-            return Ok(None);
-        }
         let flattened = r.flattened.unwrap_or(shape.flattened);
         let member_name = member.location_name.as_deref();
         let list_prefix = if flattened {
@@ -167,6 +164,11 @@ impl Reader<'_> {
         } else {
             format!("{key}.{}", member_name.unwrap_or("member"))
         };
+        // A flattened list with a member name is sent under that name (`AttributeName.1`),
+        // not under the list's own.
+        if !self.present(key) && !self.present(&list_prefix) {
+            return Ok(None);
+        }
         let mut items = Vec::new();
         // Past the model's maximum, one extra item is enough for validation to reject the list.
         let limit = shape.max.map_or(usize::MAX, |m| m as usize + 1);
@@ -289,7 +291,13 @@ pub fn serialize_error(
             "Receiver"
         },
     );
-    w.element("Code", &err.code);
+    // awsQueryCompatible services answer query clients with their legacy codes.
+    let code = model
+        .overlay
+        .query_error_codes
+        .get(&err.code)
+        .unwrap_or(&err.code);
+    w.element("Code", code);
     w.element("Message", &err.message);
     for (k, v) in &err.fields {
         crate::rest::xml_body::write_untyped(&mut w, k, v);

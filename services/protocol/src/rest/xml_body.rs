@@ -165,8 +165,11 @@ pub(crate) fn write_member(
                 return;
             };
             if flattened(r, shape) {
+                // botocore reads a flattened list's items under the member's own name when it
+                // has one (SQS's `QueueUrl` items of `QueueUrls`).
+                let iname = item.location_name.as_deref().unwrap_or(name);
                 for i in items {
-                    write_member(w, model, name, item, i);
+                    write_member(w, model, iname, item, i);
                 }
             } else {
                 open(w, name, &ns);

@@ -1,0 +1,1062 @@
+//! SQS queues and messages. Every acknowledged message write (send, delete, visibility change,
+//! the visibility a receive sets) goes through one group-commit writer, so it is durable when
+//! the caller hears back, and concurrent requests share commits and multi-row statements.
+
+use crate::group_commit::{BatchWriter, BoxFuture, GroupCommit, GroupCommitError};
+use crate::{Db, Result, StorageError};
+use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::{HashMap, HashSet};
+
+/// Rows per multi-row statement: 17 binds each stays far below SQLite's bind limit.
+const ROWS_PER_STATEMENT: usize = 400;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRecord {
+    pub id: i64,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    /// Settable attributes exactly as the client set them.
+    pub attributes: Map<String, Value>,
+    pub tags: Map<String, Value>,
+    pub created_at: i64,
+    pub modified_at: i64,
+    pub purged_ms: Option<i64>,
+}
+
+impl QueueRecord {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).and_then(Value::as_str)
+    }
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub queue_id: i64,
+    pub message_id: String,
+    pub body: String,
+    pub md5_body: String,
+    pub attributes: Option<String>,
+    pub md5_attributes: Option<String>,
+    pub system_attributes: Option<String>,
+    pub md5_system: Option<String>,
+    pub sender_id: String,
+    pub sent_ms: i64,
+    pub visible_ms: i64,
+    pub expires_ms: i64,
+    pub group_id: Option<String>,
+    /// FIFO: the deduplication id, its scope (`""` for the queue, else the group) and the end of
+    /// its window.
+    pub dedup: Option<Dedup>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dedup {
+    pub id: String,
+    pub scope: String,
+    pub expires_ms: i64,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    pub id: i64,
+    pub queue_id: i64,
+    pub message_id: String,
+    pub body: String,
+    pub md5_body: String,
+    pub attributes: Option<String>,
+    pub md5_attributes: Option<String>,
+    pub system_attributes: Option<String>,
+    pub md5_system: Option<String>,
+    pub sender_id: String,
+    pub sent_ms: i64,
+    pub visible_ms: i64,
+    pub expires_ms: i64,
+    pub receive_count: i64,
+    pub first_receive_ms: Option<i64>,
+    pub receipt: Option<String>,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+}
+
+/// What a send stored (or found, for a duplicate FIFO send).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub message_id: String,
+    pub seq: i64,
+}
+
+/// A receive: make up to `max` visible messages invisible until `visible_ms`.
+#[derive(Debug, Clone)]
+pub struct ReceiveSpec {
+    pub queue_id: i64,
+    pub max: i64,
+    pub now_ms: i64,
+    pub visible_ms: i64,
+    pub nonce: String,
+    pub fifo: bool,
+    /// Dead-letter queue id and maxReceiveCount: messages received that often move there.
+    pub redrive: Option<(i64, i64)>,
+}
+
+/// A message handle: the message row, its queue, and the nonce of the receive it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handle {
+    pub queue_id: i64,
+    pub id: i64,
+    pub nonce: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisibilityOutcome {
+    Changed,
+    /// The message is visible (not in flight).
+    NotInflight,
+    /// No such message, or a receipt from an earlier receive.
+    InvalidHandle,
+}
+
+/// One write through the group-commit writer.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Send(Vec<NewMessage>),
+    Delete(Vec<Handle>),
+    ChangeVisibility {
+        now_ms: i64,
+        entries: Vec<(Handle, i64)>,
+    },
+    Receive(ReceiveSpec),
+    /// Move up to `max` visible messages from `from` to `to`, visible now (message move tasks).
+    Move {
+        from: i64,
+        to: i64,
+        max: i64,
+        now_ms: i64,
+    },
+}
+
+impl Write {
+    /// Every queue this write touches.
+    fn queues(&self) -> Vec<i64> {
+        match self {
+            Write::Send(ms) => ms.iter().map(|m| m.queue_id).collect(),
+            Write::Delete(hs) => hs.iter().map(|h| h.queue_id).collect(),
+            Write::ChangeVisibility { entries, .. } => {
+                entries.iter().map(|(h, _)| h.queue_id).collect()
+            }
+            Write::Receive(spec) => {
+                let mut q = vec![spec.queue_id];
+                q.extend(spec.redrive.map(|(dlq, _)| dlq));
+                q
+            }
+            Write::Move { from, to, .. } => vec![*from, *to],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Written {
+    Sent(Vec<Sent>),
+    /// Per handle: whether a message was deleted (a stale handle deletes nothing).
+    Deleted(Vec<bool>),
+    Visibility(Vec<VisibilityOutcome>),
+    Received(Vec<MessageRecord>),
+    Moved(i64),
+    /// A queue the write names no longer exists (deleted, or state reset): nothing was written.
+    QueueGone,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub visible: i64,
+    pub not_visible: i64,
+    pub delayed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveTaskRecord {
+    pub task_handle: String,
+    pub account_id: String,
+    pub region: String,
+    pub source_arn: String,
+    pub dest_arn: Option<String>,
+    pub max_per_sec: Option<i64>,
+    pub status: String,
+    pub moved: i64,
+    pub to_move: i64,
+    pub failure: Option<String>,
+    pub started_ms: i64,
+}
+
+#[derive(Clone)]
+pub struct SqsStore {
+    db: Db,
+    writer: GroupCommit<SqsWriter>,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn json_map(text: &str) -> Map<String, Value> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn queue_from_row(r: &SqliteRow) -> QueueRecord {
+    QueueRecord {
+        id: r.get("id"),
+        account_id: r.get("account_id"),
+        region: r.get("region"),
+        name: r.get("name"),
+        attributes: json_map(r.get("attributes")),
+        tags: json_map(r.get("tags")),
+        created_at: r.get("created_at"),
+        modified_at: r.get("modified_at"),
+        purged_ms: r.get("purged_ms"),
+    }
+}
+
+fn message_from_row(r: &SqliteRow) -> MessageRecord {
+    MessageRecord {
+        id: r.get("id"),
+        queue_id: r.get("queue_id"),
+        message_id: r.get("message_id"),
+        body: r.get("body"),
+        md5_body: r.get("md5_body"),
+        attributes: r.get("attributes"),
+        md5_attributes: r.get("md5_attributes"),
+        system_attributes: r.get("system_attributes"),
+        md5_system: r.get("md5_system"),
+        sender_id: r.get("sender_id"),
+        sent_ms: r.get("sent_ms"),
+        visible_ms: r.get("visible_ms"),
+        expires_ms: r.get("expires_ms"),
+        receive_count: r.get("receive_count"),
+        first_receive_ms: r.get("first_receive_ms"),
+        receipt: r.get("receipt"),
+        group_id: r.get("group_id"),
+        dedup_id: r.get("dedup_id"),
+    }
+}
+
+/// What `CreateQueue` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Creation {
+    Created(QueueRecord),
+    /// A queue of that name exists (the service compares attributes).
+    Exists(QueueRecord),
+    /// The name was deleted less than `window_ms` ago.
+    DeletedRecently,
+}
+
+impl SqsStore {
+    pub(crate) fn new(db: Db) -> Self {
+        // Large batches amortise the commit; the queue bounds memory under overload.
+        let writer = GroupCommit::spawn(db.clone(), SqsWriter, 512, 8192);
+        Self { db, writer }
+    }
+
+    /// Submit one message write; resolves once it has committed.
+    pub async fn write(&self, w: Write) -> Result<Written> {
+        self.writer.submit(w).await.map_err(|e| match e {
+            GroupCommitError::Batch(e) => StorageError::Io(std::io::Error::other(e.to_string())),
+            GroupCommitError::Stopped => StorageError::Io(std::io::Error::other("writer stopped")),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_queue(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        attributes: &Map<String, Value>,
+        tags: &Map<String, Value>,
+        now_s: i64,
+        recent_window_ms: i64,
+    ) -> Result<Creation> {
+        let mut tx = self.db.begin_immediate().await?;
+        if let Some(row) =
+            sqlx::query("SELECT * FROM sqs_queues WHERE account_id = ? AND region = ? AND name = ?")
+                .bind(account)
+                .bind(region)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            return Ok(Creation::Exists(queue_from_row(&row)));
+        }
+        let deleted: Option<i64> = sqlx::query_scalar(
+            "SELECT deleted_ms FROM sqs_deleted_queues WHERE account_id = ? AND region = ? AND name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if deleted.is_some_and(|d| now_s * 1000 - d < recent_window_ms) {
+            return Ok(Creation::DeletedRecently);
+        }
+        let res = sqlx::query(
+            "INSERT INTO sqs_queues (account_id, region, name, attributes, tags, created_at, modified_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(Value::Object(attributes.clone()).to_string())
+        .bind(Value::Object(tags.clone()).to_string())
+        .bind(now_s)
+        .bind(now_s)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match res {
+            Ok(r) => r,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StorageError::Database(e));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(Creation::Created(queue_from_row(&row)))
+    }
+
+    pub async fn get_queue(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<QueueRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM sqs_queues WHERE account_id = ? AND region = ? AND name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(queue_from_row))
+    }
+
+    pub async fn get_queue_by_id(&self, id: i64) -> Result<Option<QueueRecord>> {
+        let row = sqlx::query("SELECT * FROM sqs_queues WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(queue_from_row))
+    }
+
+    /// Queues of an account and region whose name starts with `prefix`, by name.
+    pub async fn list_queues(
+        &self,
+        account: &str,
+        region: &str,
+        prefix: &str,
+    ) -> Result<Vec<QueueRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM sqs_queues WHERE account_id = ? AND region = ? \
+             AND substr(name, 1, length(?)) = ? ORDER BY name",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(prefix)
+        .bind(prefix)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(queue_from_row).collect())
+    }
+
+    /// Every queue of a region (for redrive lookups across accounts' ARNs).
+    pub async fn all_queues(&self, region: &str) -> Result<Vec<QueueRecord>> {
+        let rows = sqlx::query("SELECT * FROM sqs_queues WHERE region = ? ORDER BY name")
+            .bind(region)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.iter().map(queue_from_row).collect())
+    }
+
+    /// Replace a queue's attributes; `false` if it is gone.
+    pub async fn set_attributes(
+        &self,
+        id: i64,
+        attributes: &Map<String, Value>,
+        now_s: i64,
+    ) -> Result<bool> {
+        let res = sqlx::query("UPDATE sqs_queues SET attributes = ?, modified_at = ? WHERE id = ?")
+            .bind(Value::Object(attributes.clone()).to_string())
+            .bind(now_s)
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn set_tags(&self, id: i64, tags: &Map<String, Value>) -> Result<bool> {
+        let res = sqlx::query("UPDATE sqs_queues SET tags = ? WHERE id = ?")
+            .bind(Value::Object(tags.clone()).to_string())
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Delete a queue and its messages, remembering the name for the 60 s no-reuse window.
+    pub async fn delete_queue(&self, q: &QueueRecord, now_ms: i64) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query("DELETE FROM sqs_queues WHERE id = ?")
+            .bind(q.id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sqs_messages WHERE queue_id = ?")
+            .bind(q.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sqs_dedup WHERE queue_id = ?")
+            .bind(q.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO sqs_deleted_queues (account_id, region, name, deleted_ms) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(&q.account_id)
+        .bind(&q.region)
+        .bind(&q.name)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Delete every message of a queue unless it was purged within `window_ms`; `false` then.
+    pub async fn purge(&self, id: i64, now_ms: i64, window_ms: i64) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query(
+            "UPDATE sqs_queues SET purged_ms = ? WHERE id = ? AND (purged_ms IS NULL OR purged_ms <= ?)",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .bind(now_ms - window_ms)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sqs_messages WHERE queue_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn counts(&self, queue_id: i64, now_ms: i64) -> Result<Counts> {
+        let row = sqlx::query(
+            // From the covering index alone. Messages past their retention still count until
+            // the sweeper removes them (within 30 s): these counts are approximate in AWS too.
+            "SELECT \
+               COALESCE(SUM(visible_ms <= ?1), 0), \
+               COALESCE(SUM(visible_ms > ?1 AND receive_count > 0), 0), \
+               COALESCE(SUM(visible_ms > ?1 AND receive_count = 0), 0) \
+             FROM sqs_messages WHERE queue_id = ?2",
+        )
+        .bind(now_ms)
+        .bind(queue_id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(Counts {
+            visible: row.get(0),
+            not_visible: row.get(1),
+            delayed: row.get(2),
+        })
+    }
+
+    /// The next instant a message of the queue becomes visible, if any is waiting.
+    pub async fn next_visible_ms(&self, queue_id: i64, now_ms: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ? AND visible_ms > ?",
+        )
+        .bind(queue_id)
+        .bind(now_ms)
+        .fetch_one(self.db.pool())
+        .await?)
+    }
+
+    /// Up to `limit` unexpired messages in send order, unchanged (test peeking).
+    pub async fn peek(&self, queue_id: i64, now_ms: i64, limit: i64) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM sqs_messages WHERE queue_id = ? AND expires_ms > ? ORDER BY id LIMIT ?",
+        )
+        .bind(queue_id)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// Messages still held by the receive that handed out `nonce` (ReceiveRequestAttemptId).
+    pub async fn held_by(
+        &self,
+        queue_id: i64,
+        nonce: &str,
+        now_ms: i64,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM sqs_messages WHERE queue_id = ? AND receipt = ? AND visible_ms > ? ORDER BY id",
+        )
+        .bind(queue_id)
+        .bind(nonce)
+        .bind(now_ms)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// Drop messages past their retention, ended deduplication windows and expired name
+    /// reservations; at most `limit` messages at a time so the writer never waits long.
+    pub async fn sweep(&self, now_ms: i64, limit: i64) -> Result<u64> {
+        let gone = sqlx::query(
+            "DELETE FROM sqs_messages WHERE id IN \
+             (SELECT id FROM sqs_messages WHERE expires_ms <= ? LIMIT ?)",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM sqs_dedup WHERE expires_ms <= ?")
+            .bind(now_ms)
+            .execute(self.db.pool())
+            .await?;
+        sqlx::query("DELETE FROM sqs_deleted_queues WHERE deleted_ms <= ?")
+            .bind(now_ms - 60_000)
+            .execute(self.db.pool())
+            .await?;
+        Ok(gone)
+    }
+
+    pub async fn put_move_task(&self, t: &MoveTaskRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT OR REPLACE INTO sqs_move_tasks (task_handle, account_id, region, source_arn, \
+             dest_arn, max_per_sec, status, moved, to_move, failure, started_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.task_handle)
+        .bind(&t.account_id)
+        .bind(&t.region)
+        .bind(&t.source_arn)
+        .bind(&t.dest_arn)
+        .bind(t.max_per_sec)
+        .bind(&t.status)
+        .bind(t.moved)
+        .bind(t.to_move)
+        .bind(&t.failure)
+        .bind(t.started_ms)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn move_tasks(&self, source_arn: &str) -> Result<Vec<MoveTaskRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM sqs_move_tasks WHERE source_arn = ? ORDER BY started_ms DESC",
+        )
+        .bind(source_arn)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| MoveTaskRecord {
+                task_handle: r.get("task_handle"),
+                account_id: r.get("account_id"),
+                region: r.get("region"),
+                source_arn: r.get("source_arn"),
+                dest_arn: r.get("dest_arn"),
+                max_per_sec: r.get("max_per_sec"),
+                status: r.get("status"),
+                moved: r.get("moved"),
+                to_move: r.get("to_move"),
+                failure: r.get("failure"),
+                started_ms: r.get("started_ms"),
+            })
+            .collect())
+    }
+}
+
+/// The writer behind [`SqsStore::write`].
+struct SqsWriter;
+
+impl BatchWriter for SqsWriter {
+    type Item = Write;
+    type Output = Written;
+
+    fn write<'c>(
+        &'c self,
+        conn: &'c mut SqliteConnection,
+        items: &'c [Write],
+    ) -> BoxFuture<'c, Result<Vec<Written>>> {
+        Box::pin(async move {
+            let mut out: Vec<Option<Written>> = vec![None; items.len()];
+            // Writes for queues deleted since the caller looked them up write nothing: no
+            // message may outlive its queue. Sends check in their INSERT; receives, deletes
+            // and visibility changes of a gone queue find no rows; moves check here.
+            let mut ids: Vec<i64> = items
+                .iter()
+                .filter(|w| matches!(w, Write::Move { .. }))
+                .flat_map(Write::queues)
+                .collect();
+            if !ids.is_empty() {
+                ids.sort_unstable();
+                ids.dedup();
+                let mut qb: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in &ids {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                let live: HashSet<i64> = qb
+                    .build()
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                for (i, item) in items.iter().enumerate() {
+                    if matches!(item, Write::Move { .. })
+                        && item.queues().iter().any(|q| !live.contains(q))
+                    {
+                        out[i] = Some(Written::QueueGone);
+                    }
+                }
+            }
+            receive_merged(conn, items, &mut out).await?;
+            // Sends first, all in multi-row statements: no later write of this batch can name
+            // a message that was not acknowledged yet, so the order between kinds is free.
+            send_all(conn, items, &mut out).await?;
+            delete_all(conn, items, &mut out).await?;
+            for (i, item) in items.iter().enumerate() {
+                if out[i].is_some() {
+                    continue;
+                }
+                match item {
+                    Write::ChangeVisibility { now_ms, entries } => {
+                        let mut res = Vec::with_capacity(entries.len());
+                        for (h, visible_ms) in entries {
+                            res.push(change_visibility(conn, h, *visible_ms, *now_ms).await?);
+                        }
+                        out[i] = Some(Written::Visibility(res));
+                    }
+                    Write::Receive(spec) => {
+                        out[i] = Some(Written::Received(receive(conn, spec).await?))
+                    }
+                    Write::Move {
+                        from,
+                        to,
+                        max,
+                        now_ms,
+                    } => {
+                        let n = sqlx::query(
+                            "UPDATE sqs_messages SET queue_id = ?, visible_ms = ?, receipt = NULL, \
+                             receive_count = 0, first_receive_ms = NULL WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ? \
+                             AND visible_ms <= ? AND expires_ms > ? ORDER BY id LIMIT ?)",
+                        )
+                        .bind(to)
+                        .bind(now_ms)
+                        .bind(from)
+                        .bind(now_ms)
+                        .bind(now_ms)
+                        .bind(max)
+                        .execute(&mut *conn)
+                        .await?
+                        .rows_affected();
+                        out[i] = Some(Written::Moved(n as i64));
+                    }
+                    Write::Send(_) | Write::Delete(_) => {}
+                }
+            }
+            Ok(out
+                .into_iter()
+                .map(|o| o.unwrap_or(Written::Moved(0)))
+                .collect())
+        })
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "queue_id, message_id, body, md5_body, attributes, md5_attributes, \
+     system_attributes, md5_system, sender_id, sent_ms, visible_ms, expires_ms, group_id, dedup_id";
+
+fn push_message(
+    b: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>,
+    m: &NewMessage,
+) {
+    b.push_bind(m.queue_id)
+        .push_bind(m.message_id.clone())
+        .push_bind(m.body.clone())
+        .push_bind(m.md5_body.clone())
+        .push_bind(m.attributes.clone())
+        .push_bind(m.md5_attributes.clone())
+        .push_bind(m.system_attributes.clone())
+        .push_bind(m.md5_system.clone())
+        .push_bind(m.sender_id.clone())
+        .push_bind(m.sent_ms)
+        .push_bind(m.visible_ms)
+        .push_bind(m.expires_ms)
+        .push_bind(m.group_id.clone())
+        .push_bind(m.dedup.as_ref().map(|d| d.id.clone()));
+}
+
+async fn send_all(
+    conn: &mut SqliteConnection,
+    items: &[Write],
+    out: &mut [Option<Written>],
+) -> Result<()> {
+    // Plain messages of every send in this batch, inserted together.
+    let mut plain: Vec<&NewMessage> = Vec::new();
+    for (item, done) in items.iter().zip(out.iter()) {
+        if done.is_some() {
+            continue;
+        }
+        if let Write::Send(msgs) = item {
+            plain.extend(msgs.iter().filter(|m| m.dedup.is_none()));
+        }
+    }
+    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(plain.len());
+    for chunk in plain.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = guarded_insert();
+        qb.push_values(chunk, |mut b, m| push_message(&mut b, m));
+        qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id, message_id");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            seqs.insert(row.get(1), row.get(0));
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        let Write::Send(msgs) = item else { continue };
+        if out[i].is_some() {
+            continue;
+        }
+        let mut sent = Vec::with_capacity(msgs.len());
+        let mut gone = false;
+        for m in msgs {
+            let one = match &m.dedup {
+                None => seqs.get(&m.message_id).map(|seq| Sent {
+                    message_id: m.message_id.clone(),
+                    seq: *seq,
+                }),
+                Some(d) => send_deduplicated(conn, m, d).await?,
+            };
+            match one {
+                Some(s) => sent.push(s),
+                None => gone = true,
+            }
+        }
+        // One send names one queue: when it is gone, none of its messages were stored.
+        out[i] = Some(if gone {
+            Written::QueueGone
+        } else {
+            Written::Sent(sent)
+        });
+    }
+    Ok(())
+}
+
+/// A FIFO send: within the deduplication window the first message's id answers again.
+/// `INSERT … SELECT * FROM (VALUES …) WHERE column1 IN (queues)`: rows for a queue that no
+/// longer exists are dropped (the caller sees them missing from RETURNING).
+fn guarded_insert() -> QueryBuilder<'static, Sqlite> {
+    QueryBuilder::new(format!(
+        "INSERT INTO sqs_messages ({MESSAGE_COLUMNS}) SELECT * FROM ("
+    ))
+}
+
+/// `None` when the queue is gone.
+async fn send_deduplicated(
+    conn: &mut SqliteConnection,
+    m: &NewMessage,
+    d: &Dedup,
+) -> Result<Option<Sent>> {
+    let seen = sqlx::query(
+        "SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ? \
+         AND expires_ms > ?",
+    )
+    .bind(m.queue_id)
+    .bind(&d.scope)
+    .bind(&d.id)
+    .bind(m.sent_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = seen {
+        return Ok(Some(Sent {
+            message_id: row.get(0),
+            seq: row.get(1),
+        }));
+    }
+    let mut qb = guarded_insert();
+    qb.push_values([m], |mut b, m| push_message(&mut b, m));
+    qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id");
+    let Some(row) = qb.build().fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let seq: i64 = row.get(0);
+    sqlx::query(
+        "INSERT OR REPLACE INTO sqs_dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.queue_id)
+    .bind(&d.scope)
+    .bind(&d.id)
+    .bind(&m.message_id)
+    .bind(seq)
+    .bind(d.expires_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(Sent {
+        message_id: m.message_id.clone(),
+        seq,
+    }))
+}
+
+async fn delete_all(
+    conn: &mut SqliteConnection,
+    items: &[Write],
+    out: &mut [Option<Written>],
+) -> Result<()> {
+    let mut handles: Vec<&Handle> = Vec::new();
+    for (item, done) in items.iter().zip(out.iter()) {
+        if done.is_some() {
+            continue;
+        }
+        if let Write::Delete(hs) = item {
+            handles.extend(hs.iter());
+        }
+    }
+    let mut deleted: HashSet<i64> = HashSet::new();
+    for chunk in handles.chunks(ROWS_PER_STATEMENT) {
+        // `id IN (…)` finds the rows by primary key; the handle text then must match the
+        // latest receive exactly (a stale receipt deletes nothing).
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for h in chunk {
+            sep.push_bind(h.id);
+        }
+        qb.push(") AND (queue_id || ':' || id || ':' || receipt) IN (");
+        let mut sep = qb.separated(", ");
+        for h in chunk {
+            sep.push_bind(format!("{}:{}:{}", h.queue_id, h.id, h.nonce));
+        }
+        qb.push(") RETURNING id");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            deleted.insert(row.get(0));
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        if let Write::Delete(hs) = item {
+            out[i] = Some(Written::Deleted(
+                hs.iter().map(|h| deleted.contains(&h.id)).collect(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn change_visibility(
+    conn: &mut SqliteConnection,
+    h: &Handle,
+    visible_ms: i64,
+    now_ms: i64,
+) -> Result<VisibilityOutcome> {
+    let row =
+        sqlx::query("SELECT visible_ms, receipt FROM sqs_messages WHERE id = ? AND queue_id = ?")
+            .bind(h.id)
+            .bind(h.queue_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row else {
+        return Ok(VisibilityOutcome::InvalidHandle);
+    };
+    let current: i64 = row.get(0);
+    let receipt: Option<String> = row.get(1);
+    if receipt.as_deref() != Some(h.nonce.as_str()) {
+        return Ok(VisibilityOutcome::InvalidHandle);
+    }
+    if current <= now_ms {
+        return Ok(VisibilityOutcome::NotInflight);
+    }
+    sqlx::query("UPDATE sqs_messages SET visible_ms = ? WHERE id = ?")
+        .bind(visible_ms)
+        .bind(h.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(VisibilityOutcome::Changed)
+}
+
+/// Plain receives (standard queue, no redrive) of one queue with the same visibility timeout
+/// share one statement; the rows are then dealt out in order. They share a nonce too, which is
+/// safe: a receipt handle names its message, so it acts on that message alone.
+async fn receive_merged(
+    conn: &mut SqliteConnection,
+    items: &[Write],
+    out: &mut [Option<Written>],
+) -> Result<()> {
+    let mut groups: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let (Write::Receive(spec), None) = (item, &out[i]) {
+            if !spec.fifo && spec.redrive.is_none() {
+                groups
+                    .entry((spec.queue_id, spec.visible_ms - spec.now_ms))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    for ((queue_id, timeout), members) in groups {
+        let specs: Vec<&ReceiveSpec> = members
+            .iter()
+            .filter_map(|i| match &items[*i] {
+                Write::Receive(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let now = specs.iter().map(|s| s.now_ms).max().unwrap_or_default();
+        let total: i64 = specs.iter().map(|s| s.max).sum();
+        let merged = ReceiveSpec {
+            queue_id,
+            max: total,
+            now_ms: now,
+            visible_ms: now + timeout,
+            nonce: specs.first().map(|s| s.nonce.clone()).unwrap_or_default(),
+            fifo: false,
+            redrive: None,
+        };
+        let mut rows = receive(conn, &merged).await?.into_iter();
+        for (i, spec) in members.iter().zip(&specs) {
+            let mine: Vec<MessageRecord> = rows.by_ref().take(spec.max as usize).collect();
+            out[*i] = Some(Written::Received(mine));
+        }
+    }
+    Ok(())
+}
+
+async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
+    if !spec.fifo && spec.redrive.is_none() {
+        // The common case in one statement. Standard queues promise no order, so the index on
+        // (queue_id, visible_ms) serves the first visible rows without sorting.
+        let rows = sqlx::query(
+            "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
+             first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 \
+             WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?4 AND visible_ms <= ?2 \
+             AND expires_ms > ?2 LIMIT ?5) RETURNING *",
+        )
+        .bind(spec.visible_ms)
+        .bind(spec.now_ms)
+        .bind(&spec.nonce)
+        .bind(spec.queue_id)
+        .bind(spec.max)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut msgs: Vec<MessageRecord> = rows.iter().map(message_from_row).collect();
+        msgs.sort_by_key(|m| m.id);
+        return Ok(msgs);
+    }
+    let blocked: HashSet<String> = if spec.fifo {
+        sqlx::query_scalar(
+            "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND visible_ms > ? \
+             AND receive_count > 0 AND group_id IS NOT NULL",
+        )
+        .bind(spec.queue_id)
+        .bind(spec.now_ms)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect()
+    } else {
+        HashSet::new()
+    };
+    let order = if spec.fifo { "ORDER BY id" } else { "" };
+    let rows = sqlx::query(&format!(
+        "SELECT id, receive_count, group_id FROM sqs_messages WHERE queue_id = ? \
+         AND visible_ms <= ? AND expires_ms > ? {order} LIMIT ?"
+    ))
+    .bind(spec.queue_id)
+    .bind(spec.now_ms)
+    .bind(spec.now_ms)
+    .bind(if spec.fifo { 1000 } else { spec.max * 4 })
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut chosen: Vec<i64> = Vec::new();
+    let mut dead: Vec<i64> = Vec::new();
+    let mut blocked = blocked;
+    for r in &rows {
+        let id: i64 = r.get(0);
+        let count: i64 = r.get(1);
+        let group: Option<String> = r.get(2);
+        if let Some(g) = &group {
+            if blocked.contains(g) {
+                continue;
+            }
+        }
+        if let Some((_, max_receives)) = spec.redrive {
+            if count >= max_receives {
+                dead.push(id);
+                // A FIFO group's order holds across the move: its later messages wait.
+                if let Some(g) = group {
+                    blocked.insert(g);
+                }
+                continue;
+            }
+        }
+        if (chosen.len() as i64) < spec.max {
+            chosen.push(id);
+        }
+    }
+    if let (Some((dlq, _)), false) = (spec.redrive, dead.is_empty()) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sqs_messages SET queue_id = ");
+        qb.push_bind(dlq)
+            .push(", visible_ms = ")
+            .push_bind(spec.now_ms)
+            .push(", receipt = NULL WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in &dead {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sqs_messages SET visible_ms = ");
+    qb.push_bind(spec.visible_ms)
+        .push(", receive_count = receive_count + 1, first_receive_ms = COALESCE(first_receive_ms, ")
+        .push_bind(spec.now_ms)
+        .push("), receipt = ")
+        .push_bind(spec.nonce.clone())
+        .push(" WHERE id IN (");
+    let mut sep = qb.separated(", ");
+    for id in &chosen {
+        sep.push_bind(*id);
+    }
+    qb.push(") RETURNING *");
+    let mut msgs: Vec<MessageRecord> = qb
+        .build()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(message_from_row)
+        .collect();
+    msgs.sort_by_key(|m| m.id);
+    Ok(msgs)
+}

@@ -1,0 +1,218 @@
+//! Acknowledged sends, deletes and visibility changes survive a restart and a `kill -9`.
+
+use super::client;
+use crate::harness::TestServer;
+use crate::persistence::spawn_binary;
+use aws_sdk_sqs::types::{MessageSystemAttributeName as S, QueueAttributeName as A};
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn counts(sqs: &aws_sdk_sqs::Client, url: &str) -> (String, String) {
+    let a = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(A::All)
+        .send()
+        .await
+        .expect("attrs")
+        .attributes
+        .expect("attrs");
+    (
+        a[&A::ApproximateNumberOfMessages].clone(),
+        a[&A::ApproximateNumberOfMessagesNotVisible].clone(),
+    )
+}
+
+#[tokio::test]
+async fn messages_and_their_state_survive_a_restart() {
+    let keep = tempfile::tempdir().expect("dir");
+    let data = keep.path().join("data");
+    let first = TestServer::disk_at(&data).await;
+    let sqs = client(&first);
+    let url = sqs
+        .create_queue()
+        .queue_name("durable")
+        .attributes(A::VisibilityTimeout, "600")
+        .send()
+        .await
+        .expect("create")
+        .queue_url
+        .expect("url");
+    for i in 0..3 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .expect("send");
+    }
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(2)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(got.messages().len(), 2);
+    sqs.delete_message()
+        .queue_url(&url)
+        .receipt_handle(got.messages()[0].receipt_handle().expect("h"))
+        .send()
+        .await
+        .expect("delete");
+    let held = got.messages()[1].receipt_handle().expect("h").to_string();
+    first.stop().await;
+
+    let second = TestServer::disk_at(&data).await;
+    let sqs = client(&second);
+    let url = sqs
+        .get_queue_url()
+        .queue_name("durable")
+        .send()
+        .await
+        .expect("queue survives")
+        .queue_url
+        .expect("url");
+    // One deleted, one still in flight (its visibility timeout survived), one visible.
+    assert_eq!(counts(&sqs, &url).await, ("1".into(), "1".into()));
+    // The receipt handle from before the restart still works.
+    sqs.change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(&held)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("old handle after restart");
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(S::ApproximateReceiveCount)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(got.messages().len(), 2);
+    let counts: Vec<&str> = got
+        .messages()
+        .iter()
+        .map(|m| m.attributes().expect("attrs")[&S::ApproximateReceiveCount].as_str())
+        .collect();
+    assert!(counts.contains(&"2"), "receive count survived: {counts:?}");
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn acknowledged_sends_survive_kill_9() {
+    let keep = tempfile::tempdir().expect("dir");
+    let data = keep.path().join("data");
+    let (child, port) = spawn_binary(&data);
+    // Killed on drop too, so a failing assertion leaves no server behind.
+    let mut child = KillOnDrop(child);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let conf = aws_sdk_sqs::config::Builder::from(
+        &aws_config::SdkConfig::builder()
+            .endpoint_url(&endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("test", "test", None, None, "t"),
+                ),
+            )
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build(),
+    )
+    .build();
+    let sqs = aws_sdk_sqs::Client::from_conf(conf);
+    let url = sqs
+        .create_queue()
+        .queue_name("crash")
+        .send()
+        .await
+        .expect("create")
+        .queue_url
+        .expect("url");
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let sqs = sqs.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            sqs.send_message()
+                .queue_url(&url)
+                .message_body(format!("m{i}"))
+                .send()
+                .await
+                .expect("send")
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    // Ten received and deleted, one more hidden for ten minutes: both acknowledged.
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let entries: Vec<_> = got
+        .messages()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                .id(format!("d{i}"))
+                .receipt_handle(m.receipt_handle().expect("h"))
+                .build()
+                .expect("entry")
+        })
+        .collect();
+    let deleted = entries.len();
+    sqs.delete_message_batch()
+        .queue_url(&url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .expect("delete batch");
+    let one = sqs
+        .receive_message()
+        .queue_url(&url)
+        .visibility_timeout(30)
+        .send()
+        .await
+        .expect("receive one");
+    sqs.change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(one.messages()[0].receipt_handle().expect("h"))
+        .visibility_timeout(600)
+        .send()
+        .await
+        .expect("hide");
+    child.0.kill().expect("kill -9");
+    let _ = child.0.wait();
+
+    let second = TestServer::disk_at(&data).await;
+    let sqs = client(&second);
+    let url = sqs
+        .get_queue_url()
+        .queue_name("crash")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
+    let visible = 200 - deleted - 1;
+    assert_eq!(
+        counts(&sqs, &url).await,
+        (visible.to_string(), "1".to_string())
+    );
+    second.stop().await;
+}

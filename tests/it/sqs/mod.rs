@@ -1,0 +1,56 @@
+//! SQS through the AWS SDK for Rust (JSON protocol) and raw form posts (query protocol).
+
+mod durability;
+mod fifo;
+mod messages;
+mod query;
+mod queues;
+
+use crate::harness::{unique, TestServer};
+use aws_sdk_sqs::Client;
+
+pub(crate) fn client(server: &TestServer) -> Client {
+    Client::new(&server.sdk_config())
+}
+
+/// A new standard queue; returns its URL.
+pub(crate) async fn queue(sqs: &Client, prefix: &str) -> String {
+    sqs.create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("QueueUrl")
+}
+
+/// The error code the SDK reports (the legacy code from `x-amzn-query-error` where AWS sends one).
+pub(crate) fn code<E: aws_sdk_sqs::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("").to_string()
+}
+
+/// A form post in the query protocol; returns status and body.
+pub(crate) async fn form(server: &TestServer, params: &[(&str, &str)]) -> (u16, String) {
+    let mut all = vec![("Version", "2012-11-05")];
+    all.extend_from_slice(params);
+    let body: String = all
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                k,
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let resp = crate::harness::http()
+        .post(server.url("/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("body"))
+}
