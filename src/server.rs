@@ -60,6 +60,7 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
+        Arc::new(cloudemu_s3::S3::new(storage.s3(), storage.objects.clone())),
     ]
 }
 

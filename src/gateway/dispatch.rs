@@ -123,6 +123,14 @@ impl Reply {
         match (self.stream, length) {
             (Some(stream), Some(len)) => b.body(actix_web::body::SizedStream::new(len, stream)),
             (Some(stream), None) => b.streaming(stream),
+            // A HEAD answer: the length of what a GET would send, and no body (actix sends
+            // none for HEAD).
+            (None, Some(len)) if self.body.is_empty() && len > 0 => {
+                b.body(actix_web::body::SizedStream::new(
+                    len,
+                    futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
+                ))
+            }
             (None, _) => b.body(self.body),
         }
     }
@@ -286,9 +294,31 @@ async fn process(
     };
 
     let mut stream_body = cloudemu_core::Body::Empty;
+    let mut trailer = cloudemu_core::Trailer::default();
+    // The headers the operation is parsed from: for aws-chunked bodies, without the framing.
+    let mut parse_headers = headers.clone();
     if cloudemu_protocol::streaming_input_member(&model, op).is_some() {
+        let members = super::payload::header_members(&model, op);
+        trailer = super::payload::announced_trailer(&headers, &members);
         if let Some(p) = payload.take() {
-            stream_body = cloudemu_core::Body::Stream(super::body::bridge(p));
+            stream_body = cloudemu_core::Body::Stream(super::payload::decode(
+                &headers,
+                super::body::bridge(p),
+                trailer.clone(),
+                members,
+            ));
+        }
+        if super::payload::is_aws_chunked(&headers) {
+            super::payload::strip_aws_chunked(&mut parse_headers);
+            // Content-Length counts the framing; the payload is the decoded length.
+            parse_headers
+                .0
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
+            if let Some(n) = super::payload::decoded_length(&headers) {
+                parse_headers
+                    .0
+                    .push(("content-length".into(), n.to_string()));
+            }
         }
     }
     let body = match (body, payload) {
@@ -306,7 +336,7 @@ async fn process(
         method: info.method,
         path: &path,
         query: &query_string,
-        headers: &headers,
+        headers: &parse_headers,
         body: &body,
     };
     let input = match cloudemu_protocol::parse_request(&model, protocol, op, &http) {
@@ -338,6 +368,7 @@ async fn process(
     let request = cloudemu_core::ServiceRequest {
         input,
         body: stream_body,
+        trailer,
     };
     outcome.response = match svc.call(&ctx, &op.name, request).await {
         Ok(resp) => {
@@ -440,7 +471,15 @@ fn find_operation<'m>(
             })
         }
         Protocol::RestJson | Protocol::RestXml => {
-            rest::match_operation(model, info.method, info.path, info.query)
+            // Headers decide between operations on the same URI (CopyObject vs PutObject).
+            let req = cloudemu_protocol::HttpRequest {
+                method: info.method,
+                path: info.path,
+                query: info.query,
+                headers: info.headers,
+                body: &[],
+            };
+            rest::match_request(model, &req)
                 .map(|(op, _)| op)
                 .ok_or_else(|| {
                     wire(

@@ -3,4 +3,5 @@
 pub mod body;
 pub mod dispatch;
 pub mod identity;
+pub mod payload;
 pub mod route;

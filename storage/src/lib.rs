@@ -8,6 +8,7 @@ mod db;
 pub mod group_commit;
 pub mod iam;
 pub mod objects;
+pub mod s3;
 pub mod sts;
 
 pub use db::Db;
@@ -81,5 +82,9 @@ impl Storage {
 
     pub fn sts(&self) -> sts::StsStore {
         sts::StsStore::new(self.db.clone())
+    }
+
+    pub fn s3(&self) -> s3::S3Store {
+        s3::S3Store::new(self.db.clone())
     }
 }

@@ -30,6 +30,67 @@ pub enum ObjectBody {
     Memory(Bytes),
 }
 
+/// Chunk size when streaming a body out: large enough for disk speed, small enough that
+/// memory stays flat per transfer.
+const READ_CHUNK: usize = 256 * 1024;
+
+impl ObjectBody {
+    /// `len` bytes from `start` as a stream of chunks, read as the consumer asks for them.
+    pub fn into_stream(
+        self,
+        start: u64,
+        len: u64,
+    ) -> futures_util::stream::BoxStream<'static, std::io::Result<Bytes>> {
+        use futures_util::stream;
+        match self {
+            ObjectBody::Memory(b) => {
+                let from = usize::try_from(start).unwrap_or(usize::MAX).min(b.len());
+                let to = usize::try_from(start.saturating_add(len))
+                    .unwrap_or(usize::MAX)
+                    .min(b.len());
+                stream::iter([Ok(b.slice(from..to))]).boxed()
+            }
+            ObjectBody::File(file) => {
+                // The position is only sought once, before the first read.
+                let state = (Some(file), Some(start), len);
+                stream::unfold(state, |(file, seek, left)| async move {
+                    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                    let mut file = file?;
+                    if left == 0 {
+                        return None;
+                    }
+                    let read = async {
+                        if let Some(pos) = seek {
+                            file.seek(std::io::SeekFrom::Start(pos)).await?;
+                        }
+                        let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+                        let mut buf = vec![0u8; want];
+                        let n = file.read(&mut buf).await?;
+                        if n == 0 {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "stored body is shorter than recorded",
+                            ));
+                        }
+                        buf.truncate(n);
+                        Ok(Bytes::from(buf))
+                    }
+                    .await;
+                    match read {
+                        Ok(b) => {
+                            let n = b.len() as u64;
+                            Some((Ok(b), (Some(file), None, left - n)))
+                        }
+                        // Stop after an error.
+                        Err(e) => Some((Err(e), (None, None, 0))),
+                    }
+                })
+                .boxed()
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ObjectStore {
     inner: Arc<Inner>,

@@ -7,4 +7,5 @@ mod harness;
 mod iam;
 mod persistence;
 mod robustness;
+mod s3;
 mod sts;

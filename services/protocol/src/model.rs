@@ -200,6 +200,14 @@ pub struct Overlay {
     /// Operation name -> XML root element of its rest-xml response where the model lacks one.
     #[serde(default)]
     pub xml_root_names: HashMap<String, String>,
+    /// The service has no validation layer for enum values: it takes any string and answers
+    /// unknown ones with its own errors (S3: `InvalidLocationConstraint`, `InvalidStorageClass`).
+    #[serde(default)]
+    pub open_enums: bool,
+    /// Operations whose rest-xml response root is the text of the output's one body member
+    /// (S3's `<LocationConstraint>eu-west-2</LocationConstraint>`).
+    #[serde(default)]
+    pub xml_text_roots: Vec<String>,
     /// rest-xml errors are a bare `<Error>` (S3) instead of `<ErrorResponse><Error>`.
     #[serde(default)]
     pub no_error_wrapping: bool,

@@ -310,7 +310,11 @@ impl Validator<'_> {
     fn string(&mut self, shape: &Shape, value: &Value, s: &str, path: &str) {
         let before = self.errors.len();
         self.length(shape, value, s.chars().count(), path);
-        if let Some(values) = &shape.enum_values {
+        if let Some(values) = shape
+            .enum_values
+            .as_ref()
+            .filter(|_| !self.model.overlay.open_enums)
+        {
             if !values.iter().any(|e| e == s) {
                 self.fail(
                     Some(value),

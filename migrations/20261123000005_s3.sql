@@ -1,0 +1,40 @@
+-- S3 buckets and objects. Bucket names are global per partition, as in AWS, so the bucket name
+-- alone is the key; each bucket records the account that owns it and its region. Object bodies
+-- live in the object store; a row names its body by the store's generated id.
+
+CREATE TABLE s3_buckets (
+    bucket_name  TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL,
+    region       TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    object_lock  INTEGER NOT NULL DEFAULT 0,
+    ownership    TEXT
+);
+
+CREATE INDEX s3_buckets_by_account ON s3_buckets (account_id, bucket_name);
+
+-- Keys compare as bytes (BINARY collation over UTF-8), which is the order S3 lists them in.
+CREATE TABLE s3_objects (
+    bucket_name         TEXT NOT NULL,
+    object_key          TEXT NOT NULL,
+    body_id             TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    etag                TEXT NOT NULL,
+    last_modified       REAL NOT NULL,
+    content_type        TEXT,
+    content_encoding    TEXT,
+    content_disposition TEXT,
+    content_language    TEXT,
+    cache_control       TEXT,
+    expires             TEXT,
+    -- JSON object of user metadata (x-amz-meta-*), names lower-cased as S3 stores them.
+    user_metadata       TEXT NOT NULL DEFAULT '{}',
+    storage_class       TEXT,
+    -- Flexible checksum: algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), base64 value, type.
+    checksum_algorithm  TEXT,
+    checksum_value      TEXT,
+    checksum_type       TEXT,
+    owner_account       TEXT NOT NULL,
+    PRIMARY KEY (bucket_name, object_key),
+    FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
+);

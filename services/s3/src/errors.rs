@@ -1,0 +1,121 @@
+//! S3 errors and their AWS codes, statuses and messages: the one place they are mapped.
+
+use cloudemu_core::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket(String),
+    #[error("The specified key does not exist.")]
+    NoSuchKey(String),
+    #[error("The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")]
+    BucketAlreadyExists(String),
+    #[error("Your previous request to create the named bucket succeeded and you already own it.")]
+    BucketAlreadyOwnedByYou(String),
+    #[error("The bucket you tried to delete is not empty")]
+    BucketNotEmpty(String),
+    #[error("The specified bucket is not valid.")]
+    InvalidBucketName(String),
+    #[error("The specified location-constraint is not valid")]
+    InvalidLocationConstraint(String),
+    /// The request's region and its location constraint disagree.
+    #[error("The {0} location constraint is incompatible for the region specific endpoint this request was sent to.")]
+    IllegalLocationConstraint(String),
+    #[error("{message}")]
+    InvalidArgument {
+        message: String,
+        name: String,
+        value: String,
+    },
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("Your key is too long")]
+    KeyTooLong,
+    #[error(
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )]
+    MalformedXml,
+    /// A checksum header the body does not match; the name is AWS's (`CRC32`, `Content-MD5`).
+    #[error("The {0} you specified did not match the calculated checksum.")]
+    BadChecksum(&'static str),
+    #[error("The Content-MD5 you specified did not match what we received.")]
+    BadContentMd5,
+    #[error("The Content-MD5 you specified was not valid.")]
+    InvalidDigest,
+    #[error("Your proposed upload exceeds the maximum allowed size")]
+    EntityTooLarge { proposed: u64, max: u64 },
+    #[error("You did not provide the number of bytes specified by the Content-Length HTTP header")]
+    IncompleteBody,
+    /// An error the request body stream failed with (framing, payload hash).
+    #[error("{0}")]
+    Body(Box<ServiceError>),
+    #[error(transparent)]
+    Storage(#[from] cloudemu_storage::StorageError),
+}
+
+impl From<S3Error> for ServiceError {
+    fn from(e: S3Error) -> Self {
+        let msg = e.to_string();
+        let client = |code: &str, status: u16| ServiceError::client(code, status, msg.clone());
+        match e {
+            S3Error::NoSuchBucket(b) => client("NoSuchBucket", 404).with_field("BucketName", b),
+            S3Error::NoSuchKey(k) => client("NoSuchKey", 404).with_field("Key", k),
+            S3Error::BucketAlreadyExists(b) => {
+                client("BucketAlreadyExists", 409).with_field("BucketName", b)
+            }
+            S3Error::BucketAlreadyOwnedByYou(b) => {
+                client("BucketAlreadyOwnedByYou", 409).with_field("BucketName", b)
+            }
+            S3Error::BucketNotEmpty(b) => client("BucketNotEmpty", 409).with_field("BucketName", b),
+            S3Error::InvalidBucketName(b) => {
+                client("InvalidBucketName", 400).with_field("BucketName", b)
+            }
+            S3Error::InvalidLocationConstraint(c) => {
+                client("InvalidLocationConstraint", 400).with_field("LocationConstraint", c)
+            }
+            S3Error::IllegalLocationConstraint(_) => {
+                client("IllegalLocationConstraintException", 400)
+            }
+            S3Error::InvalidArgument { name, value, .. } => client("InvalidArgument", 400)
+                .with_field("ArgumentName", name)
+                .with_field("ArgumentValue", value),
+            S3Error::InvalidRequest(_) => client("InvalidRequest", 400),
+            S3Error::KeyTooLong => client("KeyTooLongError", 400),
+            S3Error::MalformedXml => client("MalformedXML", 400),
+            S3Error::BadChecksum(_) | S3Error::BadContentMd5 => client("BadDigest", 400),
+            S3Error::InvalidDigest => client("InvalidDigest", 400),
+            S3Error::EntityTooLarge { proposed, max } => client("EntityTooLarge", 400)
+                .with_field("ProposedSize", proposed)
+                .with_field("MaxSizeAllowed", max),
+            S3Error::IncompleteBody => client("IncompleteBody", 400),
+            S3Error::Body(e) => *e,
+            S3Error::Storage(e) => ServiceError::internal(e),
+        }
+    }
+}
+
+impl S3Error {
+    /// A failed request body: the client's error when the stream says so, else the client
+    /// went away mid-body.
+    pub fn from_body(e: std::io::Error) -> Self {
+        match cloudemu_core::body::service_error_of(&e) {
+            Some(se) => S3Error::Body(Box::new(se)),
+            None => S3Error::IncompleteBody,
+        }
+    }
+
+    /// A storage failure while storing a body: the body's own error if that is what failed.
+    pub fn from_store(e: cloudemu_storage::StorageError) -> Self {
+        match e {
+            // The store wraps its input stream's errors; its own I/O errors are bare.
+            cloudemu_storage::StorageError::Io(io)
+                if io
+                    .get_ref()
+                    .is_some_and(|i| i.downcast_ref::<std::io::Error>().is_some()) =>
+            {
+                Self::from_body(io)
+            }
+            other => S3Error::Storage(other),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Amazon S3: buckets and objects. Bodies stream to and from the object store; metadata lives
+//! in SQLite. Bucket names are global, as in AWS; each bucket records its owner and region.
+
+mod buckets;
+mod checksum;
+mod errors;
+mod listing;
+mod names;
+mod objects;
+mod shapes;
+
+use cloudemu_core::{
+    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+};
+use cloudemu_storage::s3::S3Store;
+use cloudemu_storage::ObjectStore;
+use serde_json::Value;
+
+pub use errors::S3Error;
+
+pub struct S3 {
+    store: S3Store,
+    objects: ObjectStore,
+}
+
+impl S3 {
+    pub fn new(store: S3Store, objects: ObjectStore) -> Self {
+        Self { store, objects }
+    }
+}
+
+pub const OPERATIONS: &[&str] = &[
+    "CreateBucket",
+    "DeleteBucket",
+    "DeleteObject",
+    "DeleteObjects",
+    "GetBucketLocation",
+    "GetObject",
+    "HeadBucket",
+    "HeadObject",
+    "ListBuckets",
+    "ListObjects",
+    "ListObjectsV2",
+    "PutObject",
+];
+
+/// Route an operation to its typed handler; `$h` is a method of `S3`.
+macro_rules! route {
+    ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
+        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
+    };
+}
+
+/// An input the typed layer cannot represent: the client's request, not a server fault.
+fn bad_input(e: serde_json::Error) -> ServiceError {
+    ServiceError::client(
+        "InvalidArgument",
+        400,
+        format!("The request could not be read: {e}"),
+    )
+}
+
+impl Service for S3 {
+    fn id(&self) -> &'static str {
+        "s3"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
+        Box::pin(async move {
+            let input = request.input;
+            let output: Result<Value, ServiceError> = match operation {
+                "CreateBucket" => route!(self, ctx, input, create_bucket),
+                "HeadBucket" => route!(self, ctx, input, head_bucket),
+                "GetBucketLocation" => route!(self, ctx, input, get_bucket_location),
+                "DeleteBucket" => route!(self, ctx, input, delete_bucket),
+                "ListBuckets" => route!(self, ctx, input, list_buckets),
+                "ListObjects" => route!(self, ctx, input, list_objects),
+                "ListObjectsV2" => route!(self, ctx, input, list_objects_v2),
+                "HeadObject" => route!(self, ctx, input, head_object),
+                "DeleteObject" => route!(self, ctx, input, delete_object),
+                "DeleteObjects" => route!(self, ctx, input, delete_objects),
+                "PutObject" => {
+                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let out = self
+                        .put_object(ctx, input, request.body, request.trailer)
+                        .await?;
+                    serde_json::to_value(out).map_err(ServiceError::internal)
+                }
+                "GetObject" => {
+                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let (output, body) = self.get_object(ctx, input).await?;
+                    return Ok(ServiceResponse { output, body });
+                }
+                other => Err(ServiceError::not_implemented("s3", other)),
+            };
+            output.map(ServiceResponse::from)
+        })
+    }
+}

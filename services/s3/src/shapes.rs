@@ -1,0 +1,325 @@
+//! Typed inputs and outputs of the operations served, with the model's member names.
+
+use cloudemu_core::serde_helpers::{epoch_seconds, epoch_seconds_opt};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketInput {
+    pub bucket: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBucketConfiguration {
+    pub location_constraint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBucketRequest {
+    pub bucket: String,
+    pub create_bucket_configuration: Option<CreateBucketConfiguration>,
+    pub object_lock_enabled_for_bucket: Option<bool>,
+    pub object_ownership: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBucketOutput {
+    pub location: String,
+    pub bucket_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HeadBucketOutput {
+    pub bucket_region: String,
+    pub bucket_arn: String,
+    pub bucket_location_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetBucketLocationOutput {
+    /// Absent for us-east-1, as S3 answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_constraint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBucketsRequest {
+    pub max_buckets: Option<i64>,
+    pub continuation_token: Option<String>,
+    pub prefix: Option<String>,
+    pub bucket_region: Option<String>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct Owner {
+    #[serde(rename = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketEntry {
+    pub name: String,
+    #[serde(with = "epoch_seconds")]
+    pub creation_date: chrono::DateTime<chrono::Utc>,
+    pub bucket_region: String,
+    pub bucket_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBucketsOutput {
+    pub buckets: Vec<BucketEntry>,
+    pub owner: Owner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// Object headers shared by PutObject, CreateMultipartUpload and CopyObject (REPLACE).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutObjectRequest {
+    pub bucket: String,
+    pub key: String,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
+    pub content_length: Option<i64>,
+    #[serde(rename = "ContentMD5")]
+    pub content_md5: Option<String>,
+    pub content_type: Option<String>,
+    pub checksum_algorithm: Option<String>,
+    #[serde(rename = "ChecksumCRC32")]
+    pub checksum_crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C")]
+    pub checksum_crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub checksum_crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1")]
+    pub checksum_sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256")]
+    pub checksum_sha256: Option<String>,
+    pub expires: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub storage_class: Option<String>,
+}
+
+/// The checksum members every object output carries.
+#[derive(Debug, Default, Serialize)]
+pub struct ChecksumFields {
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    pub crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    pub crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutObjectOutput {
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub server_side_encryption: String,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetObjectRequest {
+    pub bucket: String,
+    pub key: String,
+    pub checksum_mode: Option<String>,
+    pub response_cache_control: Option<String>,
+    pub response_content_disposition: Option<String>,
+    pub response_content_encoding: Option<String>,
+    pub response_content_language: Option<String>,
+    pub response_content_type: Option<String>,
+    #[serde(default, with = "epoch_seconds_opt")]
+    pub response_expires: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// GetObject's and HeadObject's headers.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectHeaders {
+    pub accept_ranges: String,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    pub content_length: i64,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    pub content_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectInput {
+    pub bucket: String,
+    pub key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectIdentifier {
+    pub key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Delete {
+    #[serde(default)]
+    pub objects: Vec<ObjectIdentifier>,
+    pub quiet: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteObjectsRequest {
+    pub bucket: String,
+    pub delete: Delete,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeletedObject {
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteError {
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteObjectsOutput {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<DeletedObject>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<DeleteError>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListObjectsRequest {
+    pub bucket: String,
+    pub delimiter: Option<String>,
+    pub encoding_type: Option<String>,
+    pub max_keys: Option<i64>,
+    pub prefix: Option<String>,
+    /// v1
+    pub marker: Option<String>,
+    /// v2
+    pub continuation_token: Option<String>,
+    pub fetch_owner: Option<bool>,
+    pub start_after: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectEntry {
+    pub key: String,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checksum_algorithm: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+    pub size: i64,
+    pub storage_class: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommonPrefix {
+    pub prefix: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListObjectsOutput {
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<ObjectEntry>,
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    pub max_keys: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub common_prefixes: Vec<CommonPrefix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListObjectsV2Output {
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<ObjectEntry>,
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    pub max_keys: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub common_prefixes: Vec<CommonPrefix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub key_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+}

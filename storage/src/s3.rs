@@ -1,0 +1,310 @@
+//! S3 buckets and object metadata. Bodies live in the [`ObjectStore`](crate::ObjectStore);
+//! a row names its body by id. Bucket names are global (per partition), as in AWS.
+
+use crate::{Db, Result};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketRecord {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    /// Epoch seconds.
+    pub created_at: f64,
+    pub object_lock: bool,
+    pub ownership: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectRecord {
+    pub bucket: String,
+    pub key: String,
+    pub body_id: String,
+    pub size: i64,
+    /// Quoted, as S3 returns it.
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: f64,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    /// User metadata (`x-amz-meta-*` without the prefix), in the order given.
+    pub user_metadata: Vec<(String, String)>,
+    pub storage_class: Option<String>,
+    pub checksum_algorithm: Option<String>,
+    pub checksum_value: Option<String>,
+    pub checksum_type: Option<String>,
+    pub owner_account: String,
+}
+
+/// What `create_bucket` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BucketCreation {
+    Created,
+    /// The name is taken; the existing bucket says by whom and where.
+    Exists(BucketRecord),
+}
+
+/// What `delete_bucket` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketDeletion {
+    Deleted,
+    NotFound,
+    NotEmpty,
+}
+
+/// What `put_object` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectWrite {
+    /// Stored; the body it replaced (to free), if any.
+    Stored {
+        replaced: Option<String>,
+    },
+    NoSuchBucket,
+}
+
+#[derive(Clone)]
+pub struct S3Store {
+    db: Db,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn is_fk_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+fn bucket_from_row(row: &SqliteRow) -> BucketRecord {
+    BucketRecord {
+        name: row.get("bucket_name"),
+        account_id: row.get("account_id"),
+        region: row.get("region"),
+        created_at: row.get("created_at"),
+        object_lock: row.get::<i64, _>("object_lock") != 0,
+        ownership: row.get("ownership"),
+    }
+}
+
+fn object_from_row(row: &SqliteRow) -> ObjectRecord {
+    let meta: String = row.get("user_metadata");
+    let user_metadata = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&meta)
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    ObjectRecord {
+        bucket: row.get("bucket_name"),
+        key: row.get("object_key"),
+        body_id: row.get("body_id"),
+        size: row.get("size"),
+        etag: row.get("etag"),
+        last_modified: row.get("last_modified"),
+        content_type: row.get("content_type"),
+        content_encoding: row.get("content_encoding"),
+        content_disposition: row.get("content_disposition"),
+        content_language: row.get("content_language"),
+        cache_control: row.get("cache_control"),
+        expires: row.get("expires"),
+        user_metadata,
+        storage_class: row.get("storage_class"),
+        checksum_algorithm: row.get("checksum_algorithm"),
+        checksum_value: row.get("checksum_value"),
+        checksum_type: row.get("checksum_type"),
+        owner_account: row.get("owner_account"),
+    }
+}
+
+impl S3Store {
+    pub(crate) fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn create_bucket(&self, b: &BucketRecord) -> Result<BucketCreation> {
+        let res = sqlx::query(
+            "INSERT INTO s3_buckets (bucket_name, account_id, region, created_at, object_lock, \
+             ownership) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&b.name)
+        .bind(&b.account_id)
+        .bind(&b.region)
+        .bind(b.created_at)
+        .bind(i64::from(b.object_lock))
+        .bind(&b.ownership)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(BucketCreation::Created),
+            Err(e) if is_unique_violation(&e) => match self.get_bucket(&b.name).await? {
+                Some(existing) => Ok(BucketCreation::Exists(existing)),
+                // Deleted in between: the name is free again.
+                None => Box::pin(self.create_bucket(b)).await,
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_buckets WHERE bucket_name = ?")
+            .bind(name)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(bucket_from_row))
+    }
+
+    /// An account's buckets whose names start with `prefix` and sort after `after`, by name.
+    pub async fn list_buckets(
+        &self,
+        account: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<BucketRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_buckets WHERE account_id = ? AND bucket_name > ? \
+             AND substr(bucket_name, 1, length(?)) = ? ORDER BY bucket_name LIMIT ?",
+        )
+        .bind(account)
+        .bind(after)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(bucket_from_row).collect())
+    }
+
+    /// Delete an empty bucket.
+    pub async fn delete_bucket(&self, name: &str) -> Result<BucketDeletion> {
+        let mut tx = self.db.begin_immediate().await?;
+        let any: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM s3_objects WHERE bucket_name = ? LIMIT 1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if any.is_some() {
+            return Ok(BucketDeletion::NotEmpty);
+        }
+        let res = sqlx::query("DELETE FROM s3_buckets WHERE bucket_name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(if res.rows_affected() > 0 {
+            BucketDeletion::Deleted
+        } else {
+            BucketDeletion::NotFound
+        })
+    }
+
+    /// Insert or replace an object's row.
+    pub async fn put_object(&self, o: &ObjectRecord) -> Result<ObjectWrite> {
+        let meta: serde_json::Map<String, serde_json::Value> = o
+            .user_metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let meta = serde_json::Value::Object(meta).to_string();
+        let mut tx = self.db.begin_immediate().await?;
+        let replaced: Option<String> = sqlx::query_scalar(
+            "SELECT body_id FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
+        )
+        .bind(&o.bucket)
+        .bind(&o.key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let res = sqlx::query(
+            "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
+             last_modified, content_type, content_encoding, content_disposition, \
+             content_language, cache_control, expires, user_metadata, storage_class, \
+             checksum_algorithm, checksum_value, checksum_type, owner_account) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&o.bucket)
+        .bind(&o.key)
+        .bind(&o.body_id)
+        .bind(o.size)
+        .bind(&o.etag)
+        .bind(o.last_modified)
+        .bind(&o.content_type)
+        .bind(&o.content_encoding)
+        .bind(&o.content_disposition)
+        .bind(&o.content_language)
+        .bind(&o.cache_control)
+        .bind(&o.expires)
+        .bind(&meta)
+        .bind(&o.storage_class)
+        .bind(&o.checksum_algorithm)
+        .bind(&o.checksum_value)
+        .bind(&o.checksum_type)
+        .bind(&o.owner_account)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_fk_violation(&e) => return Ok(ObjectWrite::NoSuchBucket),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        tx.commit().await?;
+        Ok(ObjectWrite::Stored { replaced })
+    }
+
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(object_from_row))
+    }
+
+    /// Delete an object's row; the body id to free, if there was one.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<Option<String>> {
+        let body: Option<String> = sqlx::query_scalar(
+            "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? RETURNING body_id",
+        )
+        .bind(bucket)
+        .bind(key)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(body)
+    }
+
+    /// Objects of a bucket whose keys start with `prefix` and sort after `after`, in key order.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<ObjectRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key > ? \
+             AND object_key >= ? AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(after)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(object_from_row).collect())
+    }
+
+    /// Every body id an object row refers to (to tell orphaned files after a crash).
+    pub async fn referenced_bodies(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT body_id FROM s3_objects")
+            .fetch_all(self.db.pool())
+            .await?)
+    }
+}

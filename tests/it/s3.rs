@@ -1,0 +1,929 @@
+//! S3 through the AWS SDK for Rust (with its default request checksums, which arrive as
+//! aws-chunked bodies with a CRC trailer) and raw HTTP for what SDKs will not send.
+
+use crate::harness::{http, unique, TestServer};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, ChecksumMode, CreateBucketConfiguration, Delete, ObjectIdentifier,
+};
+use aws_sdk_s3::Client;
+
+fn client(server: &TestServer) -> Client {
+    client_in(server, "us-east-1", "test")
+}
+
+fn client_in(server: &TestServer, region: &str, key: &str) -> Client {
+    let conf = aws_sdk_s3::config::Builder::from(&server.sdk_config_with(key, "test", None))
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
+        .force_path_style(true)
+        .build();
+    Client::from_conf(conf)
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn bucket(s3: &Client) -> String {
+    let name = unique("bkt");
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("CreateBucket");
+    name
+}
+
+#[tokio::test]
+async fn bucket_lifecycle_and_errors() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let name = unique("life");
+
+    let created = s3
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("CreateBucket");
+    assert_eq!(created.location(), Some(format!("/{name}").as_str()));
+    let head = s3
+        .head_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("HeadBucket");
+    assert_eq!(head.bucket_region(), Some("us-east-1"));
+    // us-east-1 keeps S3's legacy answer: re-creating your own bucket succeeds.
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("re-create in us-east-1");
+    // Another account cannot have the name: bucket names are global.
+    let other = client_in(&server, "us-east-1", "111122223333");
+    let err = other
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect_err("taken");
+    assert_eq!(err.code(), Some("BucketAlreadyExists"));
+    // ... and does not see it in its list.
+    let theirs = other.list_buckets().send().await.expect("ListBuckets");
+    assert!(theirs.buckets().iter().all(|b| b.name() != Some(&name)));
+    let mine = s3.list_buckets().send().await.expect("ListBuckets");
+    let listed = mine
+        .buckets()
+        .iter()
+        .find(|b| b.name() == Some(&name))
+        .expect("listed");
+    assert_eq!(listed.bucket_region(), Some("us-east-1"));
+    assert!(listed.creation_date().is_some());
+    assert_eq!(mine.owner().and_then(|o| o.id()).map(str::len), Some(64));
+
+    let bad = s3
+        .create_bucket()
+        .bucket("Not_A_Valid_Name")
+        .send()
+        .await
+        .expect_err("invalid");
+    assert_eq!(bad.code(), Some("InvalidBucketName"));
+
+    s3.put_object()
+        .bucket(&name)
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("PutObject");
+    let err = s3
+        .delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect_err("not empty");
+    assert_eq!(err.code(), Some("BucketNotEmpty"));
+    s3.delete_object()
+        .bucket(&name)
+        .key("k")
+        .send()
+        .await
+        .expect("DeleteObject");
+    s3.delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("DeleteBucket");
+    let err = s3
+        .head_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+    let err = s3
+        .delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code(), Some("NoSuchBucket"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn location_constraints_follow_the_region() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let name = unique("eu");
+    s3.create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket in eu-west-2");
+    let head = s3.head_bucket().bucket(&name).send().await.expect("Head");
+    assert_eq!(head.bucket_region(), Some("eu-west-2"));
+    let loc = s3
+        .get_bucket_location()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("GetBucketLocation");
+    assert_eq!(
+        loc.location_constraint(),
+        Some(&BucketLocationConstraint::EuWest2)
+    );
+    // Your own bucket outside us-east-1: BucketAlreadyOwnedByYou.
+    let err = s3
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("owned");
+    assert_eq!(err.code(), Some("BucketAlreadyOwnedByYou"));
+
+    // A regional endpoint needs a matching constraint.
+    let eu = client_in(&server, "eu-west-1", "test");
+    let err = eu
+        .create_bucket()
+        .bucket(unique("noloc"))
+        .send()
+        .await
+        .expect_err("unspecified constraint");
+    assert_eq!(err.code(), Some("IllegalLocationConstraintException"));
+    let name2 = unique("euw1");
+    eu.create_bucket()
+        .bucket(&name2)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("matching constraint");
+    let err = s3
+        .create_bucket()
+        .bucket(unique("use1"))
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from("us-east-1"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("us-east-1 is no constraint");
+    assert_eq!(err.code(), Some("InvalidLocationConstraint"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn objects_round_trip_with_headers_metadata_and_checksums() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let body = b"hello, object".to_vec();
+
+    let put = s3
+        .put_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .body(ByteStream::from(body.clone()))
+        .content_type("text/plain")
+        .cache_control("max-age=60")
+        .content_disposition("attachment")
+        .content_language("en")
+        .metadata("Colour", "blue")
+        .send()
+        .await
+        .expect("PutObject");
+    let etag = format!("\"{}\"", md5_hex(&body));
+    assert_eq!(put.e_tag(), Some(etag.as_str()));
+    // The SDK sends a CRC32 by default; S3 stores it and says so.
+    assert!(put.checksum_crc32().is_some(), "{put:?}");
+
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.e_tag(), Some(etag.as_str()));
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(got.cache_control(), Some("max-age=60"));
+    assert_eq!(got.content_disposition(), Some("attachment"));
+    assert_eq!(got.content_language(), Some("en"));
+    assert_eq!(got.content_length(), Some(body.len() as i64));
+    // Names of user metadata come back lower-cased, as S3 stores them.
+    assert_eq!(
+        got.metadata()
+            .and_then(|m| m.get("colour"))
+            .map(String::as_str),
+        Some("blue")
+    );
+    assert_eq!(got.checksum_crc32(), put.checksum_crc32());
+    assert!(got.last_modified().is_some());
+    let data = got.body.collect().await.expect("body").into_bytes();
+    assert_eq!(data.as_ref(), body.as_slice());
+
+    let head = s3
+        .head_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.content_length(), Some(body.len() as i64));
+    assert_eq!(head.e_tag(), Some(etag.as_str()));
+    // Without checksum mode, no checksum.
+    assert_eq!(head.checksum_crc32(), None);
+
+    // Overwrite, then delete.
+    s3.put_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .body(ByteStream::from_static(b"v2"))
+        .send()
+        .await
+        .expect("overwrite");
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .send()
+        .await
+        .expect("GetObject v2");
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"v2"
+    );
+    s3.delete_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .send()
+        .await
+        .expect("DeleteObject");
+    let err = s3
+        .get_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NoSuchKey"));
+    let err = s3
+        .head_object()
+        .bucket(&b)
+        .key("docs/readme.txt")
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+    // Deleting what is not there succeeds; a bucket that is not there does not.
+    s3.delete_object()
+        .bucket(&b)
+        .key("never-was")
+        .send()
+        .await
+        .expect("idempotent delete");
+    let err = s3
+        .get_object()
+        .bucket(unique("nobucket"))
+        .key("k")
+        .send()
+        .await
+        .expect_err("no bucket");
+    assert_eq!(err.code(), Some("NoSuchBucket"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_checksum_algorithm_is_validated_and_returned() {
+    use aws_sdk_s3::types::ChecksumAlgorithm as A;
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    for alg in [A::Crc32, A::Crc32C, A::Crc64Nvme, A::Sha1, A::Sha256] {
+        let key = format!("obj-{}", alg.as_str());
+        let put = s3
+            .put_object()
+            .bucket(&b)
+            .key(&key)
+            .checksum_algorithm(alg.clone())
+            .body(ByteStream::from_static(b"Hello world"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {alg:?}: {e:?}"));
+        let head = s3
+            .head_object()
+            .bucket(&b)
+            .key(&key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("HeadObject");
+        let (sent, got) = match alg {
+            A::Crc32 => (put.checksum_crc32(), head.checksum_crc32()),
+            A::Crc32C => (put.checksum_crc32_c(), head.checksum_crc32_c()),
+            A::Crc64Nvme => (put.checksum_crc64_nvme(), head.checksum_crc64_nvme()),
+            A::Sha1 => (put.checksum_sha1(), head.checksum_sha1()),
+            _ => (put.checksum_sha256(), head.checksum_sha256()),
+        };
+        assert!(sent.is_some(), "{alg:?}");
+        assert_eq!(sent, got, "{alg:?}");
+    }
+    // Known values for "Hello world".
+    let head = s3
+        .head_object()
+        .bucket(&b)
+        .key("obj-CRC32")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.checksum_crc32(), Some("i9aeUg=="));
+    assert_eq!(
+        head.checksum_type(),
+        Some(&aws_sdk_s3::types::ChecksumType::FullObject)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn keys_of_any_utf8_round_trip_and_list() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let keys = [
+        "dir/",
+        "a//b",
+        "../up",
+        "sp ace+plus%percent",
+        "ünïcødé/日本語/🙂",
+        "q?x=1&y=#frag",
+        "trailing/slash/",
+    ];
+    for k in keys {
+        s3.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(ByteStream::from(k.as_bytes().to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {k:?}: {e:?}"));
+    }
+    for k in keys {
+        let got = s3
+            .get_object()
+            .bucket(&b)
+            .key(k)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject {k:?}: {e:?}"));
+        let data = got.body.collect().await.expect("body").into_bytes();
+        assert_eq!(data.as_ref(), k.as_bytes(), "{k:?}");
+    }
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let mut expected: Vec<&str> = keys.to_vec();
+    expected.sort();
+    let got: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(got, expected);
+    let too_long = "k".repeat(1025);
+    let err = s3
+        .put_object()
+        .bucket(&b)
+        .key(&too_long)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("too long");
+    assert_eq!(err.code(), Some("KeyTooLongError"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn listings_page_and_group_by_delimiter() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let keys = [
+        "a.txt",
+        "photos/2024/jan.jpg",
+        "photos/2024/feb.jpg",
+        "photos/2025/mar.jpg",
+        "photos/index.html",
+        "z.txt",
+    ];
+    for k in keys {
+        s3.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(ByteStream::from_static(b"."))
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    // Delimiter at the top level.
+    let top = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .delimiter("/")
+        .send()
+        .await
+        .expect("list");
+    let files: Vec<&str> = top.contents().iter().filter_map(|o| o.key()).collect();
+    let dirs: Vec<&str> = top
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(files, ["a.txt", "z.txt"]);
+    assert_eq!(dirs, ["photos/"]);
+    assert_eq!(top.key_count(), Some(3));
+    // Prefix and delimiter.
+    let photos = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .prefix("photos/")
+        .delimiter("/")
+        .send()
+        .await
+        .expect("list");
+    let dirs: Vec<&str> = photos
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(dirs, ["photos/2024/", "photos/2025/"]);
+    assert_eq!(
+        photos
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .collect::<Vec<_>>(),
+        ["photos/index.html"]
+    );
+    // Pages of two, through continuation tokens, see every key once.
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(&b)
+            .max_keys(2)
+            .set_continuation_token(token.clone())
+            .fetch_owner(true)
+            .send()
+            .await
+            .expect("page");
+        assert!(page.contents().len() <= 2);
+        assert!(page.contents().iter().all(|o| o.owner().is_some()));
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        token = page.next_continuation_token().map(String::from);
+    }
+    let mut expected: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    // Paginating with a delimiter never repeats a common prefix.
+    let first = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .delimiter("/")
+        .max_keys(2)
+        .send()
+        .await
+        .expect("page 1");
+    assert_eq!(first.is_truncated(), Some(true));
+    let second = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .delimiter("/")
+        .max_keys(2)
+        .continuation_token(first.next_continuation_token().expect("token"))
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(
+        second
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .collect::<Vec<_>>(),
+        ["z.txt"]
+    );
+    assert!(second.common_prefixes().is_empty());
+    // start-after
+    let after = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .start_after("photos/index.html")
+        .send()
+        .await
+        .expect("start-after");
+    assert_eq!(
+        after
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .collect::<Vec<_>>(),
+        ["z.txt"]
+    );
+    // v1 with marker and NextMarker.
+    let v1 = s3
+        .list_objects()
+        .bucket(&b)
+        .delimiter("/")
+        .max_keys(1)
+        .marker("a.txt")
+        .send()
+        .await
+        .expect("ListObjects");
+    assert_eq!(v1.is_truncated(), Some(true));
+    assert_eq!(v1.next_marker(), Some("photos/"));
+    assert_eq!(
+        v1.common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix())
+            .collect::<Vec<_>>(),
+        ["photos/"]
+    );
+    let err = s3
+        .list_objects_v2()
+        .bucket(unique("missing"))
+        .send()
+        .await
+        .expect_err("no bucket");
+    assert_eq!(err.code(), Some("NoSuchBucket"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn url_encoding_type_encodes_keys_in_listings() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    s3.put_object()
+        .bucket(&b)
+        .key("a b/ü+c")
+        .body(ByteStream::from_static(b"."))
+        .send()
+        .await
+        .expect("PutObject");
+    let resp = http()
+        .get(server.url(&format!("/{b}?list-type=2&encoding-type=url")))
+        .send()
+        .await
+        .expect("raw list");
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("body");
+    assert!(text.contains("<ListBucketResult"), "{text}");
+    assert!(text.contains("<Key>a+b/%C3%BC%2Bc</Key>"), "{text}");
+    assert!(text.contains("<EncodingType>url</EncodingType>"), "{text}");
+    // The SDK asks for url encoding itself and decodes it.
+    let listed = s3.list_objects_v2().bucket(&b).send().await.expect("list");
+    assert_eq!(listed.contents()[0].key(), Some("a b/ü+c"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn delete_objects_reports_each_key() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    for k in ["one", "two"] {
+        s3.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(ByteStream::from_static(b"."))
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    let ids = |keys: &[&str]| {
+        Delete::builder().set_objects(Some(
+            keys.iter()
+                .map(|k| ObjectIdentifier::builder().key(*k).build().expect("id"))
+                .collect(),
+        ))
+    };
+    let out = s3
+        .delete_objects()
+        .bucket(&b)
+        .delete(ids(&["one", "missing"]).build().expect("delete"))
+        .send()
+        .await
+        .expect("DeleteObjects");
+    let mut deleted: Vec<&str> = out.deleted().iter().filter_map(|d| d.key()).collect();
+    deleted.sort();
+    assert_eq!(deleted, ["missing", "one"]);
+    let out = s3
+        .delete_objects()
+        .bucket(&b)
+        .delete(ids(&["two"]).quiet(true).build().expect("delete"))
+        .send()
+        .await
+        .expect("quiet DeleteObjects");
+    assert!(out.deleted().is_empty() && out.errors().is_empty());
+    let left = s3.list_objects_v2().bucket(&b).send().await.expect("list");
+    assert_eq!(left.key_count(), Some(0));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn large_bodies_stream_both_ways() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let data: Vec<u8> = (0..(24 * 1024 * 1024 + 7))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let put = s3
+        .put_object()
+        .bucket(&b)
+        .key("big")
+        .body(ByteStream::from(data.clone()))
+        .send()
+        .await
+        .expect("PutObject");
+    assert_eq!(
+        put.e_tag(),
+        Some(format!("\"{}\"", md5_hex(&data)).as_str())
+    );
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("big")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.content_length(), Some(data.len() as i64));
+    let back = got.body.collect().await.expect("body").into_bytes();
+    assert!(back.as_ref() == data.as_slice());
+    server.stop().await;
+}
+
+/// Raw requests: framing and digests the SDK always gets right.
+#[tokio::test]
+async fn raw_bodies_digests_and_framing() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let url = server.url(&format!("/{b}/raw"));
+
+    // Signed aws-chunked with a trailer; the stored object holds no framing.
+    let framed = "5;chunk-signature=00\r\nhello\r\n0;chunk-signature=00\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n";
+    let resp = http()
+        .put(&url)
+        .header(
+            "x-amz-content-sha256",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        )
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "5")
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(framed)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    assert_eq!(
+        resp.headers()
+            .get("x-amz-checksum-crc32")
+            .and_then(|v| v.to_str().ok()),
+        Some("NhCmhg==")
+    );
+    let got = http().get(&url).send().await.expect("GET");
+    assert!(got.headers().get("content-encoding").is_none());
+    // No Content-Type given: S3's default.
+    assert_eq!(
+        got.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("binary/octet-stream")
+    );
+    assert_eq!(got.text().await.expect("body"), "hello");
+
+    // A trailer checksum that does not match.
+    let framed = "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+    let resp = http()
+        .put(&url)
+        .header("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "5")
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(framed)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.expect("body");
+    assert!(text.contains("<Code>BadDigest</Code>"), "{text}");
+    assert!(
+        text.contains("The CRC32 you specified did not match the calculated checksum."),
+        "{text}"
+    );
+    // The failed write left the earlier object in place.
+    let got = http().get(&url).send().await.expect("GET");
+    assert_eq!(got.text().await.expect("body"), "hello");
+
+    // Content-MD5: wrong, then malformed.
+    let resp = http()
+        .put(&url)
+        .header("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==")
+        .body("data")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 400);
+    assert!(resp
+        .text()
+        .await
+        .expect("body")
+        .contains("<Code>BadDigest</Code>"));
+    let resp = http()
+        .put(&url)
+        .header("content-md5", "nope")
+        .body("data")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 400);
+    assert!(resp
+        .text()
+        .await
+        .expect("body")
+        .contains("<Code>InvalidDigest</Code>"));
+
+    // A hex payload hash is verified.
+    let resp = http()
+        .put(&url)
+        .header(
+            "x-amz-content-sha256",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        )
+        .body("abd")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 400);
+    assert!(resp
+        .text()
+        .await
+        .expect("body")
+        .contains("<Code>XAmzContentSHA256Mismatch</Code>"));
+    let resp = http()
+        .put(&url)
+        .header(
+            "x-amz-content-sha256",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        )
+        .body("abc")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 200);
+
+    // Truncated framing.
+    let resp = http()
+        .put(&url)
+        .header("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "10")
+        .body("a\r\nhello")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 400);
+    assert!(resp
+        .text()
+        .await
+        .expect("body")
+        .contains("<Code>IncompleteBody</Code>"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn objects_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    s3.put_object()
+        .bucket(&b)
+        .key("kept")
+        .content_type("text/plain")
+        .body(ByteStream::from_static(b"durable"))
+        .send()
+        .await
+        .expect("PutObject");
+    s3.put_object()
+        .bucket(&b)
+        .key("replaced")
+        .body(ByteStream::from_static(b"one"))
+        .send()
+        .await
+        .expect("PutObject");
+    s3.put_object()
+        .bucket(&b)
+        .key("replaced")
+        .body(ByteStream::from_static(b"two"))
+        .send()
+        .await
+        .expect("PutObject");
+    server.stop().await;
+
+    let server = TestServer::disk_at(dir.path()).await;
+    let s3 = client(&server);
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("kept")
+        .send()
+        .await
+        .expect("GetObject after restart");
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"durable"
+    );
+    // Replaced and deleted bodies are freed: one file per live object.
+    let files = walk(&dir.path().join("objects"));
+    assert_eq!(files, 2, "files under objects/");
+    server.stop().await;
+}
+
+/// Body files under the object store (temp files excluded).
+fn walk(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "tmp" {
+                n += walk(&path);
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
