@@ -109,7 +109,25 @@ impl Reply {
         }
     }
 
-    fn into_actix(self) -> HttpResponse {
+    fn into_actix(mut self) -> HttpResponse {
+        use actix_web::http::StatusCode;
+        // HTTP semantics, not any one service's: a Content-Range on a success is a partial
+        // answer (206), and a 304 carries no body.
+        if self.status == StatusCode::OK
+            && self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-range"))
+        {
+            self.status = StatusCode::PARTIAL_CONTENT;
+        }
+        if self.status == StatusCode::NOT_MODIFIED {
+            self.body.clear();
+            self.stream = None;
+            self.headers.retain(|(k, _)| {
+                !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("content-type")
+            });
+        }
         let mut b = HttpResponse::build(self.status);
         let mut length: Option<u64> = None;
         for (k, v) in self.headers {
@@ -237,6 +255,18 @@ async fn process(
         }
     };
     outcome.service = service;
+    // Virtual-hosted S3 requests become path-style: the model's URIs start with the bucket.
+    let hosted_path;
+    let info = match super::s3_host::bucket_of_host(info.host, &state.config.s3_hostnames) {
+        Some(bucket) if service == "s3" => {
+            hosted_path = super::s3_host::path_style(bucket, &path);
+            RequestInfo {
+                path: &hosted_path,
+                ..info
+            }
+        }
+        _ => info,
+    };
     let ident = identity::resolve(
         route::credential_scope(&info).as_ref(),
         &state.config.account_id,
@@ -334,7 +364,7 @@ async fn process(
     };
     let http = cloudemu_protocol::HttpRequest {
         method: info.method,
-        path: &path,
+        path: info.path,
         query: &query_string,
         headers: &parse_headers,
         body: &body,

@@ -5,3 +5,4 @@ pub mod dispatch;
 pub mod identity;
 pub mod payload;
 pub mod route;
+pub mod s3_host;

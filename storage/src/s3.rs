@@ -65,6 +65,19 @@ pub enum ObjectWrite {
         replaced: Option<String>,
     },
     NoSuchBucket,
+    /// The object was not as the caller expected (a conditional write lost a race).
+    Conflict,
+}
+
+/// What a write expects to replace: for conditional writes, the state the condition was
+/// checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    Anything,
+    /// No object under the key.
+    Absent,
+    /// The object with this ETag.
+    Etag(String),
 }
 
 #[derive(Clone)]
@@ -205,7 +218,7 @@ impl S3Store {
     }
 
     /// Insert or replace an object's row.
-    pub async fn put_object(&self, o: &ObjectRecord) -> Result<ObjectWrite> {
+    pub async fn put_object(&self, o: &ObjectRecord, expect: &Expect) -> Result<ObjectWrite> {
         let meta: serde_json::Map<String, serde_json::Value> = o
             .user_metadata
             .iter()
@@ -213,13 +226,22 @@ impl S3Store {
             .collect();
         let meta = serde_json::Value::Object(meta).to_string();
         let mut tx = self.db.begin_immediate().await?;
-        let replaced: Option<String> = sqlx::query_scalar(
-            "SELECT body_id FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
+        let current: Option<(String, String)> = sqlx::query_as(
+            "SELECT body_id, etag FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
         )
         .bind(&o.bucket)
         .bind(&o.key)
         .fetch_optional(&mut *tx)
         .await?;
+        let as_expected = match (expect, &current) {
+            (Expect::Anything, _) | (Expect::Absent, None) => true,
+            (Expect::Etag(e), Some((_, etag))) => e == etag,
+            _ => false,
+        };
+        if !as_expected {
+            return Ok(ObjectWrite::Conflict);
+        }
+        let replaced = current.map(|(body, _)| body);
         let res = sqlx::query(
             "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
              last_modified, content_type, content_encoding, content_disposition, \

@@ -927,3 +927,210 @@ fn walk(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+#[tokio::test]
+async fn range_reads_and_conditional_requests() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let put = s3
+        .put_object()
+        .bucket(&b)
+        .key("digits")
+        .body(ByteStream::from_static(b"0123456789"))
+        .send()
+        .await
+        .expect("PutObject");
+    let etag = put.e_tag().expect("etag").to_string();
+
+    let part = s3
+        .get_object()
+        .bucket(&b)
+        .key("digits")
+        .range("bytes=2-5")
+        .send()
+        .await
+        .expect("ranged GET");
+    assert_eq!(part.content_range(), Some("bytes 2-5/10"));
+    assert_eq!(part.content_length(), Some(4));
+    assert_eq!(
+        part.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"2345"
+    );
+    let tail = s3
+        .get_object()
+        .bucket(&b)
+        .key("digits")
+        .range("bytes=-3")
+        .send()
+        .await
+        .expect("suffix GET");
+    assert_eq!(
+        tail.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"789"
+    );
+    let raw = http()
+        .get(server.url(&format!("/{b}/digits")))
+        .header("range", "bytes=7-")
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(raw.status(), 206);
+    let err = s3
+        .get_object()
+        .bucket(&b)
+        .key("digits")
+        .range("bytes=10-")
+        .send()
+        .await
+        .expect_err("past the end");
+    assert_eq!(err.code(), Some("InvalidRange"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(416));
+
+    // Reads: If-Match / If-None-Match.
+    s3.get_object()
+        .bucket(&b)
+        .key("digits")
+        .if_match(&etag)
+        .send()
+        .await
+        .expect("If-Match holds");
+    let err = s3
+        .get_object()
+        .bucket(&b)
+        .key("digits")
+        .if_match("\"other\"")
+        .send()
+        .await
+        .expect_err("If-Match fails");
+    assert_eq!(err.code(), Some("PreconditionFailed"));
+    let raw = http()
+        .get(server.url(&format!("/{b}/digits")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(raw.status(), 304);
+    assert!(raw.bytes().await.expect("body").is_empty());
+    let raw = http()
+        .get(server.url(&format!("/{b}/digits")))
+        .header("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT")
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(raw.status(), 200);
+    let raw = http()
+        .get(server.url(&format!("/{b}/digits")))
+        .header("if-unmodified-since", "Sat, 01 Jan 2000 00:00:00 GMT")
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(raw.status(), 412);
+
+    // Writes: If-None-Match: * refuses to overwrite; If-Match needs the current ETag.
+    let err = s3
+        .put_object()
+        .bucket(&b)
+        .key("digits")
+        .if_none_match("*")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("exists");
+    assert_eq!(err.code(), Some("PreconditionFailed"));
+    s3.put_object()
+        .bucket(&b)
+        .key("fresh")
+        .if_none_match("*")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("new key");
+    let err = s3
+        .put_object()
+        .bucket(&b)
+        .key("digits")
+        .if_match("\"stale\"")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("stale etag");
+    assert_eq!(err.code(), Some("PreconditionFailed"));
+    s3.put_object()
+        .bucket(&b)
+        .key("digits")
+        .if_match(&etag)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("matching etag");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn virtual_hosted_addressing() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let port = server
+        .endpoint
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .to_string();
+    for host in [
+        format!("{b}.s3.localhost.localstack.cloud:{port}"),
+        format!("{b}.localhost:{port}"),
+        format!("{b}.s3.us-east-1.amazonaws.com"),
+    ] {
+        let resp = http()
+            .put(server.url("/dir/key.txt"))
+            .header("host", &host)
+            .body("hosted")
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(resp.status(), 200, "{host}");
+        let got = s3
+            .get_object()
+            .bucket(&b)
+            .key("dir/key.txt")
+            .send()
+            .await
+            .expect("path-style GET");
+        assert_eq!(
+            got.body
+                .collect()
+                .await
+                .expect("body")
+                .into_bytes()
+                .as_ref(),
+            b"hosted"
+        );
+        let list = http()
+            .get(server.url("/?list-type=2"))
+            .header("host", &host)
+            .send()
+            .await
+            .expect("list");
+        let text = list.text().await.expect("body");
+        assert!(text.contains("<Key>dir/key.txt</Key>"), "{host}: {text}");
+        s3.delete_object()
+            .bucket(&b)
+            .key("dir/key.txt")
+            .send()
+            .await
+            .expect("delete");
+    }
+    server.stop().await;
+}

@@ -31,6 +31,21 @@ pub enum S3Error {
     InvalidRequest(String),
     #[error("Your key is too long")]
     KeyTooLong,
+    /// The condition header that failed.
+    #[error("At least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed(&'static str),
+    #[error("Not Modified")]
+    NotModified,
+    /// A conditional write whose object changed while its body was uploading.
+    #[error("A conflicting conditional operation is currently in progress against this resource. Please try again.")]
+    ConditionalRequestConflict,
+    /// `If-Match` on a write to a key that does not exist.
+    #[error("The specified key does not exist.")]
+    NoSuchKeyForCondition,
+    #[error("The requested partnumber is not satisfiable")]
+    InvalidPartNumber,
+    #[error("The requested range is not satisfiable")]
+    InvalidRange { size: u64, range: String },
     #[error(
         "The XML you provided was not well-formed or did not validate against our published schema"
     )]
@@ -81,6 +96,16 @@ impl From<S3Error> for ServiceError {
                 .with_field("ArgumentValue", value),
             S3Error::InvalidRequest(_) => client("InvalidRequest", 400),
             S3Error::KeyTooLong => client("KeyTooLongError", 400),
+            S3Error::PreconditionFailed(c) => {
+                client("PreconditionFailed", 412).with_field("Condition", c)
+            }
+            S3Error::NotModified => client("NotModified", 304),
+            S3Error::ConditionalRequestConflict => client("ConditionalRequestConflict", 409),
+            S3Error::NoSuchKeyForCondition => client("NoSuchKey", 404),
+            S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
+            S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
+                .with_field("ActualObjectSize", size)
+                .with_field("RangeRequested", range),
             S3Error::MalformedXml => client("MalformedXML", 400),
             S3Error::BadChecksum(_) | S3Error::BadContentMd5 => client("BadDigest", 400),
             S3Error::InvalidDigest => client("InvalidDigest", 400),

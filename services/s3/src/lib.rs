@@ -3,6 +3,7 @@
 
 mod buckets;
 mod checksum;
+mod conditions;
 mod errors;
 mod listing;
 mod names;

@@ -2,13 +2,14 @@
 //! checksum are computed, then the metadata row; reads stream the body back.
 
 use crate::checksum::{self, Algorithm, Hasher};
+use crate::conditions::{parse_range, ByteRange, Conditions};
 use crate::errors::S3Error;
 use crate::names::check_key;
 use crate::shapes::*;
 use crate::S3;
 use cloudemu_core::body::body_error;
 use cloudemu_core::{Body, RequestContext, ServiceError, Trailer};
-use cloudemu_storage::s3::{ObjectRecord, ObjectWrite};
+use cloudemu_storage::s3::{Expect, ObjectRecord, ObjectWrite};
 use futures_util::StreamExt;
 use serde_json::Value;
 
@@ -17,6 +18,15 @@ pub const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 /// S3 encrypts every object with SSE-S3 unless told otherwise, and says so.
 pub(crate) const SSE_DEFAULT: &str = "AES256";
+
+fn conditions_of(input: &GetObjectRequest) -> Conditions {
+    Conditions {
+        if_match: input.if_match.clone(),
+        if_none_match: input.if_none_match.clone(),
+        if_modified_since: input.if_modified_since,
+        if_unmodified_since: input.if_unmodified_since,
+    }
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -85,6 +95,14 @@ impl S3 {
     ) -> Result<PutObjectOutput, S3Error> {
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
+        let conditions = Conditions {
+            if_match: input.if_match.clone(),
+            if_none_match: input.if_none_match.clone(),
+            ..Default::default()
+        };
+        let expect = self
+            .write_expectation(&bucket.name, &input.key, &conditions)
+            .await?;
         if let Some(len) = input.content_length {
             if len as u64 > MAX_PUT {
                 return Err(S3Error::EntityTooLarge {
@@ -205,11 +223,15 @@ impl S3 {
             checksum_type: algorithm.map(|_| "FULL_OBJECT".to_string()),
             owner_account: ctx.account_id.clone(),
         };
-        match self.store.put_object(&rec).await {
+        match self.store.put_object(&rec, &expect).await {
             Ok(ObjectWrite::Stored { replaced }) => {
                 if let Some(old) = replaced {
                     self.free_body(&old).await;
                 }
+            }
+            Ok(ObjectWrite::Conflict) => {
+                self.free_body(&stored.id).await;
+                return Err(S3Error::ConditionalRequestConflict);
             }
             Ok(ObjectWrite::NoSuchBucket) => {
                 self.free_body(&stored.id).await;
@@ -224,6 +246,25 @@ impl S3 {
             etag: rec.etag.clone(),
             server_side_encryption: SSE_DEFAULT.into(),
             checksum: checksum_fields(&rec),
+        })
+    }
+
+    /// Check a write's conditions against the current object (412 when they fail) and say
+    /// what the write must find when it commits (409 if that changed meanwhile).
+    pub(crate) async fn write_expectation(
+        &self,
+        bucket: &str,
+        key: &str,
+        conditions: &Conditions,
+    ) -> Result<Expect, S3Error> {
+        if conditions.if_match.is_none() && conditions.if_none_match.is_none() {
+            return Ok(Expect::Anything);
+        }
+        let current = self.store.get_object(bucket, key).await?;
+        conditions.check_write(current.as_ref())?;
+        Ok(match current {
+            Some(o) => Expect::Etag(o.etag),
+            None => Expect::Absent,
         })
     }
 
@@ -257,7 +298,9 @@ impl S3 {
                 .content_type
                 .clone()
                 .unwrap_or_else(|| "binary/octet-stream".into()),
+            content_range: None,
             expires: o.expires.clone(),
+            parts_count: None,
             server_side_encryption: SSE_DEFAULT.into(),
             storage_class: o.storage_class.clone(),
             metadata: o.user_metadata.iter().cloned().collect(),
@@ -275,7 +318,58 @@ impl S3 {
         input: GetObjectRequest,
     ) -> Result<ObjectHeaders, S3Error> {
         let o = self.object(&input.bucket, &input.key).await?;
-        Ok(self.headers_of(&o, input.checksum_mode.as_deref()))
+        let (headers, _) = self.read_plan(&o, &input)?;
+        Ok(headers)
+    }
+
+    /// The headers a GET or HEAD answers with and the byte range it sends, after its
+    /// conditions are checked.
+    fn read_plan(
+        &self,
+        o: &ObjectRecord,
+        input: &GetObjectRequest,
+    ) -> Result<(ObjectHeaders, Option<ByteRange>), S3Error> {
+        conditions_of(input).check_read(o)?;
+        let size = o.size as u64;
+        let range = match (&input.range, input.part_number) {
+            (Some(_), Some(_)) => {
+                return Err(S3Error::InvalidRequest(
+                    "Cannot specify both Range header and partNumber query parameter".into(),
+                ))
+            }
+            (Some(h), None) => parse_range(h, size)?,
+            // An object uploaded in one piece is its own part 1.
+            (None, Some(1)) => None,
+            (None, Some(_)) => return Err(S3Error::InvalidPartNumber),
+            (None, None) => None,
+        };
+        let mut headers = self.headers_of(o, input.checksum_mode.as_deref());
+        if let Some(r) = range {
+            headers.content_length = r.len() as i64;
+            headers.content_range = Some(r.content_range(size));
+            // A whole-object checksum says nothing about part of it.
+            headers.checksum = ChecksumFields::default();
+        }
+        // response-* query parameters override the stored headers.
+        if let Some(v) = input.response_cache_control.clone() {
+            headers.cache_control = Some(v);
+        }
+        if let Some(v) = input.response_content_disposition.clone() {
+            headers.content_disposition = Some(v);
+        }
+        if let Some(v) = input.response_content_encoding.clone() {
+            headers.content_encoding = Some(v);
+        }
+        if let Some(v) = input.response_content_language.clone() {
+            headers.content_language = Some(v);
+        }
+        if let Some(v) = input.response_content_type.clone() {
+            headers.content_type = v;
+        }
+        if let Some(v) = input.response_expires {
+            headers.expires = Some(v.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+        }
+        Ok((headers, range))
     }
 
     pub(crate) async fn get_object(
@@ -284,36 +378,17 @@ impl S3 {
         input: GetObjectRequest,
     ) -> Result<(Value, Body), S3Error> {
         // A concurrent overwrite may free the body between the row read and the open: the
-        // second read sees the new row.
+        // next read sees the new row.
         for _ in 0..3 {
             let o = self.object(&input.bucket, &input.key).await?;
+            let (headers, range) = self.read_plan(&o, &input)?;
             let Some(file) = self.objects.open(&o.body_id).await? else {
                 continue;
             };
-            let mut headers = self.headers_of(&o, input.checksum_mode.as_deref());
-            // response-* query parameters override the stored headers.
-            if let Some(v) = input.response_cache_control.clone() {
-                headers.cache_control = Some(v);
-            }
-            if let Some(v) = input.response_content_disposition.clone() {
-                headers.content_disposition = Some(v);
-            }
-            if let Some(v) = input.response_content_encoding.clone() {
-                headers.content_encoding = Some(v);
-            }
-            if let Some(v) = input.response_content_language.clone() {
-                headers.content_language = Some(v);
-            }
-            if let Some(v) = input.response_content_type.clone() {
-                headers.content_type = v;
-            }
-            if let Some(v) = input.response_expires {
-                headers.expires = Some(v.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
-            }
             let out = serde_json::to_value(headers)
                 .map_err(|e| S3Error::Body(Box::new(ServiceError::internal(e))))?;
-            let stream = file.into_stream(0, o.size as u64);
-            return Ok((out, Body::Stream(stream)));
+            let (start, len) = range.map_or((0, o.size as u64), |r| (r.start, r.len()));
+            return Ok((out, Body::Stream(file.into_stream(start, len))));
         }
         Err(S3Error::NoSuchKey(input.key))
     }

@@ -91,6 +91,8 @@ pub struct ListBucketsOutput {
 pub struct PutObjectRequest {
     pub bucket: String,
     pub key: String,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
     pub cache_control: Option<String>,
     pub content_disposition: Option<String>,
     pub content_encoding: Option<String>,
@@ -149,6 +151,12 @@ pub struct GetObjectRequest {
     pub bucket: String,
     pub key: String,
     pub checksum_mode: Option<String>,
+    pub range: Option<String>,
+    pub part_number: Option<i64>,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<f64>,
+    pub if_unmodified_since: Option<f64>,
     pub response_cache_control: Option<String>,
     pub response_content_disposition: Option<String>,
     pub response_content_encoding: Option<String>,
@@ -178,7 +186,11 @@ pub struct ObjectHeaders {
     pub content_language: Option<String>,
     pub content_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_range: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts_count: Option<i64>,
     pub server_side_encryption: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
