@@ -35,6 +35,44 @@ CREATE TABLE s3_objects (
     checksum_value      TEXT,
     checksum_type       TEXT,
     owner_account       TEXT NOT NULL,
+    -- Multipart objects: JSON array of part sizes (for partNumber reads), else NULL.
+    part_sizes          TEXT,
     PRIMARY KEY (bucket_name, object_key),
     FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
+);
+
+-- Multipart uploads in progress: the object's headers wait here until completion.
+CREATE TABLE s3_uploads (
+    upload_id           TEXT PRIMARY KEY,
+    bucket_name         TEXT NOT NULL,
+    object_key          TEXT NOT NULL,
+    initiated           REAL NOT NULL,
+    owner_account       TEXT NOT NULL,
+    content_type        TEXT,
+    content_encoding    TEXT,
+    content_disposition TEXT,
+    content_language    TEXT,
+    cache_control       TEXT,
+    expires             TEXT,
+    user_metadata       TEXT NOT NULL DEFAULT '{}',
+    storage_class       TEXT,
+    checksum_algorithm  TEXT,
+    checksum_type       TEXT,
+    FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
+);
+
+CREATE INDEX s3_uploads_by_key ON s3_uploads (bucket_name, object_key, upload_id);
+
+-- Each part is its own body in the object store until the upload completes or is aborted.
+CREATE TABLE s3_parts (
+    upload_id      TEXT NOT NULL,
+    part_number    INTEGER NOT NULL,
+    body_id        TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    etag           TEXT NOT NULL,
+    last_modified  REAL NOT NULL,
+    checksum_algorithm TEXT,
+    checksum_value TEXT,
+    PRIMARY KEY (upload_id, part_number),
+    FOREIGN KEY (upload_id) REFERENCES s3_uploads (upload_id) ON DELETE CASCADE
 );

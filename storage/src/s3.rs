@@ -39,6 +39,50 @@ pub struct ObjectRecord {
     pub checksum_value: Option<String>,
     pub checksum_type: Option<String>,
     pub owner_account: String,
+    /// Sizes of the parts of a multipart object, in order.
+    pub part_sizes: Option<Vec<i64>>,
+}
+
+/// A multipart upload in progress; `template` holds the object's key and headers (its body
+/// fields are unset).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    /// Epoch seconds.
+    pub initiated: f64,
+    pub template: ObjectRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartRecord {
+    pub part_number: i64,
+    pub body_id: String,
+    pub size: i64,
+    pub etag: String,
+    pub last_modified: f64,
+    pub checksum_algorithm: Option<String>,
+    pub checksum_value: Option<String>,
+}
+
+/// What `put_part` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartWrite {
+    /// Stored; the body of the part it replaced (to free), if any.
+    Stored {
+        replaced: Option<String>,
+    },
+    NoSuchUpload,
+}
+
+/// What `complete_upload` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// The object is in place; these bodies (the replaced object's, every part's) are free.
+    Done {
+        freed: Vec<String>,
+    },
+    NoSuchUpload,
+    Conflict,
 }
 
 /// What `create_bucket` did.
@@ -132,7 +176,125 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
         checksum_value: row.get("checksum_value"),
         checksum_type: row.get("checksum_type"),
         owner_account: row.get("owner_account"),
+        part_sizes: row
+            .get::<Option<String>, _>("part_sizes")
+            .and_then(|j| serde_json::from_str(&j).ok()),
     }
+}
+
+fn metadata_json(meta: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = meta
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn metadata_from_json(meta: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(meta)
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn upload_from_row(row: &SqliteRow) -> UploadRecord {
+    UploadRecord {
+        upload_id: row.get("upload_id"),
+        initiated: row.get("initiated"),
+        template: ObjectRecord {
+            bucket: row.get("bucket_name"),
+            key: row.get("object_key"),
+            content_type: row.get("content_type"),
+            content_encoding: row.get("content_encoding"),
+            content_disposition: row.get("content_disposition"),
+            content_language: row.get("content_language"),
+            cache_control: row.get("cache_control"),
+            expires: row.get("expires"),
+            user_metadata: metadata_from_json(&row.get::<String, _>("user_metadata")),
+            storage_class: row.get("storage_class"),
+            checksum_algorithm: row.get("checksum_algorithm"),
+            checksum_type: row.get("checksum_type"),
+            owner_account: row.get("owner_account"),
+            ..Default::default()
+        },
+    }
+}
+
+fn part_from_row(row: &SqliteRow) -> PartRecord {
+    PartRecord {
+        part_number: row.get("part_number"),
+        body_id: row.get("body_id"),
+        size: row.get("size"),
+        etag: row.get("etag"),
+        last_modified: row.get("last_modified"),
+        checksum_algorithm: row.get("checksum_algorithm"),
+        checksum_value: row.get("checksum_value"),
+    }
+}
+
+/// Insert or replace an object row inside a transaction.
+async fn write_object_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    o: &ObjectRecord,
+) -> std::result::Result<(), sqlx::Error> {
+    let part_sizes = o
+        .part_sizes
+        .as_ref()
+        .map(|p| serde_json::Value::from(p.clone()).to_string());
+    sqlx::query(
+        "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
+         last_modified, content_type, content_encoding, content_disposition, \
+         content_language, cache_control, expires, user_metadata, storage_class, \
+         checksum_algorithm, checksum_value, checksum_type, owner_account, part_sizes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&o.bucket)
+    .bind(&o.key)
+    .bind(&o.body_id)
+    .bind(o.size)
+    .bind(&o.etag)
+    .bind(o.last_modified)
+    .bind(&o.content_type)
+    .bind(&o.content_encoding)
+    .bind(&o.content_disposition)
+    .bind(&o.content_language)
+    .bind(&o.cache_control)
+    .bind(&o.expires)
+    .bind(metadata_json(&o.user_metadata))
+    .bind(&o.storage_class)
+    .bind(&o.checksum_algorithm)
+    .bind(&o.checksum_value)
+    .bind(&o.checksum_type)
+    .bind(&o.owner_account)
+    .bind(part_sizes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the object under a key is what a conditional write expects; the body it has.
+async fn check_expected(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    bucket: &str,
+    key: &str,
+    expect: &Expect,
+) -> std::result::Result<Option<Option<String>>, sqlx::Error> {
+    let current: Option<(String, String)> = sqlx::query_as(
+        "SELECT body_id, etag FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
+    )
+    .bind(bucket)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let as_expected = match (expect, &current) {
+        (Expect::Anything, _) | (Expect::Absent, None) => true,
+        (Expect::Etag(e), Some((_, etag))) => e == etag,
+        _ => false,
+    };
+    Ok(as_expected.then(|| current.map(|(body, _)| body)))
 }
 
 impl S3Store {
@@ -197,11 +359,15 @@ impl S3Store {
     /// Delete an empty bucket.
     pub async fn delete_bucket(&self, name: &str) -> Result<BucketDeletion> {
         let mut tx = self.db.begin_immediate().await?;
-        let any: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM s3_objects WHERE bucket_name = ? LIMIT 1")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // Uploads in progress keep a bucket from being deleted, as objects do.
+        let any: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM s3_objects WHERE bucket_name = ? \
+             UNION ALL SELECT 1 FROM s3_uploads WHERE bucket_name = ? LIMIT 1",
+        )
+        .bind(name)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
         if any.is_some() {
             return Ok(BucketDeletion::NotEmpty);
         }
@@ -219,60 +385,14 @@ impl S3Store {
 
     /// Insert or replace an object's row.
     pub async fn put_object(&self, o: &ObjectRecord, expect: &Expect) -> Result<ObjectWrite> {
-        let meta: serde_json::Map<String, serde_json::Value> = o
-            .user_metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
-        let meta = serde_json::Value::Object(meta).to_string();
         let mut tx = self.db.begin_immediate().await?;
-        let current: Option<(String, String)> = sqlx::query_as(
-            "SELECT body_id, etag FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
-        )
-        .bind(&o.bucket)
-        .bind(&o.key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let as_expected = match (expect, &current) {
-            (Expect::Anything, _) | (Expect::Absent, None) => true,
-            (Expect::Etag(e), Some((_, etag))) => e == etag,
-            _ => false,
-        };
-        if !as_expected {
+        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
             return Ok(ObjectWrite::Conflict);
-        }
-        let replaced = current.map(|(body, _)| body);
-        let res = sqlx::query(
-            "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
-             last_modified, content_type, content_encoding, content_disposition, \
-             content_language, cache_control, expires, user_metadata, storage_class, \
-             checksum_algorithm, checksum_value, checksum_type, owner_account) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&o.bucket)
-        .bind(&o.key)
-        .bind(&o.body_id)
-        .bind(o.size)
-        .bind(&o.etag)
-        .bind(o.last_modified)
-        .bind(&o.content_type)
-        .bind(&o.content_encoding)
-        .bind(&o.content_disposition)
-        .bind(&o.content_language)
-        .bind(&o.cache_control)
-        .bind(&o.expires)
-        .bind(&meta)
-        .bind(&o.storage_class)
-        .bind(&o.checksum_algorithm)
-        .bind(&o.checksum_value)
-        .bind(&o.checksum_type)
-        .bind(&o.owner_account)
-        .execute(&mut *tx)
-        .await;
-        match res {
+        };
+        match write_object_row(&mut tx, o).await {
             Err(e) if is_fk_violation(&e) => return Ok(ObjectWrite::NoSuchBucket),
             Err(e) => return Err(e.into()),
-            Ok(_) => {}
+            Ok(()) => {}
         }
         tx.commit().await?;
         Ok(ObjectWrite::Stored { replaced })
@@ -323,10 +443,183 @@ impl S3Store {
         Ok(rows.iter().map(object_from_row).collect())
     }
 
+    /// Start an upload; `false` if the bucket does not exist.
+    pub async fn create_upload(&self, u: &UploadRecord) -> Result<bool> {
+        let t = &u.template;
+        let res = sqlx::query(
+            "INSERT INTO s3_uploads (upload_id, bucket_name, object_key, initiated, owner_account, \
+             content_type, content_encoding, content_disposition, content_language, \
+             cache_control, expires, user_metadata, storage_class, checksum_algorithm, \
+             checksum_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.upload_id)
+        .bind(&t.bucket)
+        .bind(&t.key)
+        .bind(u.initiated)
+        .bind(&t.owner_account)
+        .bind(&t.content_type)
+        .bind(&t.content_encoding)
+        .bind(&t.content_disposition)
+        .bind(&t.content_language)
+        .bind(&t.cache_control)
+        .bind(&t.expires)
+        .bind(metadata_json(&t.user_metadata))
+        .bind(&t.storage_class)
+        .bind(&t.checksum_algorithm)
+        .bind(&t.checksum_type)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_fk_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(upload_from_row))
+    }
+
+    /// Uploads of a bucket under `prefix`, after (`key_marker`, `upload_marker`), in key then
+    /// initiation order.
+    pub async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_marker: &str,
+        limit: i64,
+    ) -> Result<Vec<UploadRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_uploads WHERE bucket_name = ? \
+             AND (object_key > ? OR (object_key = ? AND upload_id > ?)) \
+             AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key, initiated, upload_id LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(key_marker)
+        .bind(key_marker)
+        .bind(upload_marker)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(upload_from_row).collect())
+    }
+
+    /// Add or replace a part.
+    pub async fn put_part(&self, upload_id: &str, p: &PartRecord) -> Result<PartWrite> {
+        let mut tx = self.db.begin_immediate().await?;
+        let replaced: Option<String> = sqlx::query_scalar(
+            "SELECT body_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+        )
+        .bind(upload_id)
+        .bind(p.part_number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let res = sqlx::query(
+            "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, body_id, size, etag, \
+             last_modified, checksum_algorithm, checksum_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(upload_id)
+        .bind(p.part_number)
+        .bind(&p.body_id)
+        .bind(p.size)
+        .bind(&p.etag)
+        .bind(p.last_modified)
+        .bind(&p.checksum_algorithm)
+        .bind(&p.checksum_value)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_fk_violation(&e) => return Ok(PartWrite::NoSuchUpload),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        tx.commit().await?;
+        Ok(PartWrite::Stored { replaced })
+    }
+
+    /// Parts of an upload numbered above `after`, in order.
+    pub async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PartRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? \
+             ORDER BY part_number LIMIT ?",
+        )
+        .bind(upload_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(part_from_row).collect())
+    }
+
+    /// Forget an upload; the part bodies to free, or `None` if there was no such upload.
+    pub async fn abort_upload(&self, upload_id: &str) -> Result<Option<Vec<String>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let res = sqlx::query("DELETE FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((res.rows_affected() > 0).then_some(bodies))
+    }
+
+    /// Replace the upload by its object in one transaction.
+    pub async fn complete_upload(
+        &self,
+        upload_id: &str,
+        o: &ObjectRecord,
+        expect: &Expect,
+    ) -> Result<Completion> {
+        let mut tx = self.db.begin_immediate().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM s3_uploads WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(Completion::NoSuchUpload);
+        }
+        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
+            return Ok(Completion::Conflict);
+        };
+        let mut freed: Vec<String> =
+            sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        freed.extend(replaced);
+        write_object_row(&mut tx, o).await?;
+        sqlx::query("DELETE FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Completion::Done { freed })
+    }
+
     /// Every body id an object row refers to (to tell orphaned files after a crash).
     pub async fn referenced_bodies(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT body_id FROM s3_objects")
-            .fetch_all(self.db.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT body_id FROM s3_objects UNION ALL SELECT body_id FROM s3_parts",
+        )
+        .fetch_all(self.db.pool())
+        .await?)
     }
 }

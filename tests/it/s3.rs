@@ -1134,3 +1134,267 @@ async fn virtual_hosted_addressing() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn multipart_uploads_assemble_parts_in_order() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let part1: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i % 241) as u8).collect();
+    let part2 = b"the tail".to_vec();
+
+    let created = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("assembled")
+        .content_type("application/x-test")
+        .metadata("origin", "mpu")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let id = created.upload_id().expect("upload id").to_string();
+    let up = |n: i32, data: Vec<u8>| {
+        s3.upload_part()
+            .bucket(&b)
+            .key("assembled")
+            .upload_id(&id)
+            .part_number(n)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(ByteStream::from(data))
+            .send()
+    };
+    let p2 = up(2, part2.clone()).await.expect("UploadPart 2");
+    let p1 = up(1, part1.clone()).await.expect("UploadPart 1");
+    assert_eq!(
+        p1.e_tag(),
+        Some(format!("\"{}\"", md5_hex(&part1)).as_str())
+    );
+    assert!(p1.checksum_crc32().is_some());
+
+    let parts = s3
+        .list_parts()
+        .bucket(&b)
+        .key("assembled")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("ListParts");
+    let numbers: Vec<i32> = parts
+        .parts()
+        .iter()
+        .filter_map(|p| p.part_number())
+        .collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(parts.parts()[1].size(), Some(part2.len() as i64));
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("ListMultipartUploads");
+    assert_eq!(uploads.uploads().len(), 1);
+    assert_eq!(uploads.uploads()[0].upload_id(), Some(id.as_str()));
+
+    let completed = |parts: Vec<(i32, &str, Option<&str>)>| {
+        CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                parts
+                    .into_iter()
+                    .map(|(n, etag, crc)| {
+                        CompletedPart::builder()
+                            .part_number(n)
+                            .e_tag(etag)
+                            .set_checksum_crc32(crc.map(String::from))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build()
+    };
+    let e1 = p1.e_tag().expect("etag");
+    let e2 = p2.e_tag().expect("etag");
+    let err = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("assembled")
+        .upload_id(&id)
+        .multipart_upload(completed(vec![(2, e2, None), (1, e1, None)]))
+        .send()
+        .await
+        .expect_err("out of order");
+    assert_eq!(err.code(), Some("InvalidPartOrder"));
+    let err = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("assembled")
+        .upload_id(&id)
+        .multipart_upload(completed(vec![(1, e1, None), (2, "\"0000\"", None)]))
+        .send()
+        .await
+        .expect_err("wrong etag");
+    assert_eq!(err.code(), Some("InvalidPart"));
+
+    let done = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("assembled")
+        .upload_id(&id)
+        .multipart_upload(completed(vec![
+            (1, e1, p1.checksum_crc32()),
+            (2, e2, p2.checksum_crc32()),
+        ]))
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    let etag = done.e_tag().expect("etag");
+    assert!(etag.ends_with("-2\""), "{etag}");
+    // A composite checksum: of the part checksums, marked with the part count.
+    assert!(
+        done.checksum_crc32().is_some_and(|c| c.ends_with("-2")),
+        "{done:?}"
+    );
+
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("assembled")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.e_tag(), Some(etag));
+    assert_eq!(got.content_type(), Some("application/x-test"));
+    assert_eq!(
+        got.metadata()
+            .and_then(|m| m.get("origin"))
+            .map(String::as_str),
+        Some("mpu")
+    );
+    let data = got.body.collect().await.expect("body").into_bytes();
+    assert_eq!(data.len(), part1.len() + part2.len());
+    assert!(data[..part1.len()] == part1[..] && data[part1.len()..] == part2[..]);
+    let second = s3
+        .get_object()
+        .bucket(&b)
+        .key("assembled")
+        .part_number(2)
+        .send()
+        .await
+        .expect("GetObject part 2");
+    assert_eq!(second.parts_count(), Some(2));
+    assert_eq!(
+        second
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        part2.as_slice()
+    );
+    // The upload is gone.
+    let err = s3
+        .list_parts()
+        .bucket(&b)
+        .key("assembled")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect_err("completed");
+    assert_eq!(err.code(), Some("NoSuchUpload"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn multipart_errors_and_abort() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let id = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("small")
+        .send()
+        .await
+        .expect("Create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    let mut parts = Vec::new();
+    for n in 1..=2 {
+        let p = s3
+            .upload_part()
+            .bucket(&b)
+            .key("small")
+            .upload_id(&id)
+            .part_number(n)
+            .body(ByteStream::from_static(b"tiny"))
+            .send()
+            .await
+            .expect("UploadPart");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(p.e_tag().expect("etag"))
+                .build(),
+        );
+    }
+    let err = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("small")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("too small");
+    assert_eq!(err.code(), Some("EntityTooSmall"));
+    let err = s3
+        .delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("upload in progress");
+    assert_eq!(err.code(), Some("BucketNotEmpty"));
+    s3.abort_multipart_upload()
+        .bucket(&b)
+        .key("small")
+        .upload_id(&id)
+        .send()
+        .await
+        .expect("Abort");
+    let err = s3
+        .upload_part()
+        .bucket(&b)
+        .key("small")
+        .upload_id(&id)
+        .part_number(3)
+        .body(ByteStream::from_static(b"late"))
+        .send()
+        .await
+        .expect_err("aborted");
+    assert_eq!(err.code(), Some("NoSuchUpload"));
+    let err = s3
+        .upload_part()
+        .bucket(&b)
+        .key("small")
+        .upload_id("nonsense")
+        .part_number(10001)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect_err("bad part number");
+    assert_eq!(err.code(), Some("InvalidArgument"));
+    s3.delete_bucket()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("empty now");
+    server.stop().await;
+}

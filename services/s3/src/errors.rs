@@ -42,6 +42,18 @@ pub enum S3Error {
     /// `If-Match` on a write to a key that does not exist.
     #[error("The specified key does not exist.")]
     NoSuchKeyForCondition,
+    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    NoSuchUpload(String),
+    #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
+    InvalidPartOrder,
+    #[error("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")]
+    InvalidPart,
+    #[error("Your proposed upload is smaller than the minimum allowed size")]
+    EntityTooSmall {
+        size: i64,
+        part_number: i64,
+        etag: String,
+    },
     #[error("The requested partnumber is not satisfiable")]
     InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
@@ -102,6 +114,18 @@ impl From<S3Error> for ServiceError {
             S3Error::NotModified => client("NotModified", 304),
             S3Error::ConditionalRequestConflict => client("ConditionalRequestConflict", 409),
             S3Error::NoSuchKeyForCondition => client("NoSuchKey", 404),
+            S3Error::NoSuchUpload(id) => client("NoSuchUpload", 404).with_field("UploadId", id),
+            S3Error::InvalidPartOrder => client("InvalidPartOrder", 400),
+            S3Error::InvalidPart => client("InvalidPart", 400),
+            S3Error::EntityTooSmall {
+                size,
+                part_number,
+                etag,
+            } => client("EntityTooSmall", 400)
+                .with_field("ProposedSize", size)
+                .with_field("MinSizeAllowed", 5 * 1024 * 1024)
+                .with_field("PartNumber", part_number)
+                .with_field("ETag", etag),
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
                 .with_field("ActualObjectSize", size)

@@ -5,7 +5,9 @@ mod buckets;
 mod checksum;
 mod conditions;
 mod errors;
+mod ingest;
 mod listing;
+mod multipart;
 mod names;
 mod objects;
 mod shapes;
@@ -31,7 +33,10 @@ impl S3 {
 }
 
 pub const OPERATIONS: &[&str] = &[
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
     "CreateBucket",
+    "CreateMultipartUpload",
     "DeleteBucket",
     "DeleteObject",
     "DeleteObjects",
@@ -40,9 +45,12 @@ pub const OPERATIONS: &[&str] = &[
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
+    "ListMultipartUploads",
     "ListObjects",
     "ListObjectsV2",
+    "ListParts",
     "PutObject",
+    "UploadPart",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `S3`.
@@ -89,6 +97,20 @@ impl Service for S3 {
                 "HeadObject" => route!(self, ctx, input, head_object),
                 "DeleteObject" => route!(self, ctx, input, delete_object),
                 "DeleteObjects" => route!(self, ctx, input, delete_objects),
+                "CreateMultipartUpload" => route!(self, ctx, input, create_multipart_upload),
+                "CompleteMultipartUpload" => {
+                    route!(self, ctx, input, complete_multipart_upload)
+                }
+                "AbortMultipartUpload" => route!(self, ctx, input, abort_multipart_upload),
+                "ListParts" => route!(self, ctx, input, list_parts),
+                "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
+                "UploadPart" => {
+                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let out = self
+                        .upload_part(ctx, input, request.body, request.trailer)
+                        .await?;
+                    serde_json::to_value(out).map_err(ServiceError::internal)
+                }
                 "PutObject" => {
                     let input = serde_json::from_value(input).map_err(bad_input)?;
                     let out = self

@@ -1,16 +1,15 @@
 //! Objects: bodies streamed to the object store while their MD5 (the ETag) and flexible
 //! checksum are computed, then the metadata row; reads stream the body back.
 
-use crate::checksum::{self, Algorithm, Hasher};
+use crate::checksum::Algorithm;
 use crate::conditions::{parse_range, ByteRange, Conditions};
 use crate::errors::S3Error;
+use crate::ingest::Declared;
 use crate::names::check_key;
 use crate::shapes::*;
 use crate::S3;
-use cloudemu_core::body::body_error;
 use cloudemu_core::{Body, RequestContext, ServiceError, Trailer};
 use cloudemu_storage::s3::{Expect, ObjectRecord, ObjectWrite};
-use futures_util::StreamExt;
 use serde_json::Value;
 
 /// Largest single PUT (5 GiB).
@@ -28,45 +27,8 @@ fn conditions_of(input: &GetObjectRequest) -> Conditions {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The declared checksum members of a put, by algorithm.
-fn declared(
-    input: &PutObjectRequest,
-    trailer: &serde_json::Map<String, Value>,
-) -> Vec<(Algorithm, String)> {
-    let from = |member: &str, header: &Option<String>| {
-        header.clone().or_else(|| {
-            trailer
-                .get(member)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-    };
-    [
-        (
-            Algorithm::Crc32,
-            from("ChecksumCRC32", &input.checksum_crc32),
-        ),
-        (
-            Algorithm::Crc32c,
-            from("ChecksumCRC32C", &input.checksum_crc32c),
-        ),
-        (
-            Algorithm::Crc64Nvme,
-            from("ChecksumCRC64NVME", &input.checksum_crc64nvme),
-        ),
-        (Algorithm::Sha1, from("ChecksumSHA1", &input.checksum_sha1)),
-        (
-            Algorithm::Sha256,
-            from("ChecksumSHA256", &input.checksum_sha256),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(a, v)| v.map(|v| (a, v)))
-    .collect()
 }
 
 pub(crate) fn checksum_fields(o: &ObjectRecord) -> ChecksumFields {
@@ -103,150 +65,69 @@ impl S3 {
         let expect = self
             .write_expectation(&bucket.name, &input.key, &conditions)
             .await?;
-        if let Some(len) = input.content_length {
-            if len as u64 > MAX_PUT {
-                return Err(S3Error::EntityTooLarge {
-                    proposed: len as u64,
+        let ingested = self
+            .ingest(
+                body,
+                &trailer,
+                Declared {
+                    content_length: input.content_length,
+                    content_md5: input.content_md5.clone(),
+                    algorithm: input.checksum_algorithm.clone(),
+                    checksums: input.checksums(),
+                    // S3 gives every new object a CRC64NVME unless the client chose another.
+                    default_algorithm: Some(Algorithm::Crc64Nvme),
                     max: MAX_PUT,
-                });
-            }
-        }
-        let content_md5 = input
-            .content_md5
-            .as_deref()
-            .map(checksum::parse_content_md5)
-            .transpose()?;
-        // Which checksum to compute: the one declared in a header, else the one announced
-        // for a trailer (`x-amz-sdk-checksum-algorithm`).
-        let headers_declared = declared(&input, &serde_json::Map::new());
-        if headers_declared.len() > 1 {
-            return Err(S3Error::InvalidRequest(
-                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
-                    .into(),
-            ));
-        }
-        for (a, v) in &headers_declared {
-            checksum::check_value(*a, v)?;
-        }
-        let announced = match input.checksum_algorithm.as_deref() {
-            Some(name) => Some(Algorithm::parse(name).ok_or_else(|| S3Error::InvalidRequest(
-                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]".to_string(),
-            ))?),
-            None => None,
-        };
-        // A trailer announced without `x-amz-sdk-checksum-algorithm` still names one.
-        let in_trailer = trailer
-            .announced()
-            .iter()
-            .find_map(|m| m.strip_prefix("Checksum").and_then(Algorithm::parse));
-        let algorithm = headers_declared
-            .first()
-            .map(|(a, _)| *a)
-            .or(announced)
-            .or(in_trailer);
-
-        let mut hasher = algorithm.map(Hasher::new);
-        let mut received = 0u64;
-        let stream = match body {
-            Body::Stream(s) => s,
-            Body::Bytes(b) => futures_util::stream::iter([Ok(b)]).boxed(),
-            Body::Empty => futures_util::stream::empty().boxed(),
-        };
-        let counted = stream.map(|chunk| {
-            let chunk = chunk?;
-            received += chunk.len() as u64;
-            if received > MAX_PUT {
-                return Err(body_error(ServiceError::from(S3Error::EntityTooLarge {
-                    proposed: received,
-                    max: MAX_PUT,
-                })));
-            }
-            if let Some(h) = hasher.as_mut() {
-                h.update(&chunk);
-            }
-            Ok(chunk)
-        });
-        let stored = self
-            .objects
-            .put_stream(counted)
-            .await
-            .map_err(S3Error::from_store)?;
-        // From here on the body is a file: any refusal must free it.
-        let checked = (|| {
-            if let Some(len) = input.content_length {
-                if stored.size != len as u64 {
-                    return Err(S3Error::IncompleteBody);
-                }
-            }
-            if let Some(md5) = content_md5 {
-                if md5 != stored.md5 {
-                    return Err(S3Error::BadContentMd5);
-                }
-            }
-            let computed = hasher.map(Hasher::finish);
-            let all_declared = declared(&input, &trailer.get());
-            for (a, v) in &all_declared {
-                if Some(*a) != algorithm {
-                    continue;
-                }
-                checksum::check_value(*a, v)?;
-                if computed.as_deref() != Some(v.trim()) {
-                    return Err(S3Error::BadChecksum(a.name()));
-                }
-            }
-            Ok(computed)
-        })();
-        let computed = match checked {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = self.objects.delete(&stored.id).await;
-                return Err(e);
-            }
-        };
+                },
+            )
+            .await?;
+        let stored = ingested.stored;
         let rec = ObjectRecord {
-            bucket: bucket.name.clone(),
-            key: input.key.clone(),
             body_id: stored.id.clone(),
             size: stored.size as i64,
             etag: format!("\"{}\"", hex(&stored.md5)),
             last_modified: crate::buckets::now(),
-            content_type: input.content_type,
-            content_encoding: input.content_encoding.filter(|e| !e.is_empty()),
-            content_disposition: input.content_disposition,
-            content_language: input.content_language,
-            cache_control: input.cache_control,
-            expires: input.expires,
-            user_metadata: input.metadata.into_iter().collect(),
-            storage_class: input.storage_class.filter(|s| s != "STANDARD"),
-            checksum_algorithm: algorithm.map(|a| a.name().to_string()),
-            checksum_value: computed,
-            checksum_type: algorithm.map(|_| "FULL_OBJECT".to_string()),
-            owner_account: ctx.account_id.clone(),
+            checksum_algorithm: ingested
+                .checksum
+                .as_ref()
+                .map(|(a, _)| a.name().to_string()),
+            checksum_value: ingested.checksum.map(|(_, v)| v),
+            checksum_type: Some("FULL_OBJECT".to_string()),
+            ..input.into_template(&ctx.account_id)
         };
-        match self.store.put_object(&rec, &expect).await {
-            Ok(ObjectWrite::Stored { replaced }) => {
-                if let Some(old) = replaced {
-                    self.free_body(&old).await;
-                }
-            }
-            Ok(ObjectWrite::Conflict) => {
-                self.free_body(&stored.id).await;
-                return Err(S3Error::ConditionalRequestConflict);
-            }
-            Ok(ObjectWrite::NoSuchBucket) => {
-                self.free_body(&stored.id).await;
-                return Err(S3Error::NoSuchBucket(bucket.name));
-            }
-            Err(e) => {
-                self.free_body(&stored.id).await;
-                return Err(e.into());
-            }
-        }
+        self.commit_object(&rec, &expect).await?;
         Ok(PutObjectOutput {
             etag: rec.etag.clone(),
             server_side_encryption: SSE_DEFAULT.into(),
             checksum: checksum_fields(&rec),
         })
+    }
+
+    /// Write an object's row and free what it replaced; on failure free its own body.
+    pub(crate) async fn commit_object(
+        &self,
+        rec: &ObjectRecord,
+        expect: &Expect,
+    ) -> Result<(), S3Error> {
+        match self.store.put_object(rec, expect).await {
+            Ok(ObjectWrite::Stored { replaced }) => {
+                if let Some(old) = replaced {
+                    self.free_body(&old).await;
+                }
+                Ok(())
+            }
+            Ok(ObjectWrite::Conflict) => {
+                self.free_body(&rec.body_id).await;
+                Err(S3Error::ConditionalRequestConflict)
+            }
+            Ok(ObjectWrite::NoSuchBucket) => {
+                self.free_body(&rec.body_id).await;
+                Err(S3Error::NoSuchBucket(rec.bucket.clone()))
+            }
+            Err(e) => {
+                self.free_body(&rec.body_id).await;
+                Err(e.into())
+            }
+        }
     }
 
     /// Check a write's conditions against the current object (412 when they fail) and say
@@ -338,12 +219,25 @@ impl S3 {
                 ))
             }
             (Some(h), None) => parse_range(h, size)?,
-            // An object uploaded in one piece is its own part 1.
-            (None, Some(1)) => None,
-            (None, Some(_)) => return Err(S3Error::InvalidPartNumber),
+            (None, Some(n)) => match &o.part_sizes {
+                Some(sizes) if n >= 1 && n as usize <= sizes.len() => {
+                    let start: i64 = sizes[..n as usize - 1].iter().sum();
+                    let len = sizes[n as usize - 1];
+                    (len > 0).then(|| ByteRange {
+                        start: start as u64,
+                        end: (start + len - 1) as u64,
+                    })
+                }
+                // An object uploaded in one piece is its own part 1.
+                None if n == 1 => None,
+                _ => return Err(S3Error::InvalidPartNumber),
+            },
             (None, None) => None,
         };
         let mut headers = self.headers_of(o, input.checksum_mode.as_deref());
+        if input.part_number.is_some() {
+            headers.parts_count = o.part_sizes.as_ref().map(|p| p.len() as i64);
+        }
         if let Some(r) = range {
             headers.content_length = r.len() as i64;
             headers.content_range = Some(r.content_range(size));

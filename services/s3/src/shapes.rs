@@ -118,6 +118,40 @@ pub struct PutObjectRequest {
     pub storage_class: Option<String>,
 }
 
+impl PutObjectRequest {
+    /// The checksum members given as headers, by member name.
+    pub fn checksums(&self) -> serde_json::Map<String, serde_json::Value> {
+        [
+            ("ChecksumCRC32", &self.checksum_crc32),
+            ("ChecksumCRC32C", &self.checksum_crc32c),
+            ("ChecksumCRC64NVME", &self.checksum_crc64nvme),
+            ("ChecksumSHA1", &self.checksum_sha1),
+            ("ChecksumSHA256", &self.checksum_sha256),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v.into())))
+        .collect()
+    }
+
+    /// The object these headers describe, without its body.
+    pub fn into_template(self, owner: &str) -> cloudemu_storage::s3::ObjectRecord {
+        cloudemu_storage::s3::ObjectRecord {
+            bucket: self.bucket,
+            key: self.key,
+            content_type: self.content_type,
+            content_encoding: self.content_encoding.filter(|e| !e.is_empty()),
+            content_disposition: self.content_disposition,
+            content_language: self.content_language,
+            cache_control: self.cache_control,
+            expires: self.expires,
+            user_metadata: self.metadata.into_iter().collect(),
+            storage_class: self.storage_class.filter(|s| s != "STANDARD"),
+            owner_account: owner.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
 /// The checksum members every object output carries.
 #[derive(Debug, Default, Serialize)]
 pub struct ChecksumFields {
@@ -334,4 +368,197 @@ pub struct ListObjectsV2Output {
     pub next_continuation_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateMultipartUploadRequest {
+    #[serde(flatten)]
+    pub object: PutObjectRequest,
+    pub checksum_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateMultipartUploadOutput {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadPartRequest {
+    #[serde(flatten)]
+    pub object: PutObjectRequest,
+    pub part_number: i64,
+    pub upload_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadPartOutput {
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub server_side_encryption: String,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompletedPart {
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    pub part_number: Option<i64>,
+    #[serde(rename = "ChecksumCRC32")]
+    pub checksum_crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C")]
+    pub checksum_crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub checksum_crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1")]
+    pub checksum_sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256")]
+    pub checksum_sha256: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompletedMultipartUpload {
+    #[serde(default)]
+    pub parts: Vec<CompletedPart>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompleteMultipartUploadRequest {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub multipart_upload: Option<CompletedMultipartUpload>,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub mpu_object_size: Option<i64>,
+    #[serde(rename = "ChecksumCRC32")]
+    pub checksum_crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C")]
+    pub checksum_crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub checksum_crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1")]
+    pub checksum_sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256")]
+    pub checksum_sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompleteMultipartUploadOutput {
+    pub location: String,
+    pub bucket: String,
+    pub key: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub server_side_encryption: String,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadInput {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub max_parts: Option<i64>,
+    pub part_number_marker: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PartEntry {
+    pub part_number: i64,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub size: i64,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListPartsOutput {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub part_number_marker: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_part_number_marker: Option<String>,
+    pub max_parts: i64,
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartEntry>,
+    pub initiator: Owner,
+    pub owner: Owner,
+    pub storage_class: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListMultipartUploadsRequest {
+    pub bucket: String,
+    pub delimiter: Option<String>,
+    pub key_marker: Option<String>,
+    pub max_uploads: Option<i64>,
+    pub prefix: Option<String>,
+    pub upload_id_marker: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadEntry {
+    pub upload_id: String,
+    pub key: String,
+    #[serde(with = "epoch_seconds")]
+    pub initiated: chrono::DateTime<chrono::Utc>,
+    pub storage_class: String,
+    pub owner: Owner,
+    pub initiator: Owner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListMultipartUploadsOutput {
+    pub bucket: String,
+    pub key_marker: String,
+    pub upload_id_marker: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_key_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_upload_id_marker: Option<String>,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    pub max_uploads: i64,
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<UploadEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub common_prefixes: Vec<CommonPrefix>,
 }
