@@ -1398,3 +1398,164 @@ async fn multipart_errors_and_abort() {
         .expect("empty now");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn copy_object_and_upload_part_copy() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, MetadataDirective};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let src = bucket(&s3).await;
+    let dst = bucket(&s3).await;
+    s3.put_object()
+        .bucket(&src)
+        .key("dir/source file")
+        .content_type("text/plain")
+        .metadata("a", "1")
+        .body(ByteStream::from_static(b"copy me, please"))
+        .send()
+        .await
+        .expect("PutObject");
+
+    // COPY keeps the source's headers, across buckets; keys are URL-encoded in the source.
+    let copied = s3
+        .copy_object()
+        .bucket(&dst)
+        .key("copy")
+        .copy_source(format!("{src}/dir/source%20file"))
+        .send()
+        .await
+        .expect("CopyObject");
+    let result = copied.copy_object_result().expect("result");
+    assert_eq!(
+        result.e_tag(),
+        Some(format!("\"{}\"", md5_hex(b"copy me, please")).as_str())
+    );
+    let got = s3
+        .get_object()
+        .bucket(&dst)
+        .key("copy")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(
+        got.metadata().and_then(|m| m.get("a")).map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"copy me, please"
+    );
+    // REPLACE takes the request's headers.
+    s3.copy_object()
+        .bucket(&dst)
+        .key("copy")
+        .copy_source(format!("{dst}/copy"))
+        .metadata_directive(MetadataDirective::Replace)
+        .content_type("application/json")
+        .send()
+        .await
+        .expect("CopyObject REPLACE onto itself");
+    let head = s3
+        .head_object()
+        .bucket(&dst)
+        .key("copy")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.content_type(), Some("application/json"));
+    assert!(head.metadata().is_none_or(|m| m.is_empty()));
+    // Onto itself without a change: refused.
+    let err = s3
+        .copy_object()
+        .bucket(&dst)
+        .key("copy")
+        .copy_source(format!("{dst}/copy"))
+        .send()
+        .await
+        .expect_err("illegal self-copy");
+    assert_eq!(err.code(), Some("InvalidRequest"));
+    // Source conditions.
+    let err = s3
+        .copy_object()
+        .bucket(&dst)
+        .key("other")
+        .copy_source(format!("{src}/dir/source%20file"))
+        .copy_source_if_match("\"nope\"")
+        .send()
+        .await
+        .expect_err("condition");
+    assert_eq!(err.code(), Some("PreconditionFailed"));
+    let err = s3
+        .copy_object()
+        .bucket(&dst)
+        .key("other")
+        .copy_source(format!("{src}/missing"))
+        .send()
+        .await
+        .expect_err("no source");
+    assert_eq!(err.code(), Some("NoSuchKey"));
+
+    // UploadPartCopy with a range.
+    let id = s3
+        .create_multipart_upload()
+        .bucket(&dst)
+        .key("from-parts")
+        .send()
+        .await
+        .expect("Create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    let part = s3
+        .upload_part_copy()
+        .bucket(&dst)
+        .key("from-parts")
+        .upload_id(&id)
+        .part_number(1)
+        .copy_source(format!("{src}/dir/source%20file"))
+        .copy_source_range("bytes=0-3")
+        .send()
+        .await
+        .expect("UploadPartCopy");
+    let etag = part
+        .copy_part_result()
+        .and_then(|r| r.e_tag())
+        .expect("etag")
+        .to_string();
+    assert_eq!(etag, format!("\"{}\"", md5_hex(b"copy")));
+    s3.complete_multipart_upload()
+        .bucket(&dst)
+        .key("from-parts")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("Complete");
+    let got = s3
+        .get_object()
+        .bucket(&dst)
+        .key("from-parts")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"copy"
+    );
+    server.stop().await;
+}

@@ -54,6 +54,8 @@ pub enum S3Error {
         part_number: i64,
         etag: String,
     },
+    #[error("The specified version does not exist.")]
+    NoSuchVersion(String),
     #[error("The requested partnumber is not satisfiable")]
     InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
@@ -126,6 +128,7 @@ impl From<S3Error> for ServiceError {
                 .with_field("MinSizeAllowed", 5 * 1024 * 1024)
                 .with_field("PartNumber", part_number)
                 .with_field("ETag", etag),
+            S3Error::NoSuchVersion(v) => client("NoSuchVersion", 404).with_field("VersionId", v),
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
                 .with_field("ActualObjectSize", size)

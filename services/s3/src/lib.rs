@@ -4,6 +4,7 @@
 mod buckets;
 mod checksum;
 mod conditions;
+mod copy;
 mod errors;
 mod ingest;
 mod listing;
@@ -35,6 +36,7 @@ impl S3 {
 pub const OPERATIONS: &[&str] = &[
     "AbortMultipartUpload",
     "CompleteMultipartUpload",
+    "CopyObject",
     "CreateBucket",
     "CreateMultipartUpload",
     "DeleteBucket",
@@ -51,6 +53,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListParts",
     "PutObject",
     "UploadPart",
+    "UploadPartCopy",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `S3`.
@@ -103,6 +106,8 @@ impl Service for S3 {
                 }
                 "AbortMultipartUpload" => route!(self, ctx, input, abort_multipart_upload),
                 "ListParts" => route!(self, ctx, input, list_parts),
+                "CopyObject" => route!(self, ctx, input, copy_object),
+                "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {
                     let input = serde_json::from_value(input).map_err(bad_input)?;

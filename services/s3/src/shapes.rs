@@ -562,3 +562,61 @@ pub struct ListMultipartUploadsOutput {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub common_prefixes: Vec<CommonPrefix>,
 }
+
+/// The copy-source members CopyObject and UploadPartCopy share.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopySource {
+    pub copy_source: String,
+    pub copy_source_if_match: Option<String>,
+    pub copy_source_if_none_match: Option<String>,
+    pub copy_source_if_modified_since: Option<f64>,
+    pub copy_source_if_unmodified_since: Option<f64>,
+    pub copy_source_range: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyObjectRequest {
+    #[serde(flatten)]
+    pub object: PutObjectRequest,
+    #[serde(flatten)]
+    pub source: CopySource,
+    pub metadata_directive: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyObjectResult {
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    #[serde(flatten)]
+    pub checksum: ChecksumFields,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyObjectOutput {
+    pub copy_object_result: CopyObjectResult,
+    pub server_side_encryption: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadPartCopyRequest {
+    pub bucket: String,
+    pub key: String,
+    pub part_number: i64,
+    pub upload_id: String,
+    #[serde(flatten)]
+    pub source: CopySource,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadPartCopyOutput {
+    pub copy_part_result: CopyObjectResult,
+    pub server_side_encryption: String,
+}
