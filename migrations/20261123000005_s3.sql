@@ -37,6 +37,8 @@ CREATE TABLE s3_objects (
     owner_account       TEXT NOT NULL,
     -- Multipart objects: JSON array of part sizes (for partNumber reads), else NULL.
     part_sizes          TEXT,
+    -- Object tags: JSON array of [key, value] pairs, in the order given.
+    tags                TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (bucket_name, object_key),
     FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
 );
@@ -58,6 +60,7 @@ CREATE TABLE s3_uploads (
     storage_class       TEXT,
     checksum_algorithm  TEXT,
     checksum_type       TEXT,
+    tags                TEXT NOT NULL DEFAULT '[]',
     FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
 );
 
@@ -75,4 +78,14 @@ CREATE TABLE s3_parts (
     checksum_value TEXT,
     PRIMARY KEY (upload_id, part_number),
     FOREIGN KEY (upload_id) REFERENCES s3_uploads (upload_id) ON DELETE CASCADE
+);
+
+-- Bucket sub-resources (policy, CORS, website, lifecycle, tagging, …), each stored as the
+-- configuration document the client sent (the model's value tree, as JSON).
+CREATE TABLE s3_bucket_configs (
+    bucket_name TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    PRIMARY KEY (bucket_name, kind),
+    FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name) ON DELETE CASCADE
 );

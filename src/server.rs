@@ -61,6 +61,10 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
         Arc::new(cloudemu_s3::S3::new(storage.s3(), storage.objects.clone())),
+        Arc::new(cloudemu_s3::S3Control::new(cloudemu_s3::S3::new(
+            storage.s3(),
+            storage.objects.clone(),
+        ))),
     ]
 }
 

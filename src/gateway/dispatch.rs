@@ -449,8 +449,9 @@ fn malformed(model: &ServiceModel, protocol: Protocol, e: ProtocolError) -> Wire
         _ => wire(
             model
                 .overlay
-                .validation_error_code
+                .malformed_error_code
                 .as_deref()
+                .or(model.overlay.validation_error_code.as_deref())
                 .unwrap_or("ValidationException"),
             400,
             true,

@@ -41,6 +41,7 @@ pub struct ObjectRecord {
     pub owner_account: String,
     /// Sizes of the parts of a multipart object, in order.
     pub part_sizes: Option<Vec<i64>>,
+    pub tags: Vec<(String, String)>,
 }
 
 /// A multipart upload in progress; `template` holds the object's key and headers (its body
@@ -179,7 +180,16 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
         part_sizes: row
             .get::<Option<String>, _>("part_sizes")
             .and_then(|j| serde_json::from_str(&j).ok()),
+        tags: tags_from_json(&row.get::<String, _>("tags")),
     }
+}
+
+fn tags_json(tags: &[(String, String)]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+fn tags_from_json(text: &str) -> Vec<(String, String)> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 fn metadata_json(meta: &[(String, String)]) -> String {
@@ -218,6 +228,7 @@ fn upload_from_row(row: &SqliteRow) -> UploadRecord {
             checksum_algorithm: row.get("checksum_algorithm"),
             checksum_type: row.get("checksum_type"),
             owner_account: row.get("owner_account"),
+            tags: tags_from_json(&row.get::<String, _>("tags")),
             ..Default::default()
         },
     }
@@ -248,8 +259,8 @@ async fn write_object_row(
         "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
          last_modified, content_type, content_encoding, content_disposition, \
          content_language, cache_control, expires, user_metadata, storage_class, \
-         checksum_algorithm, checksum_value, checksum_type, owner_account, part_sizes) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         checksum_algorithm, checksum_value, checksum_type, owner_account, part_sizes, tags) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&o.bucket)
     .bind(&o.key)
@@ -270,6 +281,7 @@ async fn write_object_row(
     .bind(&o.checksum_type)
     .bind(&o.owner_account)
     .bind(part_sizes)
+    .bind(tags_json(&o.tags))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -302,7 +314,13 @@ impl S3Store {
         Self { db }
     }
 
-    pub async fn create_bucket(&self, b: &BucketRecord) -> Result<BucketCreation> {
+    /// Create a bucket with its initial configuration documents (kind, document).
+    pub async fn create_bucket(
+        &self,
+        b: &BucketRecord,
+        configs: &[(&str, String)],
+    ) -> Result<BucketCreation> {
+        let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query(
             "INSERT INTO s3_buckets (bucket_name, account_id, region, created_at, object_lock, \
              ownership) VALUES (?, ?, ?, ?, ?, ?)",
@@ -313,17 +331,31 @@ impl S3Store {
         .bind(b.created_at)
         .bind(i64::from(b.object_lock))
         .bind(&b.ownership)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await;
         match res {
-            Ok(_) => Ok(BucketCreation::Created),
-            Err(e) if is_unique_violation(&e) => match self.get_bucket(&b.name).await? {
-                Some(existing) => Ok(BucketCreation::Exists(existing)),
-                // Deleted in between: the name is free again.
-                None => Box::pin(self.create_bucket(b)).await,
-            },
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let row = sqlx::query("SELECT * FROM s3_buckets WHERE bucket_name = ?")
+                    .bind(&b.name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(BucketCreation::Exists(bucket_from_row(&row)));
+            }
+            Err(e) => return Err(e.into()),
         }
+        for (kind, doc) in configs {
+            sqlx::query(
+                "INSERT INTO s3_bucket_configs (bucket_name, kind, document) VALUES (?, ?, ?)",
+            )
+            .bind(&b.name)
+            .bind(kind)
+            .bind(doc)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(BucketCreation::Created)
     }
 
     pub async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
@@ -450,7 +482,7 @@ impl S3Store {
             "INSERT INTO s3_uploads (upload_id, bucket_name, object_key, initiated, owner_account, \
              content_type, content_encoding, content_disposition, content_language, \
              cache_control, expires, user_metadata, storage_class, checksum_algorithm, \
-             checksum_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&u.upload_id)
         .bind(&t.bucket)
@@ -467,6 +499,7 @@ impl S3Store {
         .bind(&t.storage_class)
         .bind(&t.checksum_algorithm)
         .bind(&t.checksum_type)
+        .bind(tags_json(&t.tags))
         .execute(self.db.pool())
         .await;
         match res {
@@ -612,6 +645,60 @@ impl S3Store {
             .await?;
         tx.commit().await?;
         Ok(Completion::Done { freed })
+    }
+
+    /// Replace an object's tags; `false` if there is no such object.
+    pub async fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<bool> {
+        let res =
+            sqlx::query("UPDATE s3_objects SET tags = ? WHERE bucket_name = ? AND object_key = ?")
+                .bind(tags_json(tags))
+                .bind(bucket)
+                .bind(key)
+                .execute(self.db.pool())
+                .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    /// Store a bucket configuration document; `false` if the bucket does not exist.
+    pub async fn put_config(&self, bucket: &str, kind: &str, document: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "INSERT OR REPLACE INTO s3_bucket_configs (bucket_name, kind, document) \
+             VALUES (?, ?, ?)",
+        )
+        .bind(bucket)
+        .bind(kind)
+        .bind(document)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_fk_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_config(&self, bucket: &str, kind: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT document FROM s3_bucket_configs WHERE bucket_name = ? AND kind = ?",
+        )
+        .bind(bucket)
+        .bind(kind)
+        .fetch_optional(self.db.pool())
+        .await?)
+    }
+
+    pub async fn delete_config(&self, bucket: &str, kind: &str) -> Result<()> {
+        sqlx::query("DELETE FROM s3_bucket_configs WHERE bucket_name = ? AND kind = ?")
+            .bind(bucket)
+            .bind(kind)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
     }
 
     /// Every body id an object row refers to (to tell orphaned files after a crash).

@@ -1559,3 +1559,401 @@ async fn copy_object_and_upload_part_copy() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn bucket_sub_resources_answer_as_aws_does() {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule, Tag, Tagging};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+
+    // Never configured: AWS's own error codes.
+    let err = s3
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no policy");
+    assert_eq!(err.code(), Some("NoSuchBucketPolicy"));
+    let err = s3
+        .get_bucket_cors()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no cors");
+    assert_eq!(err.code(), Some("NoSuchCORSConfiguration"));
+    let err = s3
+        .get_bucket_website()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no website");
+    assert_eq!(err.code(), Some("NoSuchWebsiteConfiguration"));
+    let err = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no lifecycle");
+    assert_eq!(err.code(), Some("NoSuchLifecycleConfiguration"));
+    let err = s3
+        .get_bucket_replication()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no replication");
+    assert_eq!(err.code(), Some("ReplicationConfigurationNotFoundError"));
+    let err = s3
+        .get_object_lock_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no object lock");
+    assert_eq!(err.code(), Some("ObjectLockConfigurationNotFoundError"));
+    let err = s3
+        .get_bucket_tagging()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("no tags");
+    assert_eq!(err.code(), Some("NoSuchTagSet"));
+    // Defaults AWS reports for a new bucket.
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketEncryption");
+    let rule = &enc
+        .server_side_encryption_configuration()
+        .expect("config")
+        .rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm().as_str()),
+        Some("AES256")
+    );
+    let pab = s3
+        .get_public_access_block()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetPublicAccessBlock");
+    assert_eq!(
+        pab.public_access_block_configuration()
+            .and_then(|c| c.block_public_acls()),
+        Some(true)
+    );
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketOwnershipControls");
+    assert_eq!(
+        own.ownership_controls()
+            .map(|c| c.rules()[0].object_ownership().as_str()),
+        Some("BucketOwnerEnforced")
+    );
+    let pay = s3
+        .get_bucket_request_payment()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketRequestPayment");
+    assert_eq!(pay.payer().map(|p| p.as_str()), Some("BucketOwner"));
+    let ver = s3
+        .get_bucket_versioning()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketVersioning");
+    assert!(ver.status().is_none());
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketLogging");
+    assert!(logging.logging_enabled().is_none());
+    let acl = s3
+        .get_bucket_acl()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketAcl");
+    assert_eq!(acl.grants().len(), 1);
+    assert_eq!(
+        acl.grants()[0].permission().map(|p| p.as_str()),
+        Some("FULL_CONTROL")
+    );
+    assert_eq!(
+        acl.grants()[0].grantee().and_then(|g| g.id()),
+        acl.owner().and_then(|o| o.id())
+    );
+
+    // Stored and returned as written; deleted back to "not configured".
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
+    );
+    s3.put_bucket_policy()
+        .bucket(&b)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("PutBucketPolicy");
+    let got = s3
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketPolicy");
+    assert_eq!(got.policy(), Some(policy.as_str()));
+    let err = s3
+        .put_bucket_policy()
+        .bucket(&b)
+        .policy("not json")
+        .send()
+        .await
+        .expect_err("bad policy");
+    assert_eq!(err.code(), Some("MalformedPolicy"));
+    s3.delete_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("DeleteBucketPolicy");
+    let err = s3
+        .get_bucket_policy()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NoSuchBucketPolicy"));
+
+    let rule = CorsRule::builder()
+        .allowed_methods("GET")
+        .allowed_methods("PUT")
+        .allowed_origins("https://app.example")
+        .allowed_headers("*")
+        .max_age_seconds(600)
+        .build()
+        .expect("rule");
+    s3.put_bucket_cors()
+        .bucket(&b)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(rule)
+                .build()
+                .expect("cors"),
+        )
+        .send()
+        .await
+        .expect("PutBucketCors");
+    let cors = s3
+        .get_bucket_cors()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketCors");
+    assert_eq!(cors.cors_rules()[0].allowed_methods(), ["GET", "PUT"]);
+    assert_eq!(cors.cors_rules()[0].max_age_seconds(), Some(600));
+
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().expect("tag");
+    s3.put_bucket_tagging()
+        .bucket(&b)
+        .tagging(
+            Tagging::builder()
+                .tag_set(tag("env", "dev"))
+                .tag_set(tag("team", "core"))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("PutBucketTagging");
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketTagging");
+    assert_eq!(tags.tag_set().len(), 2);
+    let err = s3
+        .put_bucket_tagging()
+        .bucket(&b)
+        .tagging(
+            Tagging::builder()
+                .tag_set(tag("dup", "1"))
+                .tag_set(tag("dup", "2"))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect_err("duplicate keys");
+    assert_eq!(err.code(), Some("InvalidTag"));
+
+    // S3 Control sees the same tags (Terraform ≥ 6.23 reads them there).
+    let arn = format!("arn:aws:s3:::{b}");
+    let url = server.url(&format!("/v20180820/tags/{arn}"));
+    let listed = http()
+        .get(&url)
+        .header("x-amz-account-id", "000000000000")
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    let status = listed.status();
+    let text = listed.text().await.expect("body");
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("<ListTagsForResourceResult"), "{text}");
+    assert!(text.contains("<Key>env</Key><Value>dev</Value>"), "{text}");
+    let tagged = http()
+        .post(&url)
+        .header("x-amz-account-id", "000000000000")
+        .body(r#"<TagResourceRequest xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/"><Tags><Tag><Key>owner</Key><Value>me</Value></Tag></Tags></TagResourceRequest>"#)
+        .send()
+        .await
+        .expect("TagResource");
+    assert_eq!(tagged.status(), 204, "{:?}", tagged.text().await);
+    let untagged = http()
+        .delete(format!("{url}?tagKeys=env"))
+        .header("x-amz-account-id", "000000000000")
+        .send()
+        .await
+        .expect("UntagResource");
+    assert_eq!(untagged.status(), 204);
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketTagging");
+    let mut keys: Vec<&str> = tags.tag_set().iter().map(|t| t.key()).collect();
+    keys.sort();
+    assert_eq!(keys, ["owner", "team"]);
+
+    // Configurations go with their bucket.
+    let err = s3
+        .get_bucket_cors()
+        .bucket(unique("missing"))
+        .send()
+        .await
+        .expect_err("no bucket");
+    assert_eq!(err.code(), Some("NoSuchBucket"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn object_tagging_and_unserved_operations() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    s3.put_object()
+        .bucket(&b)
+        .key("tagged")
+        .tagging("a=1&b=two%20words")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("PutObject with tags");
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(got.tag_count(), Some(2));
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    let pairs: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(pairs, [("a", "1"), ("b", "two words")]);
+    s3.put_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .tagging(
+            Tagging::builder()
+                .tag_set(
+                    Tag::builder()
+                        .key("only")
+                        .value("one")
+                        .build()
+                        .expect("tag"),
+                )
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("PutObjectTagging");
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    assert_eq!(tags.tag_set().len(), 1);
+    s3.delete_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("DeleteObjectTagging");
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    assert!(tags.tag_set().is_empty());
+    let err = s3
+        .put_object_tagging()
+        .bucket(&b)
+        .key("missing")
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(vec![]))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect_err("no such key");
+    assert_eq!(err.code(), Some("NoSuchKey"));
+    let acl = s3
+        .get_object_acl()
+        .bucket(&b)
+        .key("tagged")
+        .send()
+        .await
+        .expect("GetObjectAcl");
+    assert_eq!(acl.grants().len(), 1);
+
+    // What CloudEmu does not serve yet answers 501 NotImplemented.
+    let err = s3
+        .put_bucket_versioning()
+        .bucket(&b)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("not served");
+    assert_eq!(err.code(), Some("NotImplemented"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(501));
+    server.stop().await;
+}

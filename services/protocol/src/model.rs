@@ -204,6 +204,13 @@ pub struct Overlay {
     /// unknown ones with its own errors (S3: `InvalidLocationConstraint`, `InvalidStorageClass`).
     #[serde(default)]
     pub open_enums: bool,
+    /// Code for a request body that is not well-formed (S3's `MalformedXML`), where it differs
+    /// from the validation code.
+    pub malformed_error_code: Option<String>,
+    /// Model patterns the service itself does not enforce (S3 Control's resource-ARN pattern
+    /// rejects the bucket ARNs S3 Control accepts).
+    #[serde(default)]
+    pub unenforced_patterns: Vec<String>,
     /// Operations whose rest-xml response root is the text of the output's one body member
     /// (S3's `<LocationConstraint>eu-west-2</LocationConstraint>`).
     #[serde(default)]

@@ -46,9 +46,10 @@ impl S3 {
             region: region.clone(),
             created_at: now(),
             object_lock: input.object_lock_enabled_for_bucket.unwrap_or(false),
-            ownership: input.object_ownership,
+            ownership: input.object_ownership.clone(),
         };
-        match self.store.create_bucket(&rec).await? {
+        let configs = crate::configs::initial(input.object_ownership.as_deref());
+        match self.store.create_bucket(&rec, &configs).await? {
             BucketCreation::Created => {}
             BucketCreation::Exists(existing) if existing.account_id != ctx.account_id => {
                 return Err(S3Error::BucketAlreadyExists(input.bucket));

@@ -177,8 +177,20 @@ impl S3 {
             .await?;
         let stored = ingested.stored;
         let storage_class = input.object.storage_class.clone();
-        let template = if replace {
-            input.object.into_template(&ctx.account_id)
+        let replace_tags = match input.tagging_directive.as_deref() {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(other) => {
+                return Err(S3Error::InvalidArgument {
+                    message: format!("Unknown tagging directive: {other}"),
+                    name: "x-amz-tagging-directive".into(),
+                    value: other.into(),
+                })
+            }
+        };
+        let requested = input.object.clone().into_template(&ctx.account_id)?;
+        let mut template = if replace {
+            requested.clone()
         } else {
             ObjectRecord {
                 bucket: dest.name.clone(),
@@ -190,6 +202,11 @@ impl S3 {
                 part_sizes: None,
                 ..src.clone()
             }
+        };
+        template.tags = if replace_tags {
+            requested.tags
+        } else {
+            src.tags.clone()
         };
         let rec = ObjectRecord {
             body_id: stored.id.clone(),

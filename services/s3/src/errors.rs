@@ -54,6 +54,21 @@ pub enum S3Error {
         part_number: i64,
         etag: String,
     },
+    /// A sub-resource that was never configured: AWS's code and message.
+    #[error("{message}")]
+    NotConfigured {
+        code: &'static str,
+        message: &'static str,
+        bucket: String,
+    },
+    #[error("{0}")]
+    MalformedPolicy(String),
+    #[error("Request Body is empty")]
+    MissingRequestBody,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidTag(String),
     #[error("The specified version does not exist.")]
     NoSuchVersion(String),
     #[error("The requested partnumber is not satisfiable")]
@@ -128,6 +143,13 @@ impl From<S3Error> for ServiceError {
                 .with_field("MinSizeAllowed", 5 * 1024 * 1024)
                 .with_field("PartNumber", part_number)
                 .with_field("ETag", etag),
+            S3Error::NotConfigured { code, bucket, .. } => {
+                client(code, 404).with_field("BucketName", bucket)
+            }
+            S3Error::MalformedPolicy(_) => client("MalformedPolicy", 400),
+            S3Error::MissingRequestBody => client("MissingRequestBodyError", 400),
+            S3Error::BadRequest(_) => client("BadRequest", 400),
+            S3Error::InvalidTag(_) => client("InvalidTag", 400),
             S3Error::NoSuchVersion(v) => client("NoSuchVersion", 404).with_field("VersionId", v),
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)

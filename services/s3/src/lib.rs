@@ -4,6 +4,8 @@
 mod buckets;
 mod checksum;
 mod conditions;
+mod configs;
+mod control;
 mod copy;
 mod errors;
 mod ingest;
@@ -12,6 +14,7 @@ mod multipart;
 mod names;
 mod objects;
 mod shapes;
+mod tagging;
 
 use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
@@ -20,8 +23,10 @@ use cloudemu_storage::s3::S3Store;
 use cloudemu_storage::ObjectStore;
 use serde_json::Value;
 
+pub use control::S3Control;
 pub use errors::S3Error;
 
+#[derive(Clone)]
 pub struct S3 {
     store: S3Store,
     objects: ObjectStore,
@@ -40,10 +45,38 @@ pub const OPERATIONS: &[&str] = &[
     "CreateBucket",
     "CreateMultipartUpload",
     "DeleteBucket",
+    "DeleteBucketCors",
+    "DeleteBucketEncryption",
+    "DeleteBucketLifecycle",
+    "DeleteBucketOwnershipControls",
+    "DeleteBucketPolicy",
+    "DeleteBucketReplication",
+    "DeleteBucketTagging",
+    "DeleteBucketWebsite",
     "DeleteObject",
+    "DeleteObjectTagging",
     "DeleteObjects",
+    "DeletePublicAccessBlock",
+    "GetBucketAccelerateConfiguration",
+    "GetBucketAcl",
+    "GetBucketCors",
+    "GetBucketEncryption",
+    "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
+    "GetBucketLogging",
+    "GetBucketNotificationConfiguration",
+    "GetBucketOwnershipControls",
+    "GetBucketPolicy",
+    "GetBucketReplication",
+    "GetBucketRequestPayment",
+    "GetBucketTagging",
+    "GetBucketVersioning",
+    "GetBucketWebsite",
     "GetObject",
+    "GetObjectAcl",
+    "GetObjectLockConfiguration",
+    "GetObjectTagging",
+    "GetPublicAccessBlock",
     "HeadBucket",
     "HeadObject",
     "ListBuckets",
@@ -51,7 +84,22 @@ pub const OPERATIONS: &[&str] = &[
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
+    "PutBucketAccelerateConfiguration",
+    "PutBucketCors",
+    "PutBucketEncryption",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketLogging",
+    "PutBucketNotificationConfiguration",
+    "PutBucketOwnershipControls",
+    "PutBucketPolicy",
+    "PutBucketReplication",
+    "PutBucketRequestPayment",
+    "PutBucketTagging",
+    "PutBucketWebsite",
     "PutObject",
+    "PutObjectLockConfiguration",
+    "PutObjectTagging",
+    "PutPublicAccessBlock",
     "UploadPart",
     "UploadPartCopy",
 ];
@@ -89,6 +137,9 @@ impl Service for S3 {
     ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
             let input = request.input;
+            if let Some(out) = self.config_call(operation, &input).await {
+                return Ok(ServiceResponse::from(out?));
+            }
             let output: Result<Value, ServiceError> = match operation {
                 "CreateBucket" => route!(self, ctx, input, create_bucket),
                 "HeadBucket" => route!(self, ctx, input, head_bucket),
@@ -107,6 +158,17 @@ impl Service for S3 {
                 "AbortMultipartUpload" => route!(self, ctx, input, abort_multipart_upload),
                 "ListParts" => route!(self, ctx, input, list_parts),
                 "CopyObject" => route!(self, ctx, input, copy_object),
+                "PutObjectTagging" => Ok(self.put_object_tagging(ctx, input).await?),
+                "GetObjectTagging" => Ok(self.get_object_tagging(ctx, input).await?),
+                "DeleteObjectTagging" => Ok(self.delete_object_tagging(ctx, input).await?),
+                "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
+                // Versioning is not served yet: every bucket is unversioned, which S3 reports
+                // as an empty configuration.
+                "GetBucketVersioning" => {
+                    let bucket = input.get("Bucket").and_then(Value::as_str).unwrap_or("");
+                    self.bucket(bucket).await?;
+                    Ok(Value::Object(Default::default()))
+                }
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {

@@ -101,7 +101,7 @@ impl S3 {
             }
         };
         let upload_id = uuid_like();
-        let mut template = input.object.into_template(&ctx.account_id);
+        let mut template = input.object.into_template(&ctx.account_id)?;
         template.checksum_algorithm = Some(algorithm.unwrap_or(Algorithm::Crc64Nvme).name().into());
         template.checksum_type = Some(checksum_type.to_string());
         let u = UploadRecord {

@@ -57,6 +57,7 @@ impl S3 {
     ) -> Result<PutObjectOutput, S3Error> {
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
+        let template = input.clone().into_template(&ctx.account_id)?;
         let conditions = Conditions {
             if_match: input.if_match.clone(),
             if_none_match: input.if_none_match.clone(),
@@ -92,7 +93,7 @@ impl S3 {
                 .map(|(a, _)| a.name().to_string()),
             checksum_value: ingested.checksum.map(|(_, v)| v),
             checksum_type: Some("FULL_OBJECT".to_string()),
-            ..input.into_template(&ctx.account_id)
+            ..template
         };
         self.commit_object(&rec, &expect).await?;
         Ok(PutObjectOutput {
@@ -182,6 +183,7 @@ impl S3 {
             content_range: None,
             expires: o.expires.clone(),
             parts_count: None,
+            tag_count: (!o.tags.is_empty()).then_some(o.tags.len() as i64),
             server_side_encryption: SSE_DEFAULT.into(),
             storage_class: o.storage_class.clone(),
             metadata: o.user_metadata.iter().cloned().collect(),

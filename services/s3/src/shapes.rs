@@ -86,7 +86,7 @@ pub struct ListBucketsOutput {
 }
 
 /// Object headers shared by PutObject, CreateMultipartUpload and CopyObject (REPLACE).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutObjectRequest {
     pub bucket: String,
@@ -116,6 +116,7 @@ pub struct PutObjectRequest {
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub storage_class: Option<String>,
+    pub tagging: Option<String>,
 }
 
 impl PutObjectRequest {
@@ -134,8 +135,16 @@ impl PutObjectRequest {
     }
 
     /// The object these headers describe, without its body.
-    pub fn into_template(self, owner: &str) -> cloudemu_storage::s3::ObjectRecord {
-        cloudemu_storage::s3::ObjectRecord {
+    pub fn into_template(
+        self,
+        owner: &str,
+    ) -> Result<cloudemu_storage::s3::ObjectRecord, crate::errors::S3Error> {
+        let tags = match self.tagging.as_deref() {
+            Some(h) => crate::tagging::parse_tagging_header(h)?,
+            None => Vec::new(),
+        };
+        crate::tagging::check_tags(&tags, 10)?;
+        Ok(cloudemu_storage::s3::ObjectRecord {
             bucket: self.bucket,
             key: self.key,
             content_type: self.content_type,
@@ -147,8 +156,9 @@ impl PutObjectRequest {
             user_metadata: self.metadata.into_iter().collect(),
             storage_class: self.storage_class.filter(|s| s != "STANDARD"),
             owner_account: owner.to_string(),
+            tags,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -225,6 +235,8 @@ pub struct ObjectHeaders {
     pub expires: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parts_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_count: Option<i64>,
     pub server_side_encryption: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
@@ -583,6 +595,7 @@ pub struct CopyObjectRequest {
     #[serde(flatten)]
     pub source: CopySource,
     pub metadata_directive: Option<String>,
+    pub tagging_directive: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
