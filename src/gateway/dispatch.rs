@@ -290,6 +290,42 @@ async fn process(
         ))
     };
 
+    // Browsers' CORS preflights for S3 buckets are answered from the bucket's configuration.
+    let cors_config = if service == "s3" && headers.get("origin").is_some() {
+        cors_config_of(state, info.path).await
+    } else {
+        None
+    };
+    if service == "s3" && info.method.eq_ignore_ascii_case("OPTIONS") {
+        use super::s3_cors::Preflight;
+        outcome.operation = Some("PreflightRequest".into());
+        outcome.response = match super::s3_cors::preflight(
+            cors_config.as_ref(),
+            headers.get("origin"),
+            headers.get("access-control-request-method"),
+            headers.get("access-control-request-headers"),
+        ) {
+            Preflight::Allowed(h) => Reply {
+                status: actix_web::http::StatusCode::OK,
+                headers: h,
+                body: Vec::new(),
+                stream: None,
+            },
+            Preflight::Forbidden(msg) => fail(wire("AccessForbidden", 403, true, msg.into())),
+            Preflight::Incomplete(msg) => fail(wire("BadRequest", 400, true, msg.into())),
+        };
+        return outcome;
+    }
+
+    // A presigned URL works only until it expires.
+    if query_string.contains("X-Amz-Expires") {
+        let params = rest::parse_query(&query_string);
+        if let Err(e) = super::presign::check(&params, chrono::Utc::now()) {
+            outcome.response = fail(from_service_error(*e));
+            return outcome;
+        }
+    }
+
     // Which operation.
     let op: &Operation = match find_operation(&model, protocol, &info, form.as_deref()) {
         Ok(op) => op,
@@ -418,7 +454,25 @@ async fn process(
         }
         Err(e) => fail(from_service_error(e)),
     };
+    if let (Some(config), Some(origin)) = (&cors_config, headers.get("origin")) {
+        outcome
+            .response
+            .headers
+            .extend(super::s3_cors::actual(config, origin, info.method));
+    }
     outcome
+}
+
+/// The CORS configuration of the bucket a path names, if it has one.
+async fn cors_config_of(state: &AppState, path: &str) -> Option<serde_json::Value> {
+    let bucket = super::s3_cors::bucket_of_path(path)?;
+    match state.storage.s3().get_config(&bucket, "cors").await {
+        Ok(doc) => serde_json::from_str(&doc?).ok(),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a bucket's CORS configuration failed");
+            None
+        }
+    }
 }
 
 fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {

@@ -1957,3 +1957,167 @@ async fn object_tagging_and_unserved_operations() {
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(501));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn presigned_urls_work_until_they_expire() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use std::time::{Duration, SystemTime};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    s3.put_object()
+        .bucket(&b)
+        .key("shared")
+        .body(ByteStream::from_static(b"presigned body"))
+        .send()
+        .await
+        .expect("PutObject");
+    let fresh = s3
+        .get_object()
+        .bucket(&b)
+        .key("shared")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("config"))
+        .await
+        .expect("presign");
+    let resp = http().get(fresh.uri()).send().await.expect("GET");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.expect("body"), "presigned body");
+
+    let put = s3
+        .put_object()
+        .bucket(&b)
+        .key("uploaded")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).expect("config"))
+        .await
+        .expect("presign PUT");
+    let resp = http()
+        .put(put.uri())
+        .body("via presigned PUT")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+
+    let stale = s3
+        .get_object()
+        .bucket(&b)
+        .key("shared")
+        .presigned(
+            PresigningConfig::builder()
+                .start_time(SystemTime::now() - Duration::from_secs(3600))
+                .expires_in(Duration::from_secs(60))
+                .build()
+                .expect("config"),
+        )
+        .await
+        .expect("presign");
+    let resp = http().get(stale.uri()).send().await.expect("GET");
+    assert_eq!(resp.status(), 403);
+    let text = resp.text().await.expect("body");
+    assert!(text.contains("<Code>AccessDenied</Code>"), "{text}");
+    assert!(
+        text.contains("<Message>Request has expired</Message>"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cors_preflights_and_response_headers() {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let url = server.url(&format!("/{b}/file.txt"));
+    let preflight = |origin: &str, method: &str| {
+        http()
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", method)
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    // No configuration: refused.
+    let resp = preflight("https://app.example", "PUT")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(resp.status(), 403);
+    assert!(resp
+        .text()
+        .await
+        .expect("body")
+        .contains("<Code>AccessForbidden</Code>"));
+
+    s3.put_bucket_cors()
+        .bucket(&b)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(
+                    CorsRule::builder()
+                        .allowed_origins("https://app.example")
+                        .allowed_methods("GET")
+                        .allowed_methods("PUT")
+                        .allowed_headers("*")
+                        .expose_headers("ETag")
+                        .max_age_seconds(120)
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("cors"),
+        )
+        .send()
+        .await
+        .expect("PutBucketCors");
+    let resp = preflight("https://app.example", "PUT")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(
+        h.get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        h.get("access-control-allow-methods")
+            .and_then(|v| v.to_str().ok()),
+        Some("GET, PUT")
+    );
+    assert_eq!(
+        h.get("access-control-max-age")
+            .and_then(|v| v.to_str().ok()),
+        Some("120")
+    );
+    let resp = preflight("https://other.example", "PUT")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(resp.status(), 403);
+    let resp = preflight("https://app.example", "DELETE")
+        .await
+        .expect("OPTIONS");
+    assert_eq!(resp.status(), 403);
+
+    // The actual request carries the headers a browser checks.
+    let resp = http()
+        .put(&url)
+        .header("origin", "https://app.example")
+        .body("from the browser")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        resp.headers()
+            .get("access-control-expose-headers")
+            .and_then(|v| v.to_str().ok()),
+        Some("ETag")
+    );
+    server.stop().await;
+}
