@@ -223,9 +223,14 @@ async fn process(
     };
 
     // Form posts (query protocol) carry the action in the body, which routing may need.
-    let is_form = headers
-        .get("content-type")
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    // Query-protocol calls are POSTs; an S3 upload whose object happens to have this content
+    // type (curl's default) is a body to store, not a form to read.
+    let signed_for_s3 = route::credential_scope(&info).is_some_and(|s| s.service == "s3");
+    let is_form = info.method.eq_ignore_ascii_case("POST")
+        && !signed_for_s3
+        && headers
+            .get("content-type")
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     let mut body: Option<Vec<u8>> = None;
     let mut payload = Some(payload);
     if let Some(p) = payload.take_if(|_| is_form) {
@@ -366,6 +371,10 @@ async fn process(
     if cloudemu_protocol::streaming_input_member(&model, op).is_some() {
         let members = super::payload::header_members(&model, op);
         trailer = super::payload::announced_trailer(&headers, &members);
+        // A body already read for routing (an unsigned form-typed POST) is still the payload.
+        if let Some(b) = body.take() {
+            stream_body = cloudemu_core::Body::Bytes(b.into());
+        }
         if let Some(p) = payload.take() {
             stream_body = cloudemu_core::Body::Stream(super::payload::decode(
                 &headers,

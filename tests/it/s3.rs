@@ -2121,3 +2121,44 @@ async fn cors_preflights_and_response_headers() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn form_typed_uploads_are_bodies_not_forms() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    // curl --data-binary sends this content type; the object must still be stored whole.
+    let resp = http()
+        .put(server.url(&format!("/{b}/form")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body("a=1&b=2")
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("form")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(
+        got.content_type(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        got.body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .as_ref(),
+        b"a=1&b=2"
+    );
+    server.stop().await;
+}
