@@ -51,8 +51,9 @@ impl ObjectBody {
                 stream::iter([Ok(b.slice(from..to))]).boxed()
             }
             ObjectBody::File(file) => {
-                // The position is only sought once, before the first read.
-                let state = (Some(file), Some(start), len);
+                // The position is only sought once, before the first read (a freshly opened
+                // file is already at 0).
+                let state = (Some(file), (start > 0).then_some(start), len);
                 stream::unfold(state, |(file, seek, left)| async move {
                     use tokio::io::{AsyncReadExt, AsyncSeekExt};
                     let mut file = file?;
@@ -126,14 +127,32 @@ impl ObjectStore {
     }
 
     /// Store a body from a stream of chunks.
-    pub async fn put_stream<S, E>(&self, mut body: S) -> Result<StoredObject>
+    pub async fn put_stream<S, E>(&self, body: S) -> Result<StoredObject>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.put_stream_hashing(body, true).await
+    }
+
+    /// Store a body computing only its MD5 (`sha256` is left all zero): SHA-256 in software
+    /// costs more than the disk write, and S3 needs it only when asked for that checksum.
+    pub async fn put_stream_md5<S, E>(&self, body: S) -> Result<StoredObject>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.put_stream_hashing(body, false).await
+    }
+
+    async fn put_stream_hashing<S, E>(&self, mut body: S, sha256: bool) -> Result<StoredObject>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mut md5 = Md5::new();
-        let mut sha = Sha256::new();
+        let mut sha = sha256.then(Sha256::new);
         let mut size = 0u64;
         match &*self.inner {
             Inner::Dir(dir) => {
@@ -143,7 +162,9 @@ impl ObjectStore {
                     while let Some(chunk) = body.next().await {
                         let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
                         md5.update(&chunk);
-                        sha.update(&chunk);
+                        if let Some(sha) = sha.as_mut() {
+                            sha.update(&chunk);
+                        }
                         size += chunk.len() as u64;
                         file.write_all(&chunk).await?;
                     }
@@ -166,7 +187,9 @@ impl ObjectStore {
                 while let Some(chunk) = body.next().await {
                     let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
                     md5.update(&chunk);
-                    sha.update(&chunk);
+                    if let Some(sha) = sha.as_mut() {
+                        sha.update(&chunk);
+                    }
                     buf.extend_from_slice(&chunk);
                 }
                 size = buf.len() as u64;
@@ -179,7 +202,7 @@ impl ObjectStore {
             id,
             size,
             md5: md5.finalize().into(),
-            sha256: sha.finalize().into(),
+            sha256: sha.map(|s| s.finalize().into()).unwrap_or_default(),
         })
     }
 

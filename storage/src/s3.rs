@@ -430,6 +430,29 @@ impl S3Store {
         Ok(ObjectWrite::Stored { replaced })
     }
 
+    /// An object and whether its bucket exists, in one query (the read path's only one):
+    /// `None` when there is no such bucket, `Some(None)` when there is no such key.
+    pub async fn find_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<Option<ObjectRecord>>> {
+        let row = sqlx::query(
+            "SELECT b.bucket_name AS in_bucket, o.* FROM s3_buckets b \
+             LEFT JOIN s3_objects o ON o.bucket_name = b.bucket_name AND o.object_key = ? \
+             WHERE b.bucket_name = ?",
+        )
+        .bind(key)
+        .bind(bucket)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|row| {
+            row.get::<Option<String>, _>("object_key")
+                .is_some()
+                .then(|| object_from_row(&row))
+        }))
+    }
+
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
         let row = sqlx::query("SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
             .bind(bucket)

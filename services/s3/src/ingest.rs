@@ -122,7 +122,7 @@ impl S3 {
         });
         let stored = self
             .objects
-            .put_stream(counted)
+            .put_stream_md5(counted)
             .await
             .map_err(S3Error::from_store)?;
         let checked = (|| {

@@ -305,7 +305,7 @@ impl S3 {
             });
         let body = self
             .objects
-            .put_stream(Box::pin(assembled))
+            .put_stream_md5(Box::pin(assembled))
             .await
             .map_err(S3Error::Storage)?;
 

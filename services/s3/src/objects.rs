@@ -159,11 +159,11 @@ impl S3 {
     }
 
     pub(crate) async fn object(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
-        self.bucket(bucket).await?;
-        self.store
-            .get_object(bucket, key)
-            .await?
-            .ok_or_else(|| S3Error::NoSuchKey(key.to_string()))
+        match self.store.find_object(bucket, key).await? {
+            None => Err(S3Error::NoSuchBucket(bucket.to_string())),
+            Some(None) => Err(S3Error::NoSuchKey(key.to_string())),
+            Some(Some(o)) => Ok(o),
+        }
     }
 
     fn headers_of(&self, o: &ObjectRecord, checksum_mode: Option<&str>) -> ObjectHeaders {
