@@ -2162,3 +2162,81 @@ async fn form_typed_uploads_are_bodies_not_forms() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn unversioned_buckets_list_null_versions() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    for k in ["a", "dir/b"] {
+        s3.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(ByteStream::from_static(b"v"))
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    let versions = s3
+        .list_object_versions()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("ListObjectVersions");
+    let listed: Vec<(&str, &str, bool)> = versions
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.key().unwrap_or(""),
+                v.version_id().unwrap_or(""),
+                v.is_latest().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("a", "null", true), ("dir/b", "null", true)]);
+    assert!(versions.delete_markers().is_empty());
+    s3.get_object()
+        .bucket(&b)
+        .key("a")
+        .version_id("null")
+        .send()
+        .await
+        .expect("the null version");
+    let err = s3
+        .get_object()
+        .bucket(&b)
+        .key("a")
+        .version_id("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+        .send()
+        .await
+        .expect_err("no such version");
+    assert_eq!(err.code(), Some("NoSuchVersion"));
+    // A delete naming a version that does not exist leaves the object alone.
+    let out = s3
+        .delete_objects()
+        .bucket(&b)
+        .delete(
+            Delete::builder()
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("a")
+                        .version_id("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+                        .build()
+                        .expect("id"),
+                )
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect("DeleteObjects");
+    assert_eq!(out.errors().len(), 1);
+    s3.head_object()
+        .bucket(&b)
+        .key("a")
+        .send()
+        .await
+        .expect("still there");
+    server.stop().await;
+}

@@ -235,3 +235,71 @@ impl S3 {
         })
     }
 }
+
+impl S3 {
+    /// ListObjectVersions of a bucket that has never been versioned (CloudEmu does not serve
+    /// versioning yet): each object is its only version, `null`, and the latest.
+    pub(crate) async fn list_object_versions(
+        &self,
+        _ctx: &RequestContext,
+        input: ListObjectVersionsRequest,
+    ) -> Result<ListObjectVersionsOutput, S3Error> {
+        self.bucket(&input.bucket).await?;
+        let encode = check_encoding(&input.encoding_type)?;
+        let max = check_max_keys(input.max_keys)?;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let key_marker = input.key_marker.clone().unwrap_or_default();
+        let page = self
+            .page(
+                &input.bucket,
+                &prefix,
+                input.delimiter.as_deref(),
+                &key_marker,
+                max,
+            )
+            .await?;
+        let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
+        let next_key_marker = page
+            .truncated
+            .then(|| page.last.as_deref().map(enc))
+            .flatten();
+        let next_version_id_marker = next_key_marker.as_ref().and_then(|_| {
+            // A common prefix has no version; an object's is `null`.
+            let last_is_object = page.contents.last().map(|o| &o.key) == page.last.as_ref();
+            last_is_object.then(|| "null".to_string())
+        });
+        Ok(ListObjectVersionsOutput {
+            is_truncated: page.truncated,
+            key_marker: enc(&key_marker),
+            version_id_marker: input.version_id_marker.clone().unwrap_or_default(),
+            next_key_marker,
+            next_version_id_marker,
+            versions: page
+                .contents
+                .into_iter()
+                .map(|o| ObjectVersionEntry {
+                    key: enc(&o.key),
+                    etag: o.etag.clone(),
+                    checksum_algorithm: o.checksum_algorithm.clone().into_iter().collect(),
+                    checksum_type: o.checksum_algorithm.as_ref().and(o.checksum_type.clone()),
+                    size: o.size,
+                    storage_class: o.storage_class.clone().unwrap_or_else(|| "STANDARD".into()),
+                    version_id: "null".into(),
+                    is_latest: true,
+                    last_modified: timestamp(o.last_modified),
+                    owner: owner(&o.owner_account),
+                })
+                .collect(),
+            name: input.bucket,
+            prefix: enc(&prefix),
+            delimiter: input.delimiter.as_deref().map(enc),
+            max_keys: max,
+            common_prefixes: page
+                .prefixes
+                .iter()
+                .map(|p| CommonPrefix { prefix: enc(p) })
+                .collect(),
+            encoding_type: encode.then(|| "url".to_string()),
+        })
+    }
+}

@@ -212,6 +212,10 @@ impl S3 {
         o: &ObjectRecord,
         input: &GetObjectRequest,
     ) -> Result<(ObjectHeaders, Option<ByteRange>), S3Error> {
+        // Buckets are never versioned (yet): their objects' one version is `null`.
+        if let Some(v) = input.version_id.as_deref().filter(|v| *v != "null") {
+            return Err(S3Error::NoSuchVersion(v.to_string()));
+        }
         conditions_of(input).check_read(o)?;
         let size = o.size as u64;
         let range = match (&input.range, input.part_number) {
@@ -295,6 +299,13 @@ impl S3 {
         input: ObjectInput,
     ) -> Result<serde_json::Map<String, Value>, S3Error> {
         self.bucket(&input.bucket).await?;
+        if input.version_id.as_deref().is_some_and(|v| v != "null") {
+            return Err(S3Error::InvalidArgument {
+                message: "Invalid version id specified".into(),
+                name: "versionId".into(),
+                value: input.version_id.unwrap_or_default(),
+            });
+        }
         // Deleting a key that does not exist succeeds, as in S3.
         if let Some(body) = self.store.delete_object(&input.bucket, &input.key).await? {
             self.free_body(&body).await;
@@ -317,6 +328,16 @@ impl S3 {
             errors: Vec::new(),
         };
         for obj in input.delete.objects {
+            if let Some(v) = obj.version_id.as_deref().filter(|v| *v != "null") {
+                out.errors.push(DeleteError {
+                    key: obj.key,
+                    code: "NoSuchVersion".into(),
+                    message: format!(
+                        "The specified version does not exist. (invalid version id: {v})"
+                    ),
+                });
+                continue;
+            }
             if obj.key.len() > crate::names::MAX_KEY_BYTES {
                 out.errors.push(DeleteError {
                     key: obj.key,
@@ -331,7 +352,10 @@ impl S3 {
                         self.free_body(&body).await;
                     }
                     if !quiet {
-                        out.deleted.push(DeletedObject { key: obj.key });
+                        out.deleted.push(DeletedObject {
+                            key: obj.key,
+                            version_id: obj.version_id,
+                        });
                     }
                 }
                 Err(e) => {

@@ -194,6 +194,7 @@ pub struct PutObjectOutput {
 pub struct GetObjectRequest {
     pub bucket: String,
     pub key: String,
+    pub version_id: Option<String>,
     pub checksum_mode: Option<String>,
     pub range: Option<String>,
     pub part_number: Option<i64>,
@@ -251,12 +252,14 @@ pub struct ObjectHeaders {
 pub struct ObjectInput {
     pub bucket: String,
     pub key: String,
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ObjectIdentifier {
     pub key: String,
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,6 +281,8 @@ pub struct DeleteObjectsRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct DeletedObject {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -632,4 +637,58 @@ pub struct UploadPartCopyRequest {
 pub struct UploadPartCopyOutput {
     pub copy_part_result: CopyObjectResult,
     pub server_side_encryption: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListObjectVersionsRequest {
+    pub bucket: String,
+    pub delimiter: Option<String>,
+    pub encoding_type: Option<String>,
+    pub key_marker: Option<String>,
+    pub max_keys: Option<i64>,
+    pub prefix: Option<String>,
+    pub version_id_marker: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectVersionEntry {
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checksum_algorithm: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+    pub size: i64,
+    pub storage_class: String,
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+    pub owner: Owner,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListObjectVersionsOutput {
+    pub is_truncated: bool,
+    pub key_marker: String,
+    pub version_id_marker: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_key_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_version_id_marker: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<ObjectVersionEntry>,
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    pub max_keys: i64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub common_prefixes: Vec<CommonPrefix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
 }
