@@ -388,31 +388,38 @@ impl S3Store {
         Ok(rows.iter().map(bucket_from_row).collect())
     }
 
-    /// Delete an empty bucket.
-    pub async fn delete_bucket(&self, name: &str) -> Result<BucketDeletion> {
+    /// Delete a bucket that holds no objects. Uploads in progress go with it (as in S3); the
+    /// bodies of their parts are returned to be freed.
+    pub async fn delete_bucket(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
         let mut tx = self.db.begin_immediate().await?;
-        // Uploads in progress keep a bucket from being deleted, as objects do.
-        let any: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM s3_objects WHERE bucket_name = ? \
-             UNION ALL SELECT 1 FROM s3_uploads WHERE bucket_name = ? LIMIT 1",
+        let any: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM s3_objects WHERE bucket_name = ? LIMIT 1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if any.is_some() {
+            return Ok((BucketDeletion::NotEmpty, Vec::new()));
+        }
+        let parts: Vec<String> = sqlx::query_scalar(
+            "SELECT p.body_id FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id \
+             WHERE u.bucket_name = ?",
         )
         .bind(name)
-        .bind(name)
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        if any.is_some() {
-            return Ok(BucketDeletion::NotEmpty);
-        }
+        sqlx::query("DELETE FROM s3_uploads WHERE bucket_name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         let res = sqlx::query("DELETE FROM s3_buckets WHERE bucket_name = ?")
             .bind(name)
             .execute(&mut *tx)
             .await?;
+        if res.rows_affected() == 0 {
+            return Ok((BucketDeletion::NotFound, Vec::new()));
+        }
         tx.commit().await?;
-        Ok(if res.rows_affected() > 0 {
-            BucketDeletion::Deleted
-        } else {
-            BucketDeletion::NotFound
-        })
+        Ok((BucketDeletion::Deleted, parts))
     }
 
     /// Insert or replace an object's row.

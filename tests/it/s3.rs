@@ -1355,13 +1355,6 @@ async fn multipart_errors_and_abort() {
         .await
         .expect_err("too small");
     assert_eq!(err.code(), Some("EntityTooSmall"));
-    let err = s3
-        .delete_bucket()
-        .bucket(&b)
-        .send()
-        .await
-        .expect_err("upload in progress");
-    assert_eq!(err.code(), Some("BucketNotEmpty"));
     s3.abort_multipart_upload()
         .bucket(&b)
         .key("small")
@@ -1391,11 +1384,38 @@ async fn multipart_errors_and_abort() {
         .await
         .expect_err("bad part number");
     assert_eq!(err.code(), Some("InvalidArgument"));
+    // Uploads in progress do not keep a bucket alive: they go with it.
+    let pending = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("pending")
+        .send()
+        .await
+        .expect("Create")
+        .upload_id()
+        .expect("id")
+        .to_string();
+    s3.upload_part()
+        .bucket(&b)
+        .key("pending")
+        .upload_id(&pending)
+        .part_number(1)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .expect("UploadPart");
     s3.delete_bucket()
         .bucket(&b)
         .send()
         .await
-        .expect("empty now");
+        .expect("no objects");
+    let err = s3
+        .list_multipart_uploads()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("bucket gone");
+    assert_eq!(err.code(), Some("NoSuchBucket"));
     server.stop().await;
 }
 

@@ -102,9 +102,14 @@ impl S3 {
         input: BucketInput,
     ) -> Result<(), S3Error> {
         match self.store.delete_bucket(&input.bucket).await? {
-            BucketDeletion::Deleted => Ok(()),
-            BucketDeletion::NotFound => Err(S3Error::NoSuchBucket(input.bucket)),
-            BucketDeletion::NotEmpty => Err(S3Error::BucketNotEmpty(input.bucket)),
+            (BucketDeletion::Deleted, parts) => {
+                for id in parts {
+                    self.free_body(&id).await;
+                }
+                Ok(())
+            }
+            (BucketDeletion::NotFound, _) => Err(S3Error::NoSuchBucket(input.bucket)),
+            (BucketDeletion::NotEmpty, _) => Err(S3Error::BucketNotEmpty(input.bucket)),
         }
     }
 
