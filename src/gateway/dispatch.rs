@@ -383,8 +383,9 @@ async fn process(
                 members,
             ));
         }
+        // `aws-chunked` describes the transfer, never the stored object.
+        super::payload::strip_aws_chunked(&mut parse_headers);
         if super::payload::is_aws_chunked(&headers) {
-            super::payload::strip_aws_chunked(&mut parse_headers);
             // Content-Length counts the framing; the payload is the decoded length.
             parse_headers
                 .0
@@ -509,12 +510,24 @@ fn malformed(model: &ServiceModel, protocol: Protocol, e: ProtocolError) -> Wire
     match protocol {
         Protocol::Json => wire("SerializationException", 400, true, msg),
         Protocol::Query => wire("MalformedQueryString", 400, true, msg),
+        // A body that is not XML has its own code; a bad parameter is a validation error.
+        _ if msg.starts_with("malformed XML") && model.overlay.malformed_error_code.is_some() => {
+            wire(
+                model
+                    .overlay
+                    .malformed_error_code
+                    .as_deref()
+                    .unwrap_or_default(),
+                400,
+                true,
+                msg,
+            )
+        }
         _ => wire(
             model
                 .overlay
-                .malformed_error_code
+                .validation_error_code
                 .as_deref()
-                .or(model.overlay.validation_error_code.as_deref())
                 .unwrap_or("ValidationException"),
             400,
             true,

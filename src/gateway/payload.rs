@@ -32,15 +32,18 @@ fn malformed_chunk(what: &str) -> ServiceError {
     )
 }
 
-/// Whether the body is aws-chunked framed.
+/// Whether the body is aws-chunked framed: a `STREAMING-*` payload mode, or `Content-Encoding:
+/// aws-chunked` with the decoded length beside it. `aws-chunked` alone is only a label a client
+/// may put on a plain body.
 pub fn is_aws_chunked(headers: &Headers) -> bool {
     headers
         .get("x-amz-content-sha256")
         .is_some_and(|v| v.starts_with("STREAMING-"))
-        || headers.get("content-encoding").is_some_and(|v| {
-            v.split(',')
-                .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
-        })
+        || (decoded_length(headers).is_some()
+            && headers.get("content-encoding").is_some_and(|v| {
+                v.split(',')
+                    .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
+            }))
 }
 
 /// `aws-chunked` is transport framing, not the object's encoding: drop it from

@@ -33,11 +33,13 @@ pub fn check(
     let expires: i64 = expires
         .parse()
         .map_err(|_| bad("X-Amz-Expires should be a number"))?;
+    // Out-of-range lifetimes are refused as access errors, as S3 refuses them.
+    let denied = |msg: &str| Box::new(ServiceError::client("AccessDenied", 403, msg));
     if expires < 0 {
-        return Err(bad("X-Amz-Expires must be non-negative"));
+        return Err(denied("X-Amz-Expires must be non-negative"));
     }
     if expires > MAX_EXPIRES {
-        return Err(bad(
+        return Err(denied(
             "X-Amz-Expires must be less than a week (in seconds) that is 604800",
         ));
     }

@@ -73,6 +73,10 @@ impl S3 {
             truncated: false,
             last: None,
         };
+        // max-keys=0 asks for nothing, and S3 says nothing more is there.
+        if max == 0 {
+            return Ok(page);
+        }
         let mut cursor = after.to_string();
         let delimiter = delimiter.filter(|d| !d.is_empty());
         loop {
