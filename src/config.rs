@@ -59,6 +59,11 @@ pub struct Config {
     /// Seconds in-flight requests get to finish on shutdown.
     #[arg(long, env = "CLOUDEMU_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout: u64,
+
+    /// Extra host names under which `<bucket>.<name>` addresses an S3 bucket
+    /// (virtual-hosted style); `localhost` and any `*.s3.*` host always work.
+    #[arg(long, env = "CLOUDEMU_S3_HOSTNAMES", value_delimiter = ',')]
+    pub s3_hostnames: Vec<String>,
 }
 
 impl Config {

@@ -64,6 +64,11 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
         Arc::new(cloudemu_dynamodb::DynamoDb::new(storage.dynamodb())),
         Arc::new(cloudemu_dynamodb::DynamoDbStreams::new(storage.dynamodb())),
         Arc::new(cloudemu_sqs::Sqs::new(storage.sqs())),
+        Arc::new(cloudemu_s3::S3::new(storage.s3(), storage.objects.clone())),
+        Arc::new(cloudemu_s3::S3Control::new(cloudemu_s3::S3::new(
+            storage.s3(),
+            storage.objects.clone(),
+        ))),
     ]
 }
 

@@ -109,7 +109,25 @@ impl Reply {
         }
     }
 
-    fn into_actix(self) -> HttpResponse {
+    fn into_actix(mut self) -> HttpResponse {
+        use actix_web::http::StatusCode;
+        // HTTP semantics, not any one service's: a Content-Range on a success is a partial
+        // answer (206), and a 304 carries no body.
+        if self.status == StatusCode::OK
+            && self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-range"))
+        {
+            self.status = StatusCode::PARTIAL_CONTENT;
+        }
+        if self.status == StatusCode::NOT_MODIFIED {
+            self.body.clear();
+            self.stream = None;
+            self.headers.retain(|(k, _)| {
+                !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("content-type")
+            });
+        }
         let mut b = HttpResponse::build(self.status);
         let mut length: Option<u64> = None;
         for (k, v) in self.headers {
@@ -123,6 +141,14 @@ impl Reply {
         match (self.stream, length) {
             (Some(stream), Some(len)) => b.body(actix_web::body::SizedStream::new(len, stream)),
             (Some(stream), None) => b.streaming(stream),
+            // A HEAD answer: the length of what a GET would send, and no body (actix sends
+            // none for HEAD).
+            (None, Some(len)) if self.body.is_empty() && len > 0 => {
+                b.body(actix_web::body::SizedStream::new(
+                    len,
+                    futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
+                ))
+            }
             (None, _) => b.body(self.body),
         }
     }
@@ -197,9 +223,14 @@ async fn process(
     };
 
     // Form posts (query protocol) carry the action in the body, which routing may need.
-    let is_form = headers
-        .get("content-type")
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    // Query-protocol calls are POSTs; an S3 upload whose object happens to have this content
+    // type (curl's default) is a body to store, not a form to read.
+    let signed_for_s3 = route::credential_scope(&info).is_some_and(|s| s.service == "s3");
+    let is_form = info.method.eq_ignore_ascii_case("POST")
+        && !signed_for_s3
+        && headers
+            .get("content-type")
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     let mut body: Option<Vec<u8>> = None;
     let mut payload = Some(payload);
     if let Some(p) = payload.take_if(|_| is_form) {
@@ -229,6 +260,18 @@ async fn process(
         }
     };
     outcome.service = service;
+    // Virtual-hosted S3 requests become path-style: the model's URIs start with the bucket.
+    let hosted_path;
+    let info = match super::s3_host::bucket_of_host(info.host, &state.config.s3_hostnames) {
+        Some(bucket) if service == "s3" => {
+            hosted_path = super::s3_host::path_style(bucket, &path);
+            RequestInfo {
+                path: &hosted_path,
+                ..info
+            }
+        }
+        _ => info,
+    };
     let ident = identity::resolve(
         route::credential_scope(&info).as_ref(),
         &state.config.account_id,
@@ -251,6 +294,42 @@ async fn process(
             &model, protocol, &err, meta,
         ))
     };
+
+    // Browsers' CORS preflights for S3 buckets are answered from the bucket's configuration.
+    let cors_config = if service == "s3" && headers.get("origin").is_some() {
+        cors_config_of(state, info.path).await
+    } else {
+        None
+    };
+    if service == "s3" && info.method.eq_ignore_ascii_case("OPTIONS") {
+        use super::s3_cors::Preflight;
+        outcome.operation = Some("PreflightRequest".into());
+        outcome.response = match super::s3_cors::preflight(
+            cors_config.as_ref(),
+            headers.get("origin"),
+            headers.get("access-control-request-method"),
+            headers.get("access-control-request-headers"),
+        ) {
+            Preflight::Allowed(h) => Reply {
+                status: actix_web::http::StatusCode::OK,
+                headers: h,
+                body: Vec::new(),
+                stream: None,
+            },
+            Preflight::Forbidden(msg) => fail(wire("AccessForbidden", 403, true, msg.into())),
+            Preflight::Incomplete(msg) => fail(wire("BadRequest", 400, true, msg.into())),
+        };
+        return outcome;
+    }
+
+    // A presigned URL works only until it expires.
+    if query_string.contains("X-Amz-Expires") {
+        let params = rest::parse_query(&query_string);
+        if let Err(e) = super::presign::check(&params, chrono::Utc::now()) {
+            outcome.response = fail(from_service_error(*e));
+            return outcome;
+        }
+    }
 
     // Which operation.
     let op: &Operation = match find_operation(&model, protocol, &info, form.as_deref()) {
@@ -286,9 +365,36 @@ async fn process(
     };
 
     let mut stream_body = cloudemu_core::Body::Empty;
+    let mut trailer = cloudemu_core::Trailer::default();
+    // The headers the operation is parsed from: for aws-chunked bodies, without the framing.
+    let mut parse_headers = headers.clone();
     if cloudemu_protocol::streaming_input_member(&model, op).is_some() {
+        let members = super::payload::header_members(&model, op);
+        trailer = super::payload::announced_trailer(&headers, &members);
+        // A body already read for routing (an unsigned form-typed POST) is still the payload.
+        if let Some(b) = body.take() {
+            stream_body = cloudemu_core::Body::Bytes(b.into());
+        }
         if let Some(p) = payload.take() {
-            stream_body = cloudemu_core::Body::Stream(super::body::bridge(p));
+            stream_body = cloudemu_core::Body::Stream(super::payload::decode(
+                &headers,
+                super::body::bridge(p),
+                trailer.clone(),
+                members,
+            ));
+        }
+        // `aws-chunked` describes the transfer, never the stored object.
+        super::payload::strip_aws_chunked(&mut parse_headers);
+        if super::payload::is_aws_chunked(&headers) {
+            // Content-Length counts the framing; the payload is the decoded length.
+            parse_headers
+                .0
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
+            if let Some(n) = super::payload::decoded_length(&headers) {
+                parse_headers
+                    .0
+                    .push(("content-length".into(), n.to_string()));
+            }
         }
     }
     let body = match (body, payload) {
@@ -304,9 +410,9 @@ async fn process(
     };
     let http = cloudemu_protocol::HttpRequest {
         method: info.method,
-        path: &path,
+        path: info.path,
         query: &query_string,
-        headers: &headers,
+        headers: &parse_headers,
         body: &body,
     };
     let input = match cloudemu_protocol::parse_request(&model, protocol, op, &http) {
@@ -342,6 +448,7 @@ async fn process(
     let request = cloudemu_core::ServiceRequest {
         input,
         body: stream_body,
+        trailer,
     };
     outcome.response = match svc.call(&ctx, &op.name, request).await {
         Ok(resp) => {
@@ -361,6 +468,12 @@ async fn process(
         }
         Err(e) => fail(from_service_error(e)),
     };
+    if let (Some(config), Some(origin)) = (&cors_config, headers.get("origin")) {
+        outcome
+            .response
+            .headers
+            .extend(super::s3_cors::actual(config, origin, info.method));
+    }
     outcome
 }
 
@@ -407,6 +520,18 @@ fn with_url_member(
     input
 }
 
+/// The CORS configuration of the bucket a path names, if it has one.
+async fn cors_config_of(state: &AppState, path: &str) -> Option<serde_json::Value> {
+    let bucket = super::s3_cors::bucket_of_path(path)?;
+    match state.storage.s3().get_config(&bucket, "cors").await {
+        Ok(doc) => serde_json::from_str(&doc?).ok(),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading a bucket's CORS configuration failed");
+            None
+        }
+    }
+}
+
 fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {
     WireError {
         code: code.to_string(),
@@ -432,6 +557,19 @@ fn malformed(model: &ServiceModel, protocol: Protocol, e: ProtocolError) -> Wire
     match protocol {
         Protocol::Json => wire("SerializationException", 400, true, msg),
         Protocol::Query => wire("MalformedQueryString", 400, true, msg),
+        // A body that is not XML has its own code; a bad parameter is a validation error.
+        _ if msg.starts_with("malformed XML") && model.overlay.malformed_error_code.is_some() => {
+            wire(
+                model
+                    .overlay
+                    .malformed_error_code
+                    .as_deref()
+                    .unwrap_or_default(),
+                400,
+                true,
+                msg,
+            )
+        }
         _ => wire(
             model
                 .overlay
@@ -487,7 +625,15 @@ fn find_operation<'m>(
             })
         }
         Protocol::RestJson | Protocol::RestXml => {
-            rest::match_operation(model, info.method, info.path, info.query)
+            // Headers decide between operations on the same URI (CopyObject vs PutObject).
+            let req = cloudemu_protocol::HttpRequest {
+                method: info.method,
+                path: info.path,
+                query: info.query,
+                headers: info.headers,
+                body: &[],
+            };
+            rest::match_request(model, &req)
                 .map(|(op, _)| op)
                 .ok_or_else(|| {
                     wire(

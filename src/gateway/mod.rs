@@ -3,4 +3,8 @@
 pub mod body;
 pub mod dispatch;
 pub mod identity;
+pub mod payload;
+pub mod presign;
 pub mod route;
+pub mod s3_cors;
+pub mod s3_host;

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod iam;
 pub mod kms;
 pub mod objects;
+pub mod s3;
 pub mod sqs;
 pub mod sts;
 
@@ -97,5 +98,9 @@ impl Storage {
 
     pub fn sts(&self) -> sts::StsStore {
         sts::StsStore::new(self.db.clone())
+    }
+
+    pub fn s3(&self) -> s3::S3Store {
+        s3::S3Store::new(self.db.clone())
     }
 }

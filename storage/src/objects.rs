@@ -30,6 +30,68 @@ pub enum ObjectBody {
     Memory(Bytes),
 }
 
+/// Chunk size when streaming a body out: large enough for disk speed, small enough that
+/// memory stays flat per transfer.
+const READ_CHUNK: usize = 256 * 1024;
+
+impl ObjectBody {
+    /// `len` bytes from `start` as a stream of chunks, read as the consumer asks for them.
+    pub fn into_stream(
+        self,
+        start: u64,
+        len: u64,
+    ) -> futures_util::stream::BoxStream<'static, std::io::Result<Bytes>> {
+        use futures_util::stream;
+        match self {
+            ObjectBody::Memory(b) => {
+                let from = usize::try_from(start).unwrap_or(usize::MAX).min(b.len());
+                let to = usize::try_from(start.saturating_add(len))
+                    .unwrap_or(usize::MAX)
+                    .min(b.len());
+                stream::iter([Ok(b.slice(from..to))]).boxed()
+            }
+            ObjectBody::File(file) => {
+                // The position is only sought once, before the first read (a freshly opened
+                // file is already at 0).
+                let state = (Some(file), (start > 0).then_some(start), len);
+                stream::unfold(state, |(file, seek, left)| async move {
+                    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+                    let mut file = file?;
+                    if left == 0 {
+                        return None;
+                    }
+                    let read = async {
+                        if let Some(pos) = seek {
+                            file.seek(std::io::SeekFrom::Start(pos)).await?;
+                        }
+                        let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+                        let mut buf = vec![0u8; want];
+                        let n = file.read(&mut buf).await?;
+                        if n == 0 {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "stored body is shorter than recorded",
+                            ));
+                        }
+                        buf.truncate(n);
+                        Ok(Bytes::from(buf))
+                    }
+                    .await;
+                    match read {
+                        Ok(b) => {
+                            let n = b.len() as u64;
+                            Some((Ok(b), (Some(file), None, left - n)))
+                        }
+                        // Stop after an error.
+                        Err(e) => Some((Err(e), (None, None, 0))),
+                    }
+                })
+                .boxed()
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ObjectStore {
     inner: Arc<Inner>,
@@ -65,14 +127,32 @@ impl ObjectStore {
     }
 
     /// Store a body from a stream of chunks.
-    pub async fn put_stream<S, E>(&self, mut body: S) -> Result<StoredObject>
+    pub async fn put_stream<S, E>(&self, body: S) -> Result<StoredObject>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.put_stream_hashing(body, true).await
+    }
+
+    /// Store a body computing only its MD5 (`sha256` is left all zero): SHA-256 in software
+    /// costs more than the disk write, and S3 needs it only when asked for that checksum.
+    pub async fn put_stream_md5<S, E>(&self, body: S) -> Result<StoredObject>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.put_stream_hashing(body, false).await
+    }
+
+    async fn put_stream_hashing<S, E>(&self, mut body: S, sha256: bool) -> Result<StoredObject>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mut md5 = Md5::new();
-        let mut sha = Sha256::new();
+        let mut sha = sha256.then(Sha256::new);
         let mut size = 0u64;
         match &*self.inner {
             Inner::Dir(dir) => {
@@ -82,7 +162,9 @@ impl ObjectStore {
                     while let Some(chunk) = body.next().await {
                         let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
                         md5.update(&chunk);
-                        sha.update(&chunk);
+                        if let Some(sha) = sha.as_mut() {
+                            sha.update(&chunk);
+                        }
                         size += chunk.len() as u64;
                         file.write_all(&chunk).await?;
                     }
@@ -105,7 +187,9 @@ impl ObjectStore {
                 while let Some(chunk) = body.next().await {
                     let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
                     md5.update(&chunk);
-                    sha.update(&chunk);
+                    if let Some(sha) = sha.as_mut() {
+                        sha.update(&chunk);
+                    }
                     buf.extend_from_slice(&chunk);
                 }
                 size = buf.len() as u64;
@@ -118,7 +202,7 @@ impl ObjectStore {
             id,
             size,
             md5: md5.finalize().into(),
-            sha256: sha.finalize().into(),
+            sha256: sha.map(|s| s.finalize().into()).unwrap_or_default(),
         })
     }
 

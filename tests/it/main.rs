@@ -9,5 +9,6 @@ mod iam;
 mod kms;
 mod persistence;
 mod robustness;
+mod s3;
 mod sqs;
 mod sts;

@@ -145,7 +145,8 @@ async fn s3_brings_s3_control_along() {
         .json()
         .await
         .expect("json");
-    assert_eq!(h["services"]["s3control"], "not_implemented");
+    assert_eq!(h["services"]["s3control"], "running");
+    assert_eq!(h["services"]["s3"], "running");
     assert_eq!(h["services"]["sts"], "disabled");
     server.stop().await;
 }

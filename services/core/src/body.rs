@@ -1,11 +1,66 @@
 //! Bodies that do not pass through the model value tree: streaming payloads (S3 objects,
 //! Lambda invoke payloads). Uploads arrive as a stream of chunks and are never buffered whole.
 
+use crate::ServiceError;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
 
 /// A stream of body chunks.
 pub type ByteStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// Input members that arrive after the body (aws-chunked trailers such as a checksum), keyed by
+/// member name. The gateway fills them when the body stream ends; read them after consuming it.
+#[derive(Debug, Clone, Default)]
+pub struct Trailer {
+    values: Arc<Mutex<Map<String, Value>>>,
+    announced: Vec<String>,
+}
+
+impl Trailer {
+    /// A trailer whose members the request announced up front (`x-amz-trailer`).
+    pub fn announcing(members: Vec<String>) -> Self {
+        Self {
+            values: Arc::default(),
+            announced: members,
+        }
+    }
+
+    /// Members the request said will follow the body.
+    pub fn announced(&self) -> &[String] {
+        &self.announced
+    }
+
+    pub fn set(&self, member: &str, value: Value) {
+        if let Ok(mut m) = self.values.lock() {
+            m.insert(member.to_string(), value);
+        }
+    }
+
+    /// The members received so far (all of them once the body has been read to its end).
+    pub fn get(&self) -> Map<String, Value> {
+        self.values.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+/// A stream failure that is the client's fault, carried to the service as an `io::Error`
+/// (an aws-chunked body that is not well-formed, a payload hash that does not match).
+pub fn body_error(e: ServiceError) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+}
+
+/// The AWS error a body stream failed with, if it failed with one ([`body_error`]).
+/// Wrapping layers (a store that wraps its input's errors) are looked through.
+pub fn service_error_of(e: &std::io::Error) -> Option<ServiceError> {
+    let inner = e.get_ref()?;
+    if let Some(se) = inner.downcast_ref::<ServiceError>() {
+        return Some(se.clone());
+    }
+    inner
+        .downcast_ref::<std::io::Error>()
+        .and_then(service_error_of)
+}
 
 pub enum Body {
     Empty,

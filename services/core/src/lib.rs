@@ -6,7 +6,7 @@ pub mod error;
 pub mod identity;
 pub mod serde_helpers;
 
-pub use body::{Body, ByteStream};
+pub use body::{Body, ByteStream, Trailer};
 pub use error::ServiceError;
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -36,6 +36,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct ServiceRequest {
     pub input: Value,
     pub body: Body,
+    /// Input members sent after the body (trailers); complete once `body` has been read.
+    pub trailer: Trailer,
 }
 
 /// An operation's output: the model value tree, and the streaming payload when the operation

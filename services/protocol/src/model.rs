@@ -200,6 +200,22 @@ pub struct Overlay {
     /// Operation name -> XML root element of its rest-xml response where the model lacks one.
     #[serde(default)]
     pub xml_root_names: HashMap<String, String>,
+    /// The service has no validation layer for enum values: it takes any string and answers
+    /// unknown ones with its own errors (S3: `InvalidLocationConstraint`, `InvalidStorageClass`;
+    /// SQS: `InvalidAttributeName` for an unknown attribute name).
+    #[serde(default)]
+    pub open_enums: bool,
+    /// Code for a request body that is not well-formed (S3's `MalformedXML`), where it differs
+    /// from the validation code.
+    pub malformed_error_code: Option<String>,
+    /// Model patterns the service itself does not enforce (S3 Control's resource-ARN pattern
+    /// rejects the bucket ARNs S3 Control accepts).
+    #[serde(default)]
+    pub unenforced_patterns: Vec<String>,
+    /// Operations whose rest-xml response root is the text of the output's one body member
+    /// (S3's `<LocationConstraint>eu-west-2</LocationConstraint>`).
+    #[serde(default)]
+    pub xml_text_roots: Vec<String>,
     /// rest-xml errors are a bare `<Error>` (S3) instead of `<ErrorResponse><Error>`.
     #[serde(default)]
     pub no_error_wrapping: bool,
@@ -210,10 +226,6 @@ pub struct Overlay {
     /// resource's own URL (SQS's `QueueUrl`: `POST /<account>/<queue>`): the gateway fills it
     /// with the request's URL.
     pub query_url_member: Option<String>,
-    /// Services whose servers check enum-typed input themselves, with their own codes (SQS
-    /// answers an unknown attribute name with `InvalidAttributeName`, not a validation error).
-    #[serde(default)]
-    pub skip_enum_validation: bool,
     /// Code for a missing required top-level member, worded "The request must contain the
     /// parameter X." (SQS's `MissingParameter`), instead of the generic validation error.
     pub missing_parameter_code: Option<String>,

@@ -6,6 +6,7 @@
 
 use crate::rest::{self, xml_body};
 use crate::rest_json::set_content_type;
+use crate::timestamp::TimestampFormat;
 use crate::xml::XmlWriter;
 use crate::{
     HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, Shape,
@@ -82,21 +83,38 @@ pub fn serialize_output(
             let has_body = shape.members.iter().any(|(name, m)| {
                 rest::in_output_body(m) && obj.get(name).is_some_and(|v| !v.is_null())
             });
-            if has_body {
+            let named_root = model.overlay.xml_root_names.get(&op.name);
+            // A root the overlay names is always sent, even empty (S3's quiet DeleteResult).
+            if has_body || named_root.is_some() {
                 let root = oref
                     .location_name
                     .as_deref()
                     .or(shape.location_name.as_deref())
-                    .or(model
-                        .overlay
-                        .xml_root_names
-                        .get(&op.name)
-                        .map(String::as_str))
+                    .or(named_root.map(String::as_str))
                     .unwrap_or(&oref.shape);
                 let mut w = XmlWriter::new();
                 w.declaration();
                 let attrs = root_namespace(model, oref, shape);
-                xml_body::write_struct(&mut w, model, root, shape, obj, attrs);
+                if model.overlay.xml_text_roots.contains(&op.name) {
+                    let text = shape
+                        .members
+                        .iter()
+                        .filter(|(_, m)| rest::in_output_body(m))
+                        .find_map(|(name, m)| {
+                            let v = obj.get(name).filter(|v| !v.is_null())?;
+                            rest::scalar_to_text(model, m, v, TimestampFormat::Iso8601)
+                        })
+                        .unwrap_or_default();
+                    let attrs: Vec<(&str, &str)> = attrs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    w.open(root, &attrs);
+                    w.text(&text);
+                    w.close(root);
+                } else {
+                    xml_body::write_struct(&mut w, model, root, shape, obj, attrs);
+                }
                 resp.body = w.finish().into_bytes();
                 Some("application/xml")
             } else {

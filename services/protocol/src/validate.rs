@@ -313,7 +313,7 @@ impl Validator<'_> {
         if let Some(values) = shape
             .enum_values
             .as_ref()
-            .filter(|_| !self.model.overlay.skip_enum_validation)
+            .filter(|_| !self.model.overlay.open_enums)
         {
             if !values.iter().any(|e| e == s) {
                 self.fail(
@@ -328,7 +328,11 @@ impl Validator<'_> {
         }
         // AWS reports the pattern only when the length is acceptable.
         if self.errors.len() == before {
-            if let Some(p) = &shape.pattern {
+            if let Some(p) = shape
+                .pattern
+                .as_ref()
+                .filter(|p| !self.model.overlay.unenforced_patterns.contains(p))
+            {
                 if !self.matches(p, s) {
                     self.fail(
                         Some(value),

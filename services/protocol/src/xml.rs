@@ -111,6 +111,10 @@ impl Element {
     }
 }
 
+/// Deepest element nesting accepted. AWS documents nest a few levels; a hostile one nested
+/// tens of thousands deep would exhaust the stack when its tree is walked or dropped.
+const MAX_DEPTH: usize = 200;
+
 /// Parse a document into its root element. Comments, processing instructions and the
 /// declaration are skipped; text of an element is the concatenation of its text and CDATA.
 pub fn parse(doc: &[u8]) -> Result<Element, String> {
@@ -123,7 +127,12 @@ pub fn parse(doc: &[u8]) -> Result<Element, String> {
             .read_event_into(&mut buf)
             .map_err(|e| format!("malformed XML: {e}"))?;
         match ev {
-            Event::Start(s) => stack.push(start_element(&s)?),
+            Event::Start(s) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err("malformed XML: elements nested too deeply".into());
+                }
+                stack.push(start_element(&s)?)
+            }
             Event::Empty(s) => {
                 let el = start_element(&s)?;
                 match stack.last_mut() {
@@ -190,6 +199,8 @@ mod tests {
         assert_eq!(el.children_named("B").count(), 2);
         assert_eq!(el.child("B").and_then(|b| b.attribute("k")), Some("v"));
         assert!(parse(b"<A><B></A>").is_err());
+        let deep = format!("{}{}", "<a>".repeat(50_000), "</a>".repeat(50_000));
+        assert!(parse(deep.as_bytes()).is_err());
     }
 
     #[test]

@@ -1,0 +1,742 @@
+//! S3 buckets and object metadata. Bodies live in the [`ObjectStore`](crate::ObjectStore);
+//! a row names its body by id. Bucket names are global (per partition), as in AWS.
+
+use crate::{Db, Result};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketRecord {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    /// Epoch seconds.
+    pub created_at: f64,
+    pub object_lock: bool,
+    pub ownership: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectRecord {
+    pub bucket: String,
+    pub key: String,
+    pub body_id: String,
+    pub size: i64,
+    /// Quoted, as S3 returns it.
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: f64,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    /// User metadata (`x-amz-meta-*` without the prefix), in the order given.
+    pub user_metadata: Vec<(String, String)>,
+    pub storage_class: Option<String>,
+    pub checksum_algorithm: Option<String>,
+    pub checksum_value: Option<String>,
+    pub checksum_type: Option<String>,
+    pub owner_account: String,
+    /// Sizes of the parts of a multipart object, in order.
+    pub part_sizes: Option<Vec<i64>>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// A multipart upload in progress; `template` holds the object's key and headers (its body
+/// fields are unset).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    /// Epoch seconds.
+    pub initiated: f64,
+    pub template: ObjectRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartRecord {
+    pub part_number: i64,
+    pub body_id: String,
+    pub size: i64,
+    pub etag: String,
+    pub last_modified: f64,
+    pub checksum_algorithm: Option<String>,
+    pub checksum_value: Option<String>,
+}
+
+/// What `put_part` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartWrite {
+    /// Stored; the body of the part it replaced (to free), if any.
+    Stored {
+        replaced: Option<String>,
+    },
+    NoSuchUpload,
+}
+
+/// What `complete_upload` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// The object is in place; these bodies (the replaced object's, every part's) are free.
+    Done {
+        freed: Vec<String>,
+    },
+    NoSuchUpload,
+    Conflict,
+}
+
+/// What `create_bucket` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BucketCreation {
+    Created,
+    /// The name is taken; the existing bucket says by whom and where.
+    Exists(BucketRecord),
+}
+
+/// What `delete_bucket` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketDeletion {
+    Deleted,
+    NotFound,
+    NotEmpty,
+}
+
+/// What `put_object` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectWrite {
+    /// Stored; the body it replaced (to free), if any.
+    Stored {
+        replaced: Option<String>,
+    },
+    NoSuchBucket,
+    /// The object was not as the caller expected (a conditional write lost a race).
+    Conflict,
+}
+
+/// What a write expects to replace: for conditional writes, the state the condition was
+/// checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    Anything,
+    /// No object under the key.
+    Absent,
+    /// The object with this ETag.
+    Etag(String),
+}
+
+#[derive(Clone)]
+pub struct S3Store {
+    db: Db,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn is_fk_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+fn bucket_from_row(row: &SqliteRow) -> BucketRecord {
+    BucketRecord {
+        name: row.get("bucket_name"),
+        account_id: row.get("account_id"),
+        region: row.get("region"),
+        created_at: row.get("created_at"),
+        object_lock: row.get::<i64, _>("object_lock") != 0,
+        ownership: row.get("ownership"),
+    }
+}
+
+fn object_from_row(row: &SqliteRow) -> ObjectRecord {
+    let meta: String = row.get("user_metadata");
+    let user_metadata = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&meta)
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    ObjectRecord {
+        bucket: row.get("bucket_name"),
+        key: row.get("object_key"),
+        body_id: row.get("body_id"),
+        size: row.get("size"),
+        etag: row.get("etag"),
+        last_modified: row.get("last_modified"),
+        content_type: row.get("content_type"),
+        content_encoding: row.get("content_encoding"),
+        content_disposition: row.get("content_disposition"),
+        content_language: row.get("content_language"),
+        cache_control: row.get("cache_control"),
+        expires: row.get("expires"),
+        user_metadata,
+        storage_class: row.get("storage_class"),
+        checksum_algorithm: row.get("checksum_algorithm"),
+        checksum_value: row.get("checksum_value"),
+        checksum_type: row.get("checksum_type"),
+        owner_account: row.get("owner_account"),
+        part_sizes: row
+            .get::<Option<String>, _>("part_sizes")
+            .and_then(|j| serde_json::from_str(&j).ok()),
+        tags: tags_from_json(&row.get::<String, _>("tags")),
+    }
+}
+
+fn tags_json(tags: &[(String, String)]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+fn tags_from_json(text: &str) -> Vec<(String, String)> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn metadata_json(meta: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = meta
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn metadata_from_json(meta: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(meta)
+        .map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn upload_from_row(row: &SqliteRow) -> UploadRecord {
+    UploadRecord {
+        upload_id: row.get("upload_id"),
+        initiated: row.get("initiated"),
+        template: ObjectRecord {
+            bucket: row.get("bucket_name"),
+            key: row.get("object_key"),
+            content_type: row.get("content_type"),
+            content_encoding: row.get("content_encoding"),
+            content_disposition: row.get("content_disposition"),
+            content_language: row.get("content_language"),
+            cache_control: row.get("cache_control"),
+            expires: row.get("expires"),
+            user_metadata: metadata_from_json(&row.get::<String, _>("user_metadata")),
+            storage_class: row.get("storage_class"),
+            checksum_algorithm: row.get("checksum_algorithm"),
+            checksum_type: row.get("checksum_type"),
+            owner_account: row.get("owner_account"),
+            tags: tags_from_json(&row.get::<String, _>("tags")),
+            ..Default::default()
+        },
+    }
+}
+
+fn part_from_row(row: &SqliteRow) -> PartRecord {
+    PartRecord {
+        part_number: row.get("part_number"),
+        body_id: row.get("body_id"),
+        size: row.get("size"),
+        etag: row.get("etag"),
+        last_modified: row.get("last_modified"),
+        checksum_algorithm: row.get("checksum_algorithm"),
+        checksum_value: row.get("checksum_value"),
+    }
+}
+
+/// Insert or replace an object row inside a transaction.
+async fn write_object_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    o: &ObjectRecord,
+) -> std::result::Result<(), sqlx::Error> {
+    let part_sizes = o
+        .part_sizes
+        .as_ref()
+        .map(|p| serde_json::Value::from(p.clone()).to_string());
+    sqlx::query(
+        "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
+         last_modified, content_type, content_encoding, content_disposition, \
+         content_language, cache_control, expires, user_metadata, storage_class, \
+         checksum_algorithm, checksum_value, checksum_type, owner_account, part_sizes, tags) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&o.bucket)
+    .bind(&o.key)
+    .bind(&o.body_id)
+    .bind(o.size)
+    .bind(&o.etag)
+    .bind(o.last_modified)
+    .bind(&o.content_type)
+    .bind(&o.content_encoding)
+    .bind(&o.content_disposition)
+    .bind(&o.content_language)
+    .bind(&o.cache_control)
+    .bind(&o.expires)
+    .bind(metadata_json(&o.user_metadata))
+    .bind(&o.storage_class)
+    .bind(&o.checksum_algorithm)
+    .bind(&o.checksum_value)
+    .bind(&o.checksum_type)
+    .bind(&o.owner_account)
+    .bind(part_sizes)
+    .bind(tags_json(&o.tags))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the object under a key is what a conditional write expects; the body it has.
+async fn check_expected(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    bucket: &str,
+    key: &str,
+    expect: &Expect,
+) -> std::result::Result<Option<Option<String>>, sqlx::Error> {
+    let current: Option<(String, String)> = sqlx::query_as(
+        "SELECT body_id, etag FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
+    )
+    .bind(bucket)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let as_expected = match (expect, &current) {
+        (Expect::Anything, _) | (Expect::Absent, None) => true,
+        (Expect::Etag(e), Some((_, etag))) => e == etag,
+        _ => false,
+    };
+    Ok(as_expected.then(|| current.map(|(body, _)| body)))
+}
+
+impl S3Store {
+    pub(crate) fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Create a bucket with its initial configuration documents (kind, document).
+    pub async fn create_bucket(
+        &self,
+        b: &BucketRecord,
+        configs: &[(&str, String)],
+    ) -> Result<BucketCreation> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query(
+            "INSERT INTO s3_buckets (bucket_name, account_id, region, created_at, object_lock, \
+             ownership) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&b.name)
+        .bind(&b.account_id)
+        .bind(&b.region)
+        .bind(b.created_at)
+        .bind(i64::from(b.object_lock))
+        .bind(&b.ownership)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let row = sqlx::query("SELECT * FROM s3_buckets WHERE bucket_name = ?")
+                    .bind(&b.name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(BucketCreation::Exists(bucket_from_row(&row)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        for (kind, doc) in configs {
+            sqlx::query(
+                "INSERT INTO s3_bucket_configs (bucket_name, kind, document) VALUES (?, ?, ?)",
+            )
+            .bind(&b.name)
+            .bind(kind)
+            .bind(doc)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(BucketCreation::Created)
+    }
+
+    pub async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_buckets WHERE bucket_name = ?")
+            .bind(name)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(bucket_from_row))
+    }
+
+    /// An account's buckets whose names start with `prefix` and sort after `after`, by name.
+    pub async fn list_buckets(
+        &self,
+        account: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<BucketRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_buckets WHERE account_id = ? AND bucket_name > ? \
+             AND substr(bucket_name, 1, length(?)) = ? ORDER BY bucket_name LIMIT ?",
+        )
+        .bind(account)
+        .bind(after)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(bucket_from_row).collect())
+    }
+
+    /// Delete a bucket that holds no objects. Uploads in progress go with it (as in S3); the
+    /// bodies of their parts are returned to be freed.
+    pub async fn delete_bucket(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
+        let mut tx = self.db.begin_immediate().await?;
+        let any: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM s3_objects WHERE bucket_name = ? LIMIT 1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if any.is_some() {
+            return Ok((BucketDeletion::NotEmpty, Vec::new()));
+        }
+        let parts: Vec<String> = sqlx::query_scalar(
+            "SELECT p.body_id FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id \
+             WHERE u.bucket_name = ?",
+        )
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM s3_uploads WHERE bucket_name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let res = sqlx::query("DELETE FROM s3_buckets WHERE bucket_name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok((BucketDeletion::NotFound, Vec::new()));
+        }
+        tx.commit().await?;
+        Ok((BucketDeletion::Deleted, parts))
+    }
+
+    /// Insert or replace an object's row.
+    pub async fn put_object(&self, o: &ObjectRecord, expect: &Expect) -> Result<ObjectWrite> {
+        let mut tx = self.db.begin_immediate().await?;
+        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
+            return Ok(ObjectWrite::Conflict);
+        };
+        match write_object_row(&mut tx, o).await {
+            Err(e) if is_fk_violation(&e) => return Ok(ObjectWrite::NoSuchBucket),
+            Err(e) => return Err(e.into()),
+            Ok(()) => {}
+        }
+        tx.commit().await?;
+        Ok(ObjectWrite::Stored { replaced })
+    }
+
+    /// An object and whether its bucket exists, in one query (the read path's only one):
+    /// `None` when there is no such bucket, `Some(None)` when there is no such key.
+    pub async fn find_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<Option<ObjectRecord>>> {
+        let row = sqlx::query(
+            "SELECT b.bucket_name AS in_bucket, o.* FROM s3_buckets b \
+             LEFT JOIN s3_objects o ON o.bucket_name = b.bucket_name AND o.object_key = ? \
+             WHERE b.bucket_name = ?",
+        )
+        .bind(key)
+        .bind(bucket)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|row| {
+            row.get::<Option<String>, _>("object_key")
+                .is_some()
+                .then(|| object_from_row(&row))
+        }))
+    }
+
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(object_from_row))
+    }
+
+    /// Delete an object's row; the body id to free, if there was one.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<Option<String>> {
+        let body: Option<String> = sqlx::query_scalar(
+            "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? RETURNING body_id",
+        )
+        .bind(bucket)
+        .bind(key)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(body)
+    }
+
+    /// Objects of a bucket whose keys start with `prefix` and sort after `after`, in key order.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<ObjectRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key > ? \
+             AND object_key >= ? AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(after)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(object_from_row).collect())
+    }
+
+    /// Start an upload; `false` if the bucket does not exist.
+    pub async fn create_upload(&self, u: &UploadRecord) -> Result<bool> {
+        let t = &u.template;
+        let res = sqlx::query(
+            "INSERT INTO s3_uploads (upload_id, bucket_name, object_key, initiated, owner_account, \
+             content_type, content_encoding, content_disposition, content_language, \
+             cache_control, expires, user_metadata, storage_class, checksum_algorithm, \
+             checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.upload_id)
+        .bind(&t.bucket)
+        .bind(&t.key)
+        .bind(u.initiated)
+        .bind(&t.owner_account)
+        .bind(&t.content_type)
+        .bind(&t.content_encoding)
+        .bind(&t.content_disposition)
+        .bind(&t.content_language)
+        .bind(&t.cache_control)
+        .bind(&t.expires)
+        .bind(metadata_json(&t.user_metadata))
+        .bind(&t.storage_class)
+        .bind(&t.checksum_algorithm)
+        .bind(&t.checksum_type)
+        .bind(tags_json(&t.tags))
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_fk_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_upload(&self, upload_id: &str) -> Result<Option<UploadRecord>> {
+        let row = sqlx::query("SELECT * FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(row.as_ref().map(upload_from_row))
+    }
+
+    /// Uploads of a bucket under `prefix`, after (`key_marker`, `upload_marker`), in key then
+    /// initiation order.
+    pub async fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_marker: &str,
+        limit: i64,
+    ) -> Result<Vec<UploadRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_uploads WHERE bucket_name = ? \
+             AND (object_key > ? OR (object_key = ? AND upload_id > ?)) \
+             AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key, initiated, upload_id LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(key_marker)
+        .bind(key_marker)
+        .bind(upload_marker)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(upload_from_row).collect())
+    }
+
+    /// Add or replace a part.
+    pub async fn put_part(&self, upload_id: &str, p: &PartRecord) -> Result<PartWrite> {
+        let mut tx = self.db.begin_immediate().await?;
+        let replaced: Option<String> = sqlx::query_scalar(
+            "SELECT body_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+        )
+        .bind(upload_id)
+        .bind(p.part_number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let res = sqlx::query(
+            "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, body_id, size, etag, \
+             last_modified, checksum_algorithm, checksum_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(upload_id)
+        .bind(p.part_number)
+        .bind(&p.body_id)
+        .bind(p.size)
+        .bind(&p.etag)
+        .bind(p.last_modified)
+        .bind(&p.checksum_algorithm)
+        .bind(&p.checksum_value)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_fk_violation(&e) => return Ok(PartWrite::NoSuchUpload),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        tx.commit().await?;
+        Ok(PartWrite::Stored { replaced })
+    }
+
+    /// Parts of an upload numbered above `after`, in order.
+    pub async fn list_parts(
+        &self,
+        upload_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PartRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? \
+             ORDER BY part_number LIMIT ?",
+        )
+        .bind(upload_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(part_from_row).collect())
+    }
+
+    /// Forget an upload; the part bodies to free, or `None` if there was no such upload.
+    pub async fn abort_upload(&self, upload_id: &str) -> Result<Option<Vec<String>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let res = sqlx::query("DELETE FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((res.rows_affected() > 0).then_some(bodies))
+    }
+
+    /// Replace the upload by its object in one transaction.
+    pub async fn complete_upload(
+        &self,
+        upload_id: &str,
+        o: &ObjectRecord,
+        expect: &Expect,
+    ) -> Result<Completion> {
+        let mut tx = self.db.begin_immediate().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM s3_uploads WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(Completion::NoSuchUpload);
+        }
+        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
+            return Ok(Completion::Conflict);
+        };
+        let mut freed: Vec<String> =
+            sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
+                .bind(upload_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        freed.extend(replaced);
+        write_object_row(&mut tx, o).await?;
+        sqlx::query("DELETE FROM s3_uploads WHERE upload_id = ?")
+            .bind(upload_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Completion::Done { freed })
+    }
+
+    /// Replace an object's tags; `false` if there is no such object.
+    pub async fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<bool> {
+        let res =
+            sqlx::query("UPDATE s3_objects SET tags = ? WHERE bucket_name = ? AND object_key = ?")
+                .bind(tags_json(tags))
+                .bind(bucket)
+                .bind(key)
+                .execute(self.db.pool())
+                .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    /// Store a bucket configuration document; `false` if the bucket does not exist.
+    pub async fn put_config(&self, bucket: &str, kind: &str, document: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "INSERT OR REPLACE INTO s3_bucket_configs (bucket_name, kind, document) \
+             VALUES (?, ?, ?)",
+        )
+        .bind(bucket)
+        .bind(kind)
+        .bind(document)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_fk_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_config(&self, bucket: &str, kind: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT document FROM s3_bucket_configs WHERE bucket_name = ? AND kind = ?",
+        )
+        .bind(bucket)
+        .bind(kind)
+        .fetch_optional(self.db.pool())
+        .await?)
+    }
+
+    pub async fn delete_config(&self, bucket: &str, kind: &str) -> Result<()> {
+        sqlx::query("DELETE FROM s3_bucket_configs WHERE bucket_name = ? AND kind = ?")
+            .bind(bucket)
+            .bind(kind)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every body id an object row refers to (to tell orphaned files after a crash).
+    pub async fn referenced_bodies(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT body_id FROM s3_objects UNION ALL SELECT body_id FROM s3_parts",
+        )
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}

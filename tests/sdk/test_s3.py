@@ -1,0 +1,141 @@
+"""S3 through boto3 (default request checksums on, as boto3 >= 1.36 sends them) and the AWS CLI."""
+import hashlib
+import os
+import tempfile
+
+import botocore.exceptions
+import pytest
+from boto3.s3.transfer import TransferConfig
+
+
+def bucket_name(unique_name):
+    return unique_name.lower()[:50].strip("-")
+
+
+@pytest.fixture
+def bucket(server, unique_name):
+    s3 = server.client("s3")
+    name = bucket_name(unique_name)
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def test_objects_with_default_checksums(server, bucket):
+    s3 = server.client("s3")
+    put = s3.put_object(Bucket=bucket, Key="dir/hello.txt", Body=b"hello boto3",
+                        ContentType="text/plain", Metadata={"Owner": "tests"})
+    assert put["ETag"] == '"%s"' % hashlib.md5(b"hello boto3").hexdigest()
+    # boto3 sent a CRC32 (in an aws-chunked trailer or a header); S3 keeps and returns it.
+    assert "ChecksumCRC32" in put
+    got = s3.get_object(Bucket=bucket, Key="dir/hello.txt", ChecksumMode="ENABLED")
+    assert got["Body"].read() == b"hello boto3"
+    assert got["ContentType"] == "text/plain"
+    assert got["Metadata"] == {"owner": "tests"}
+    assert got["ChecksumCRC32"] == put["ChecksumCRC32"]
+    ranged = s3.get_object(Bucket=bucket, Key="dir/hello.txt", Range="bytes=6-")
+    assert ranged["Body"].read() == b"boto3"
+    assert ranged["ResponseMetadata"]["HTTPStatusCode"] == 206
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key="missing")
+    head = s3.head_bucket(Bucket=bucket)
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
+
+
+def test_bucket_errors(server, bucket):
+    s3 = server.client("s3")
+    with pytest.raises(s3.exceptions.BucketAlreadyExists):
+        server.client("s3", access_key="111122223333").create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "BucketNotEmpty"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket="Bad_Name")
+    assert e.value.response["Error"]["Code"] == "InvalidBucketName"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_policy(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+
+
+def test_listing_with_paginator(server, bucket):
+    s3 = server.client("s3")
+    keys = [f"logs/{i:03d}.txt" for i in range(25)] + ["top.txt", "a b/ü.txt"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b".")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 7})
+    seen = [o["Key"] for p in pages for o in p.get("Contents", [])]
+    assert seen == sorted(keys)
+    top = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["a b/", "logs/"]
+    assert [o["Key"] for o in top["Contents"]] == ["top.txt"]
+    v1 = s3.list_objects(Bucket=bucket, Prefix="logs/", MaxKeys=5)
+    assert v1["IsTruncated"] and len(v1["Contents"]) == 5
+    deleted = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+    assert len(deleted["Deleted"]) == len(keys)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_multipart_via_transfer_manager(server, bucket):
+    s3 = server.client("s3")
+    data = os.urandom(12 * 1024 * 1024 + 123)
+    cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        s3.upload_file(f.name, bucket, "big.bin", Config=cfg)
+    head = s3.head_object(Bucket=bucket, Key="big.bin")
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"].endswith('-3"')
+    with tempfile.NamedTemporaryFile() as f:
+        s3.download_file(bucket, "big.bin", f.name, Config=cfg)
+        assert open(f.name, "rb").read() == data
+
+
+def test_copy_tagging_and_presign(server, bucket):
+    s3 = server.client("s3")
+    s3.put_object(Bucket=bucket, Key="src", Body=b"payload", Tagging="team=core")
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    assert s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"payload"
+    assert s3.get_object_tagging(Bucket=bucket, Key="dst")["TagSet"] == [{"Key": "team", "Value": "core"}]
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "src"}, ExpiresIn=60)
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=5) as r:
+        assert r.read() == b"payload"
+
+
+def test_aws_cli_cp_sync_ls_rm(server, bucket):
+    with tempfile.TemporaryDirectory() as d:
+        for name, body in [("a.txt", b"alpha"), ("sub/b.txt", b"beta"), ("sub/deeper/c.txt", b"gamma")]:
+            path = os.path.join(d, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(body)
+        server.cli("s3", "cp", os.path.join(d, "a.txt"), f"s3://{bucket}/single/a.txt")
+        server.cli("s3", "sync", d, f"s3://{bucket}/synced/")
+        _, out, _ = server.cli("s3", "ls", "--recursive", f"s3://{bucket}/")
+        for key in ["single/a.txt", "synced/a.txt", "synced/sub/b.txt", "synced/sub/deeper/c.txt"]:
+            assert key in out
+        # A second sync has nothing to copy.
+        _, out, _ = server.cli("s3", "sync", d, f"s3://{bucket}/synced/")
+        assert not out
+        out_dir = os.path.join(d, "back")
+        server.cli("s3", "cp", "--recursive", f"s3://{bucket}/synced/", out_dir)
+        assert open(os.path.join(out_dir, "sub", "deeper", "c.txt"), "rb").read() == b"gamma"
+        server.cli("s3", "rm", "--recursive", f"s3://{bucket}/")
+        _, listed, _ = server.cli("s3api", "list-objects-v2", "--bucket", bucket)
+        assert not listed or listed.get("KeyCount", 0) == 0
+
+
+def test_aws_cli_s3api(server, unique_name):
+    name = bucket_name(unique_name)
+    server.cli("s3api", "create-bucket", "--bucket", name,
+               "--create-bucket-configuration", "LocationConstraint=eu-west-2")
+    _, loc, _ = server.cli("s3api", "get-bucket-location", "--bucket", name)
+    assert loc == {"LocationConstraint": "eu-west-2"}
+    server.cli("s3api", "put-bucket-tagging", "--bucket", name,
+               "--tagging", "TagSet=[{Key=env,Value=dev}]")
+    _, tags, _ = server.cli("s3api", "get-bucket-tagging", "--bucket", name)
+    assert tags["TagSet"] == [{"Key": "env", "Value": "dev"}]
+    code, _, err = server.cli("s3api", "get-bucket-website", "--bucket", name, check=False)
+    assert code != 0 and "NoSuchWebsiteConfiguration" in err
+    server.cli("s3api", "delete-bucket", "--bucket", name)
