@@ -60,6 +60,7 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
+        Arc::new(cloudemu_lambda::Lambda::new(storage.lambda())),
     ]
 }
 
@@ -87,6 +88,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .app_data(app_state.clone())
             .route("/_cloudemu/health", web::get().to(health))
             .route("/_cloudemu/reset", web::post().to(reset))
+            .route("/_cloudemu/lambda/code/{id}", web::get().to(lambda_code))
             .route("/_localstack/health", web::get().to(localstack_health))
             .route("/_localstack/health", web::head().to(HttpResponse::Ok))
             .default_service(web::to(dispatch::handle))
@@ -177,6 +179,19 @@ async fn reset(state: web::Data<AppState>) -> HttpResponse {
             tracing::error!(error = %e, "reset failed");
             HttpResponse::InternalServerError()
                 .json(json!({ "reset": false, "error": e.to_string() }))
+        }
+    }
+}
+
+/// A function's deployment package: where GetFunction's `Code.Location` points (AWS hands out a
+/// presigned S3 URL; ours is served here). The id is an unguessable object id.
+async fn lambda_code(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    match state.storage.lambda().read_code(&id).await {
+        Ok(Some(zip)) => HttpResponse::Ok().content_type("application/zip").body(zip),
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a function's code failed");
+            HttpResponse::InternalServerError().finish()
         }
     }
 }

@@ -7,6 +7,7 @@
 mod db;
 pub mod group_commit;
 pub mod iam;
+pub mod lambda;
 pub mod objects;
 pub mod sts;
 
@@ -77,6 +78,10 @@ impl Storage {
 
     pub fn iam(&self) -> iam::IamStore {
         iam::IamStore::new(self.db.clone())
+    }
+
+    pub fn lambda(&self) -> lambda::LambdaStore {
+        lambda::LambdaStore::new(self.db.clone(), self.objects.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

@@ -5,6 +5,7 @@ mod backlog;
 mod gateway;
 mod harness;
 mod iam;
+mod lambda;
 mod persistence;
 mod robustness;
 mod sts;

@@ -1,0 +1,15 @@
+-- Lambda functions. The configuration is kept as the JSON document the service renders
+-- (FunctionConfiguration), so new fields need no migration; the code zip lives in the object
+-- store under `code_object_id`.
+
+CREATE TABLE lambda_functions (
+    account_id     TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    function_name  TEXT NOT NULL,
+    config         TEXT NOT NULL,
+    revision_id    TEXT NOT NULL,
+    code_object_id TEXT NOT NULL,
+    tags           TEXT NOT NULL DEFAULT '{}',
+    created_at     REAL NOT NULL,
+    PRIMARY KEY (account_id, region, function_name)
+);

@@ -1,0 +1,44 @@
+//! Lambda errors and their AWS codes, statuses and messages: the one place they are mapped.
+
+use cloudemu_core::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaError {
+    /// Carries the function ARN, as Lambda's message does.
+    #[error("Function not found: {0}")]
+    FunctionNotFound(String),
+    #[error("Function already exist: {0}")]
+    FunctionExists(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")]
+    RevisionMismatch,
+    #[error(transparent)]
+    Storage(#[from] cloudemu_storage::StorageError),
+}
+
+impl From<LambdaError> for ServiceError {
+    fn from(e: LambdaError) -> Self {
+        let msg = e.to_string();
+        let err = match e {
+            LambdaError::FunctionNotFound(_) => {
+                ServiceError::client("ResourceNotFoundException", 404, msg)
+            }
+            LambdaError::FunctionExists(_) => {
+                ServiceError::client("ResourceConflictException", 409, msg)
+            }
+            LambdaError::InvalidParameter(_) => {
+                ServiceError::client("InvalidParameterValueException", 400, msg)
+            }
+            LambdaError::Validation(_) => ServiceError::client("ValidationException", 400, msg),
+            LambdaError::RevisionMismatch => {
+                ServiceError::client("PreconditionFailedException", 412, msg)
+            }
+            LambdaError::Storage(e) => return ServiceError::internal(e),
+        };
+        // Lambda's client errors carry `"Type": "User"` beside the message.
+        err.with_field("Type", "User")
+    }
+}

@@ -1,0 +1,220 @@
+//! Lambda functions: configuration documents in SQLite, code zips in the object store.
+
+use crate::objects::{ObjectBody, StoredObject};
+use crate::{Db, ObjectStore, Result};
+use bytes::Bytes;
+use sqlx::Row;
+use tokio::io::AsyncReadExt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionRecord {
+    pub account_id: String,
+    pub region: String,
+    pub function_name: String,
+    /// The FunctionConfiguration document as the service renders it (JSON).
+    pub config: String,
+    pub revision_id: String,
+    pub code_object_id: String,
+    /// JSON object of tag key -> value.
+    pub tags: String,
+    /// Epoch seconds.
+    pub created_at: f64,
+}
+
+/// A new configuration for a function, applied only over the revision the caller read.
+#[derive(Debug, Clone)]
+pub struct FunctionWrite<'a> {
+    pub expected_revision: &'a str,
+    pub new_revision: &'a str,
+    pub config: &'a str,
+    /// A new code object, or `None` to keep the current code.
+    pub code_object_id: Option<&'a str>,
+}
+
+/// What a conditional update did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionUpdate {
+    /// Updated; the code object the row referenced before (to delete if replaced).
+    Done {
+        previous_code: String,
+    },
+    NotFound,
+    /// The caller's expected revision is not the current one.
+    RevisionMismatch,
+}
+
+#[derive(Clone)]
+pub struct LambdaStore {
+    db: Db,
+    objects: ObjectStore,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> FunctionRecord {
+    FunctionRecord {
+        account_id: row.get("account_id"),
+        region: row.get("region"),
+        function_name: row.get("function_name"),
+        config: row.get("config"),
+        revision_id: row.get("revision_id"),
+        code_object_id: row.get("code_object_id"),
+        tags: row.get("tags"),
+        created_at: row.get("created_at"),
+    }
+}
+
+impl LambdaStore {
+    pub(crate) fn new(db: Db, objects: ObjectStore) -> Self {
+        Self { db, objects }
+    }
+
+    /// Store a code zip (durably, before any row refers to it).
+    pub async fn put_code(&self, zip: Bytes) -> Result<StoredObject> {
+        self.objects.put_bytes(zip).await
+    }
+
+    /// A stored code zip, whole (zips are at most 50 MB, as Lambda's direct upload limit).
+    pub async fn read_code(&self, id: &str) -> Result<Option<Bytes>> {
+        match self.objects.open(id).await? {
+            None => Ok(None),
+            Some(ObjectBody::Memory(b)) => Ok(Some(b)),
+            Some(ObjectBody::File(mut f)) => {
+                let mut out = Vec::new();
+                f.read_to_end(&mut out).await?;
+                Ok(Some(Bytes::from(out)))
+            }
+        }
+    }
+
+    /// Drop a code zip no row refers to any more.
+    pub async fn delete_code(&self, id: &str) -> Result<()> {
+        self.objects.delete(id).await?;
+        Ok(())
+    }
+
+    /// Insert a function; `false` if one of that name exists in the account and region.
+    pub async fn create_function(&self, r: &FunctionRecord) -> Result<bool> {
+        let res = sqlx::query(
+            "INSERT INTO lambda_functions (account_id, region, function_name, config, \
+             revision_id, code_object_id, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.account_id)
+        .bind(&r.region)
+        .bind(&r.function_name)
+        .bind(&r.config)
+        .bind(&r.revision_id)
+        .bind(&r.code_object_id)
+        .bind(&r.tags)
+        .bind(r.created_at)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(true),
+        }
+    }
+
+    pub async fn get_function(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<FunctionRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM lambda_functions WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(from_row))
+    }
+
+    /// Up to `limit` functions whose names sort after `after`, in name order.
+    pub async fn list_functions(
+        &self,
+        account: &str,
+        region: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FunctionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM lambda_functions WHERE account_id = ? AND region = ? \
+             AND function_name > ? ORDER BY function_name LIMIT ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(after.unwrap_or(""))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(from_row).collect())
+    }
+
+    /// Replace a function's configuration (and code object, when given) if its revision is
+    /// still the expected one: concurrent updates cannot overwrite each other unseen.
+    pub async fn update_function(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        w: &FunctionWrite<'_>,
+    ) -> Result<FunctionUpdate> {
+        let mut tx = self.db.begin_immediate().await?;
+        let row = sqlx::query(
+            "SELECT revision_id, code_object_id FROM lambda_functions \
+             WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(FunctionUpdate::NotFound);
+        };
+        if row.get::<String, _>("revision_id") != w.expected_revision {
+            return Ok(FunctionUpdate::RevisionMismatch);
+        }
+        let previous_code: String = row.get("code_object_id");
+        sqlx::query(
+            "UPDATE lambda_functions SET config = ?, revision_id = ?, \
+             code_object_id = COALESCE(?, code_object_id) \
+             WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(w.config)
+        .bind(w.new_revision)
+        .bind(w.code_object_id)
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(FunctionUpdate::Done { previous_code })
+    }
+
+    /// Delete a function; its code object id (for the caller to delete), `None` if absent.
+    pub async fn delete_function(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "DELETE FROM lambda_functions WHERE account_id = ? AND region = ? \
+             AND function_name = ? RETURNING code_object_id",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|r| r.get("code_object_id")))
+    }
+}
