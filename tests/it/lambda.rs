@@ -481,3 +481,368 @@ async fn functions_and_their_code_survive_a_restart() {
     assert_eq!(body.bytes().await.expect("body").as_ref(), code.as_slice());
     second.stop().await;
 }
+
+// ---- Execution: functions run as local processes behind the Runtime API ----
+
+/// Tests that run python functions need the host's python3 (CI installs it); say so and skip
+/// rather than fail where it is missing.
+fn have(program: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()));
+    if !found {
+        eprintln!("SKIPPED: `{program}` is not on PATH; this test runs a real {program} function");
+    }
+    found
+}
+
+async fn create_with(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    runtime: Runtime,
+    handler: &str,
+    code: &[u8],
+    timeout: i32,
+) {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(runtime)
+        .handler(handler)
+        .role(ROLE)
+        .timeout(timeout)
+        .environment(
+            Environment::builder()
+                .variables("GREETING", "hello")
+                .build(),
+        )
+        .code(FunctionCode::builder().zip_file(Blob::new(code)).build())
+        .send()
+        .await
+        .expect("CreateFunction");
+}
+
+fn json(blob: Option<&Blob>) -> serde_json::Value {
+    serde_json::from_slice(blob.expect("payload").as_ref()).expect("JSON payload")
+}
+
+const PY_APP: &str = r#"
+import os, urllib.request
+calls = 0
+
+def handler(event, context):
+    global calls
+    calls += 1
+    print("handling", event.get("n"))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/_cloudemu/health") as r:
+        reachable = r.status == 200
+    keys = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_REGION",
+            "AWS_DEFAULT_REGION", "_HANDLER", "AWS_ENDPOINT_URL", "GREETING", "TZ"]
+    return {
+        "event": event,
+        "calls": calls,
+        "pid": os.getpid(),
+        "env": {k: os.environ.get(k) for k in keys},
+        "task_root_has_code": os.path.isfile(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "app.py")),
+        "endpoint_reachable": reachable,
+        "arn": context.invoked_function_arn,
+        "request_id": context.aws_request_id,
+        "remaining": context.get_remaining_time_in_millis(),
+    }
+"#;
+
+#[tokio::test]
+async fn python_function_runs_warm_with_lambdas_environment() {
+    if !have("python3") {
+        return;
+    }
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("py");
+    create_with(
+        &lambda,
+        &name,
+        Runtime::Python312,
+        "app.handler",
+        &zip(&[("app.py", PY_APP)]),
+        30,
+    )
+    .await;
+
+    let first = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"n": 1}"#))
+        .log_type(aws_sdk_lambda::types::LogType::Tail)
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(first.status_code(), 200);
+    assert_eq!(first.function_error(), None);
+    assert_eq!(first.executed_version(), Some("$LATEST"));
+    let out = json(first.payload());
+    assert_eq!(out["event"]["n"], 1);
+    assert_eq!(out["env"]["AWS_LAMBDA_FUNCTION_NAME"], name.as_str());
+    assert_eq!(out["env"]["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(out["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
+    assert_eq!(
+        out["env"]["AWS_LAMBDA_LOG_GROUP_NAME"],
+        format!("/aws/lambda/{name}").as_str()
+    );
+    assert_eq!(out["env"]["AWS_REGION"], "us-east-1");
+    assert_eq!(out["env"]["AWS_DEFAULT_REGION"], "us-east-1");
+    assert_eq!(out["env"]["_HANDLER"], "app.handler");
+    assert_eq!(out["env"]["GREETING"], "hello");
+    assert_eq!(out["env"]["AWS_ENDPOINT_URL"], server.endpoint.as_str());
+    assert_eq!(out["task_root_has_code"], true);
+    assert_eq!(out["endpoint_reachable"], true);
+    assert_eq!(
+        out["arn"],
+        format!("arn:aws:lambda:us-east-1:000000000000:function:{name}").as_str()
+    );
+    assert!(out["remaining"].as_i64().expect("remaining") > 0);
+    let tail = base64::engine::general_purpose::STANDARD
+        .decode(first.log_result().expect("LogResult"))
+        .expect("base64 log");
+    let tail = String::from_utf8_lossy(&tail);
+    assert!(tail.contains("START RequestId:"), "{tail}");
+    assert!(tail.contains("REPORT RequestId:"), "{tail}");
+
+    // The second call reuses the warm environment: same process, module state kept.
+    let second = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"n": 2}"#))
+        .send()
+        .await
+        .expect("warm Invoke");
+    let out2 = json(second.payload());
+    assert_eq!(out2["pid"], out["pid"]);
+    assert_eq!(out2["calls"], 2);
+    assert_ne!(out2["request_id"], out["request_id"]);
+
+    // A handled exception comes back as Lambda's error document.
+    let failed = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"fail": true}"#))
+        .send()
+        .await
+        .expect("Invoke with a function error");
+    assert_eq!(failed.status_code(), 200);
+    assert_eq!(failed.function_error(), Some("Unhandled"));
+    let err = json(failed.payload());
+    assert_eq!(err["errorType"], "ValueError");
+    assert_eq!(err["errorMessage"], "asked to fail");
+    assert!(err["stackTrace"].is_array());
+
+    // A new configuration gets a new environment.
+    lambda
+        .update_function_configuration()
+        .function_name(&name)
+        .environment(
+            Environment::builder()
+                .variables("GREETING", "changed")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    let after = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .expect("Invoke after update");
+    let out3 = json(after.payload());
+    assert_eq!(out3["env"]["GREETING"], "changed");
+    assert_eq!(out3["calls"], 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn timeouts_crashes_and_init_errors_are_reported_as_lambda_does() {
+    if !have("python3") {
+        return;
+    }
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let code = zip(&[(
+        "app.py",
+        "import os, time\n\
+         def slow(event, context):\n    time.sleep(30)\n\
+         def crash(event, context):\n    os._exit(3)\n",
+    )]);
+
+    let slow = unique("slow");
+    create_with(&lambda, &slow, Runtime::Python312, "app.slow", &code, 1).await;
+    let timed_out = lambda
+        .invoke()
+        .function_name(&slow)
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(timed_out.function_error(), Some("Unhandled"));
+    let err = json(timed_out.payload());
+    let msg = err["errorMessage"].as_str().expect("message");
+    assert!(msg.ends_with("Task timed out after 1.00 seconds"), "{msg}");
+
+    let crash = unique("crash");
+    create_with(&lambda, &crash, Runtime::Python312, "app.crash", &code, 10).await;
+    let crashed = lambda
+        .invoke()
+        .function_name(&crash)
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(crashed.function_error(), Some("Unhandled"));
+    let err = json(crashed.payload());
+    assert_eq!(err["errorType"], "Runtime.ExitError");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("Runtime exited with error: exit status 3"),
+        "{err}"
+    );
+
+    let missing = unique("missing");
+    create_with(
+        &lambda,
+        &missing,
+        Runtime::Python312,
+        "nowhere.handler",
+        &code,
+        10,
+    )
+    .await;
+    let init = lambda
+        .invoke()
+        .function_name(&missing)
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(init.function_error(), Some("Unhandled"));
+    let err = json(init.payload());
+    assert_eq!(err["errorType"], "Runtime.ImportModuleError");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Unable to import module 'nowhere'"),
+        "{err}"
+    );
+    server.stop().await;
+}
+
+/// A `provided.al2023` bootstrap that speaks the Runtime API itself, with bash's /dev/tcp only.
+const BOOTSTRAP: &str = r#"#!/bin/bash
+HOST="${AWS_LAMBDA_RUNTIME_API%:*}"; PORT="${AWS_LAMBDA_RUNTIME_API##*:}"
+while true; do
+  exec 3<>"/dev/tcp/$HOST/$PORT"
+  printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$AWS_LAMBDA_RUNTIME_API" >&3
+  ID=""; LEN=0
+  while IFS= read -r line <&3; do
+    line="${line%$'\r'}"
+    [ -z "$line" ] && break
+    case "${line,,}" in
+      lambda-runtime-aws-request-id:*) ID="${line#*: }";;
+      content-length:*) LEN="${line#*: }";;
+    esac
+  done
+  BODY=""
+  if [ "$LEN" -gt 0 ]; then read -r -N "$LEN" BODY <&3; fi
+  exec 3<&-
+  RESP="{\"echo\":$BODY,\"handler\":\"$_HANDLER\"}"
+  exec 3<>"/dev/tcp/$HOST/$PORT"
+  printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' "$ID" "$AWS_LAMBDA_RUNTIME_API" "${#RESP}" "$RESP" >&3
+  cat <&3 >/dev/null
+  exec 3<&-
+done
+"#;
+
+#[tokio::test]
+async fn provided_runtime_runs_the_bootstrap_and_invoke_modes_behave() {
+    if !have("bash") {
+        return;
+    }
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("custom");
+    create_with(
+        &lambda,
+        &name,
+        Runtime::Providedal2023,
+        "my.handler",
+        &zip(&[("bootstrap", BOOTSTRAP)]),
+        10,
+    )
+    .await;
+    let out = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"x":42}"#))
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(out.function_error(), None);
+    let body = json(out.payload());
+    assert_eq!(body["echo"]["x"], 42);
+    assert_eq!(body["handler"], "my.handler");
+
+    let dry = lambda
+        .invoke()
+        .function_name(&name)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::DryRun)
+        .send()
+        .await
+        .expect("DryRun");
+    assert_eq!(dry.status_code(), 204);
+    let event = lambda
+        .invoke()
+        .function_name(&name)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .expect("Event");
+    assert_eq!(event.status_code(), 202);
+
+    let bad = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new("not json"))
+        .send()
+        .await
+        .expect_err("payload must be JSON");
+    assert_eq!(bad.code(), Some("InvalidRequestContentException"));
+
+    // The payload goes out as JSON, whatever the model's blob implies.
+    let raw = http()
+        .post(server.url(&format!("/2015-03-31/functions/{name}/invocations")))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(r#"{"x":1}"#)
+        .send()
+        .await
+        .expect("raw invoke");
+    assert_eq!(raw.status(), 200);
+    assert_eq!(
+        raw.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    assert_eq!(
+        raw.headers()
+            .get("x-amz-executed-version")
+            .and_then(|v| v.to_str().ok()),
+        Some("$LATEST")
+    );
+    server.stop().await;
+}

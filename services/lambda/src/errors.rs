@@ -15,6 +15,10 @@ pub enum LambdaError {
     Validation(String),
     #[error("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")]
     RevisionMismatch,
+    #[error("Request must be smaller than 6291456 bytes for the InvokeFunction operation")]
+    PayloadTooLarge,
+    #[error("Could not parse request body into json: {0}")]
+    InvalidRequestContent(String),
     #[error(transparent)]
     Storage(#[from] cloudemu_storage::StorageError),
 }
@@ -35,6 +39,12 @@ impl From<LambdaError> for ServiceError {
             LambdaError::Validation(_) => ServiceError::client("ValidationException", 400, msg),
             LambdaError::RevisionMismatch => {
                 ServiceError::client("PreconditionFailedException", 412, msg)
+            }
+            LambdaError::PayloadTooLarge => {
+                ServiceError::client("RequestTooLargeException", 413, msg)
+            }
+            LambdaError::InvalidRequestContent(_) => {
+                ServiceError::client("InvalidRequestContentException", 400, msg)
             }
             LambdaError::Storage(e) => return ServiceError::internal(e),
         };

@@ -457,6 +457,10 @@ impl Lambda {
             .await?
         {
             Some(code) => {
+                self.exec.retire(&format!(
+                    "{}/{}/{}",
+                    ctx.account_id, ctx.region, r.function_name
+                ));
                 self.store.delete_code(&code).await?;
                 Ok(Empty {})
             }

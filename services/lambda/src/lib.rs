@@ -1,10 +1,15 @@
-//! AWS Lambda. This increment is the control plane for functions: code zips are stored and
-//! served back; execution (Runtime API, runtimes, Invoke) follows in its own modules.
+//! AWS Lambda without Docker: the control plane for functions, and execution as local child
+//! processes speaking the real Lambda Runtime API to an endpoint CloudEmu serves on 127.0.0.1.
 
 mod code;
+mod environment;
 mod errors;
+mod executor;
 mod functions;
+mod invoke;
 mod names;
+mod runtime_api;
+mod runtimes;
 mod shapes;
 
 use cloudemu_core::{
@@ -12,16 +17,27 @@ use cloudemu_core::{
 };
 use cloudemu_storage::lambda::LambdaStore;
 use serde_json::Value;
+use std::sync::Arc;
 
 pub use errors::LambdaError;
+pub use executor::ExecOptions;
+pub use runtimes::Interpreters;
 
 pub struct Lambda {
     store: LambdaStore,
+    exec: Arc<executor::Executor>,
 }
 
 impl Lambda {
     pub fn new(store: LambdaStore) -> Self {
-        Self { store }
+        Self::with_options(store, ExecOptions::default())
+    }
+
+    pub fn with_options(store: LambdaStore, opts: ExecOptions) -> Self {
+        Self {
+            store,
+            exec: executor::Executor::new(opts),
+        }
     }
 }
 
@@ -30,6 +46,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteFunction",
     "GetFunction",
     "GetFunctionConfiguration",
+    "Invoke",
     "ListFunctions",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
@@ -71,6 +88,14 @@ impl Service for Lambda {
                     route!(self, ctx, input, update_function_configuration)
                 }
                 "DeleteFunction" => route!(self, ctx, input, delete_function),
+                "Invoke" => {
+                    // The payload is the function's JSON answer, whatever the model's blob says.
+                    let out = route!(self, ctx, input, invoke)?;
+                    let mut resp = ServiceResponse::from(out);
+                    resp.headers
+                        .push(("Content-Type".into(), "application/json".into()));
+                    return Ok(resp);
+                }
                 other => Err(ServiceError::not_implemented("lambda", other)),
             };
             output.map(ServiceResponse::from)

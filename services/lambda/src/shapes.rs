@@ -170,3 +170,30 @@ pub struct UpdateFunctionConfigurationRequest {
 
 #[derive(Serialize)]
 pub struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvokeRequest {
+    pub function_name: String,
+    pub invocation_type: Option<String>,
+    pub log_type: Option<String>,
+    pub client_context: Option<String>,
+    /// Base64 in the value tree.
+    pub payload: Option<String>,
+    pub qualifier: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvokeResponse {
+    pub status_code: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_result: Option<String>,
+    /// Base64 in the value tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed_version: Option<String>,
+}
