@@ -56,12 +56,32 @@ impl Running {
 }
 
 /// Every service CloudEmu implements: the one place a new service is registered.
-pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
+pub fn implemented_services(storage: &Storage, config: &Config) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
-        Arc::new(cloudemu_lambda::Lambda::new(storage.lambda())),
+        Arc::new(cloudemu_lambda::Lambda::with_options(
+            storage.lambda(),
+            lambda_options(storage, config),
+        )),
     ]
+}
+
+/// Where Lambda unpacks execution environments (under the data dir, or a temp dir in memory
+/// mode) and which interpreters it runs.
+fn lambda_options(storage: &Storage, config: &Config) -> cloudemu_lambda::ExecOptions {
+    let mut opts = cloudemu_lambda::ExecOptions {
+        interpreters: cloudemu_lambda::Interpreters {
+            python: config.lambda_python.clone(),
+            node: config.lambda_node.clone(),
+        },
+        idle_timeout: Duration::from_secs(config.lambda_idle_seconds),
+        ..Default::default()
+    };
+    if let StorageMode::Disk(dir) = storage.mode() {
+        opts.work_dir = dir.join("lambda-environments");
+    }
+    opts
 }
 
 /// Open storage, build the service registry and start serving.
@@ -73,7 +93,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         StorageMode::Disk(config.data_dir.clone())
     };
     let storage = Storage::open(mode).await?;
-    let registry = Registry::new(implemented_services(&storage), &config.services);
+    let registry = Registry::new(implemented_services(&storage, &config), &config.services);
     let state = web::Data::new(AppState {
         config: config.clone(),
         registry,

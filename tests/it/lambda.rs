@@ -846,3 +846,89 @@ async fn provided_runtime_runs_the_bootstrap_and_invoke_modes_behave() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn node_function_runs_with_async_handlers_and_reports_errors() {
+    if !have("node") {
+        return;
+    }
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("node");
+    let code = zip(&[(
+        "index.js",
+        "let calls = 0;\n\
+         exports.handler = async (event, context) => {\n\
+           calls += 1;\n\
+           if (event.fail) { throw new TypeError('bad input'); }\n\
+           return { event, calls, fn: context.functionName, region: process.env.AWS_REGION,\n\
+                    endpoint: process.env.AWS_ENDPOINT_URL, left: context.getRemainingTimeInMillis() };\n\
+         };\n",
+    )]);
+    create_with(
+        &lambda,
+        &name,
+        Runtime::Nodejs20x,
+        "index.handler",
+        &code,
+        10,
+    )
+    .await;
+    let ok = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"a":"b"}"#))
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(ok.function_error(), None);
+    let out = json(ok.payload());
+    assert_eq!(out["event"]["a"], "b");
+    assert_eq!(out["fn"], name.as_str());
+    assert_eq!(out["region"], "us-east-1");
+    assert_eq!(out["endpoint"], server.endpoint.as_str());
+    assert!(out["left"].as_i64().expect("remaining time") > 0);
+    let again = lambda
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(r#"{"fail":true}"#))
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(again.function_error(), Some("Unhandled"));
+    let err = json(again.payload());
+    assert_eq!(err["errorType"], "TypeError");
+    assert_eq!(err["errorMessage"], "bad input");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_interpreter_is_named_in_the_invocation_error() {
+    let server =
+        TestServer::memory_with(|c| c.lambda_python = "/nonexistent/bin/python3".into()).await;
+    let lambda = client(&server);
+    let name = unique("nopy");
+    create_with(
+        &lambda,
+        &name,
+        Runtime::Python312,
+        "app.handler",
+        &python_zip("x = 1\n"),
+        3,
+    )
+    .await;
+    let out = lambda
+        .invoke()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("Invoke");
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let err = json(out.payload());
+    let msg = err["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("/nonexistent/bin/python3") && msg.contains("--lambda-python"),
+        "{msg}"
+    );
+    server.stop().await;
+}

@@ -29,7 +29,12 @@ impl Default for ExecOptions {
     fn default() -> Self {
         Self {
             interpreters: Interpreters::default(),
-            work_dir: std::env::temp_dir().join(format!("cloudemu-lambda-{}", std::process::id())),
+            // Unique per server: several may share a process (tests), each clearing its own.
+            work_dir: std::env::temp_dir().join(format!(
+                "cloudemu-lambda-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            )),
             idle_timeout: Duration::from_secs(300),
         }
     }
@@ -64,6 +69,8 @@ fn error_doc(kind: &str, message: String) -> Bytes {
 
 impl Executor {
     pub fn new(opts: ExecOptions) -> Arc<Self> {
+        // Environments never outlive the process: clear what a crash left behind.
+        let _ = std::fs::remove_dir_all(&opts.work_dir);
         Arc::new(Self {
             opts,
             idle: Mutex::new(HashMap::new()),

@@ -1,10 +1,14 @@
 //! Runtimes: how an environment's process is started. `provided.*` runs the zip's `bootstrap`;
-//! `python3.x` runs the host's python on our runtime interface client, shipped in the binary.
+//! `python3.x` and `nodejs*` run the host's python / node on our runtime interface clients,
+//! shipped in the binary.
 
 use std::path::{Path, PathBuf};
 
 /// The python runtime interface client, written into each environment's runtime dir.
 pub const PYTHON_RIC: &str = include_str!("ric/python_ric.py");
+
+/// The nodejs runtime interface client (an ES module, so handlers may be CommonJS or ESM).
+pub const NODE_RIC: &str = include_str!("ric/node_ric.mjs");
 
 /// What to execute for a runtime.
 pub struct Launch {
@@ -59,8 +63,24 @@ pub fn launch(
             ric: Some(("bootstrap.py", PYTHON_RIC)),
         });
     }
+    if runtime.starts_with("nodejs") {
+        let program = find_program(&interp.node).ok_or_else(|| {
+            format!(
+                "CloudEmu cannot run {runtime} functions: the node executable '{}' was not \
+                 found on this host (install Node.js or pass --lambda-node / \
+                 CLOUDEMU_LAMBDA_NODE)",
+                interp.node
+            )
+        })?;
+        return Ok(Launch {
+            program,
+            args: vec![runtime_dir.join("bootstrap.mjs")],
+            ric: Some(("bootstrap.mjs", NODE_RIC)),
+        });
+    }
     Err(format!(
-        "CloudEmu cannot run {runtime} functions yet: python3.x and provided.al2/al2023 are supported"
+        "CloudEmu cannot run {runtime} functions yet: python3.x, nodejs and provided.al2/al2023 \
+         are supported"
     ))
 }
 
