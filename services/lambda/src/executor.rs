@@ -46,6 +46,18 @@ pub struct Executor {
     reaper: AtomicBool,
 }
 
+impl Drop for Executor {
+    /// The server is stopping: stop every environment and remove their trees.
+    fn drop(&mut self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            for e in idle.drain().flat_map(|(_, l)| l) {
+                e.stop();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.opts.work_dir);
+    }
+}
+
 /// One invocation's result as Invoke reports it.
 pub struct RunResult {
     pub payload: Bytes,

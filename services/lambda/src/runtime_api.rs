@@ -52,6 +52,8 @@ struct State {
 pub struct RuntimeApi {
     queue: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
     state: Mutex<State>,
+    /// Dropped with the API: the accept loop then ends and the port is released.
+    _closed: oneshot::Sender<()>,
 }
 
 impl RuntimeApi {
@@ -87,14 +89,22 @@ pub async fn serve() -> std::io::Result<(SocketAddr, mpsc::Sender<Invocation>, A
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);
+    let (closed_tx, mut closed_rx) = oneshot::channel();
     let api = Arc::new(RuntimeApi {
         queue: tokio::sync::Mutex::new(rx),
         state: Mutex::new(State::default()),
+        _closed: closed_tx,
     });
     let weak = Arc::downgrade(&api);
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = &mut closed_rx => return,
+            };
+            let Ok((stream, _)) = accepted else {
+                // Out of descriptors or similar: back off rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             };
             // The endpoint lives as long as its environment.
