@@ -217,4 +217,60 @@ impl LambdaStore {
         .await?;
         Ok(row.map(|r| r.get("code_object_id")))
     }
+
+    /// Add `set` and remove `remove` from a function's tags atomically; `false` if no such
+    /// function.
+    pub async fn modify_tags(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        set: &[(String, String)],
+        remove: &[String],
+    ) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let current: Option<String> = sqlx::query_scalar(
+            "SELECT tags FROM lambda_functions WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = current else {
+            return Ok(false);
+        };
+        let mut tags: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&current).unwrap_or_default();
+        for (k, v) in set {
+            tags.insert(k.clone(), serde_json::Value::String(v.clone()));
+        }
+        for k in remove {
+            tags.remove(k);
+        }
+        sqlx::query(
+            "UPDATE lambda_functions SET tags = ? WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(serde_json::Value::Object(tags).to_string())
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Number of functions and the total size of their code in an account and region.
+    pub async fn usage(&self, account: &str, region: &str) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(json_extract(config, '$.CodeSize')), 0) AS size \
+             FROM lambda_functions WHERE account_id = ? AND region = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok((row.get("n"), row.get("size")))
+    }
 }

@@ -932,3 +932,81 @@ async fn a_missing_interpreter_is_named_in_the_invocation_error() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tags_account_settings_and_the_reads_terraform_makes() {
+    let server = TestServer::memory_with(|_| {}).await;
+    let lambda = aws_sdk_lambda::Client::new(&server.sdk_config_with("444455556666", "s", None));
+    let name = unique("tf");
+    let code = python_zip("def handler(e, c):\n    return 1\n");
+    create(&lambda, &name, &code).await;
+    let arn = format!("arn:aws:lambda:us-east-1:444455556666:function:{name}");
+
+    lambda
+        .tag_resource()
+        .resource(&arn)
+        .tags("team", "core")
+        .tags("env", "dev")
+        .send()
+        .await
+        .expect("TagResource");
+    lambda
+        .untag_resource()
+        .resource(&arn)
+        .tag_keys("env")
+        .send()
+        .await
+        .expect("UntagResource");
+    let tags = lambda
+        .list_tags()
+        .resource(&arn)
+        .send()
+        .await
+        .expect("ListTags");
+    let tags = tags.tags().expect("tags");
+    assert_eq!(tags.len(), 1);
+    assert_eq!(tags.get("team").map(String::as_str), Some("core"));
+    let missing = lambda
+        .list_tags()
+        .resource(format!("{arn}-nope"))
+        .send()
+        .await
+        .expect_err("no such function");
+    assert_eq!(missing.code(), Some("ResourceNotFoundException"));
+
+    let csc = lambda
+        .get_function_code_signing_config()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunctionCodeSigningConfig");
+    assert_eq!(csc.function_name(), name);
+    assert_eq!(csc.code_signing_config_arn(), "");
+
+    let versions = lambda
+        .list_versions_by_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListVersionsByFunction");
+    let listed: Vec<_> = versions
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
+    assert_eq!(listed, vec!["$LATEST"]);
+
+    let settings = lambda
+        .get_account_settings()
+        .send()
+        .await
+        .expect("GetAccountSettings");
+    let usage = settings.account_usage().expect("usage");
+    assert_eq!(usage.function_count(), 1);
+    assert_eq!(usage.total_code_size(), code.len() as i64);
+    assert_eq!(
+        settings.account_limit().map(|l| l.concurrent_executions()),
+        Some(1000)
+    );
+    server.stop().await;
+}

@@ -1,6 +1,7 @@
 //! AWS Lambda without Docker: the control plane for functions, and execution as local child
 //! processes speaking the real Lambda Runtime API to an endpoint CloudEmu serves on 127.0.0.1.
 
+mod account;
 mod code;
 mod environment;
 mod errors;
@@ -44,10 +45,16 @@ impl Lambda {
 pub const OPERATIONS: &[&str] = &[
     "CreateFunction",
     "DeleteFunction",
+    "GetAccountSettings",
     "GetFunction",
+    "GetFunctionCodeSigningConfig",
     "GetFunctionConfiguration",
     "Invoke",
     "ListFunctions",
+    "ListTags",
+    "ListVersionsByFunction",
+    "TagResource",
+    "UntagResource",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
 ];
@@ -88,6 +95,14 @@ impl Service for Lambda {
                     route!(self, ctx, input, update_function_configuration)
                 }
                 "DeleteFunction" => route!(self, ctx, input, delete_function),
+                "GetAccountSettings" => route!(self, ctx, input, get_account_settings),
+                "GetFunctionCodeSigningConfig" => {
+                    route!(self, ctx, input, get_function_code_signing_config)
+                }
+                "ListVersionsByFunction" => route!(self, ctx, input, list_versions_by_function),
+                "ListTags" => route!(self, ctx, input, list_tags),
+                "TagResource" => route!(self, ctx, input, tag_resource),
+                "UntagResource" => route!(self, ctx, input, untag_resource),
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;

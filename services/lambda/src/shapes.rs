@@ -197,3 +197,11 @@ pub struct InvokeResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub executed_version: Option<String>,
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceRequest {
+    pub resource: String,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub tag_keys: Option<Vec<String>>,
+}
