@@ -13,3 +13,16 @@ CREATE TABLE lambda_functions (
     created_at     REAL NOT NULL,
     PRIMARY KEY (account_id, region, function_name)
 );
+
+-- Resource-based policy statements (AddPermission), in the order they were added. They go
+-- with their function.
+CREATE TABLE lambda_permissions (
+    account_id    TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    function_name TEXT NOT NULL,
+    statement_id  TEXT NOT NULL,
+    statement     TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, function_name, statement_id),
+    FOREIGN KEY (account_id, region, function_name)
+        REFERENCES lambda_functions (account_id, region, function_name) ON DELETE CASCADE
+);

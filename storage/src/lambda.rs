@@ -273,4 +273,72 @@ impl LambdaStore {
         .await?;
         Ok((row.get("n"), row.get("size")))
     }
+
+    /// Add a policy statement. `Ok(None)` if the function does not exist, `Ok(Some(false))`
+    /// if the statement id is taken.
+    pub async fn add_permission(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        sid: &str,
+        statement: &str,
+    ) -> Result<Option<bool>> {
+        let res = sqlx::query(
+            "INSERT INTO lambda_permissions (account_id, region, function_name, statement_id, \
+             statement) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(sid)
+        .bind(statement)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(Some(true)),
+            Err(e) if is_unique_violation(&e) => Ok(Some(false)),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Remove a policy statement; `false` if there was none with that id.
+    pub async fn remove_permission(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        sid: &str,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "DELETE FROM lambda_permissions WHERE account_id = ? AND region = ? \
+             AND function_name = ? AND statement_id = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(sid)
+        .execute(self.db.pool())
+        .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
+    /// A function's policy statements in the order they were added.
+    pub async fn permissions(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT statement FROM lambda_permissions WHERE account_id = ? AND region = ? \
+             AND function_name = ? ORDER BY rowid",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
 }

@@ -1010,3 +1010,120 @@ async fn tags_account_settings_and_the_reads_terraform_makes() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn permissions_build_the_functions_resource_policy() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("perm");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return 1\n"),
+    )
+    .await;
+
+    let none = lambda
+        .get_policy()
+        .function_name(&name)
+        .send()
+        .await
+        .expect_err("no policy yet");
+    assert_eq!(none.code(), Some("ResourceNotFoundException"));
+
+    let added = lambda
+        .add_permission()
+        .function_name(&name)
+        .statement_id("s3-invoke")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::my-bucket")
+        .source_account("000000000000")
+        .send()
+        .await
+        .expect("AddPermission");
+    let statement: serde_json::Value =
+        serde_json::from_str(added.statement().expect("statement")).expect("JSON statement");
+    assert_eq!(statement["Principal"]["Service"], "s3.amazonaws.com");
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        "arn:aws:s3:::my-bucket"
+    );
+    lambda
+        .add_permission()
+        .function_name(&name)
+        .statement_id("account")
+        .action("lambda:InvokeFunction")
+        .principal("111122223333")
+        .send()
+        .await
+        .expect("AddPermission for an account");
+    let dup = lambda
+        .add_permission()
+        .function_name(&name)
+        .statement_id("account")
+        .action("lambda:InvokeFunction")
+        .principal("111122223333")
+        .send()
+        .await
+        .expect_err("duplicate sid");
+    assert_eq!(dup.code(), Some("ResourceConflictException"));
+
+    let policy = lambda
+        .get_policy()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetPolicy");
+    let doc: serde_json::Value =
+        serde_json::from_str(policy.policy().expect("policy")).expect("policy JSON");
+    let sids: Vec<_> = doc["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(sids, vec!["s3-invoke", "account"]);
+    assert_eq!(
+        doc["Statement"][1]["Principal"]["AWS"],
+        "arn:aws:iam::111122223333:root"
+    );
+
+    lambda
+        .remove_permission()
+        .function_name(&name)
+        .statement_id("s3-invoke")
+        .send()
+        .await
+        .expect("RemovePermission");
+    let gone = lambda
+        .remove_permission()
+        .function_name(&name)
+        .statement_id("s3-invoke")
+        .send()
+        .await
+        .expect_err("already removed");
+    assert_eq!(gone.code(), Some("ResourceNotFoundException"));
+
+    // The policy goes with its function.
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("DeleteFunction");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return 1\n"),
+    )
+    .await;
+    let fresh = lambda
+        .get_policy()
+        .function_name(&name)
+        .send()
+        .await
+        .expect_err("a new function has no policy");
+    assert_eq!(fresh.code(), Some("ResourceNotFoundException"));
+    server.stop().await;
+}

@@ -11,6 +11,11 @@ pub enum LambdaError {
     FunctionExists(String),
     #[error("{0}")]
     InvalidParameter(String),
+    /// Another resource than a function (policy statements).
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Validation(String),
     #[error("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")]
@@ -30,7 +35,10 @@ impl From<LambdaError> for ServiceError {
             LambdaError::FunctionNotFound(_) => {
                 ServiceError::client("ResourceNotFoundException", 404, msg)
             }
-            LambdaError::FunctionExists(_) => {
+            LambdaError::ResourceNotFound(_) => {
+                ServiceError::client("ResourceNotFoundException", 404, msg)
+            }
+            LambdaError::FunctionExists(_) | LambdaError::Conflict(_) => {
                 ServiceError::client("ResourceConflictException", 409, msg)
             }
             LambdaError::InvalidParameter(_) => {

@@ -9,6 +9,7 @@ mod executor;
 mod functions;
 mod invoke;
 mod names;
+mod permissions;
 mod runtime_api;
 mod runtimes;
 mod shapes;
@@ -43,16 +44,19 @@ impl Lambda {
 }
 
 pub const OPERATIONS: &[&str] = &[
+    "AddPermission",
     "CreateFunction",
     "DeleteFunction",
     "GetAccountSettings",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
     "GetFunctionConfiguration",
+    "GetPolicy",
     "Invoke",
     "ListFunctions",
     "ListTags",
     "ListVersionsByFunction",
+    "RemovePermission",
     "TagResource",
     "UntagResource",
     "UpdateFunctionCode",
@@ -101,6 +105,9 @@ impl Service for Lambda {
                 }
                 "ListVersionsByFunction" => route!(self, ctx, input, list_versions_by_function),
                 "ListTags" => route!(self, ctx, input, list_tags),
+                "AddPermission" => route!(self, ctx, input, add_permission),
+                "RemovePermission" => route!(self, ctx, input, remove_permission),
+                "GetPolicy" => route!(self, ctx, input, get_policy),
                 "TagResource" => route!(self, ctx, input, tag_resource),
                 "UntagResource" => route!(self, ctx, input, untag_resource),
                 "Invoke" => {

@@ -205,3 +205,28 @@ pub struct TagResourceRequest {
     pub tags: Option<BTreeMap<String, String>>,
     pub tag_keys: Option<Vec<String>>,
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AddPermissionRequest {
+    pub function_name: String,
+    pub statement_id: String,
+    pub action: String,
+    pub principal: String,
+    pub source_arn: Option<String>,
+    pub source_account: Option<String>,
+    pub qualifier: Option<String>,
+    pub revision_id: Option<String>,
+    #[serde(rename = "PrincipalOrgID")]
+    pub principal_org_id: Option<String>,
+    pub function_url_auth_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemovePermissionRequest {
+    pub function_name: String,
+    pub statement_id: String,
+    pub qualifier: Option<String>,
+    pub revision_id: Option<String>,
+}
