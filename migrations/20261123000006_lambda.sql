@@ -11,6 +11,8 @@ CREATE TABLE lambda_functions (
     code_object_id TEXT NOT NULL,
     tags           TEXT NOT NULL DEFAULT '{}',
     created_at     REAL NOT NULL,
+    -- PutFunctionConcurrency; NULL = draws on the account's unreserved pool.
+    reserved_concurrency INTEGER,
     PRIMARY KEY (account_id, region, function_name)
 );
 

@@ -19,6 +19,7 @@ pub struct FunctionRecord {
     pub tags: String,
     /// Epoch seconds.
     pub created_at: f64,
+    pub reserved_concurrency: Option<i64>,
 }
 
 /// A new configuration for a function, applied only over the revision the caller read.
@@ -63,6 +64,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> FunctionRecord {
         code_object_id: row.get("code_object_id"),
         tags: row.get("tags"),
         created_at: row.get("created_at"),
+        reserved_concurrency: row.get("reserved_concurrency"),
     }
 }
 
@@ -339,6 +341,57 @@ impl LambdaStore {
         .bind(region)
         .bind(name)
         .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    /// Set (or clear, with `None`) a function's reserved concurrency, refusing when the
+    /// account's unreserved pool would fall below `min_unreserved` of `account_limit`.
+    /// `Ok(None)` if the function does not exist, `Ok(Some(false))` if refused.
+    pub async fn set_reserved_concurrency(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        value: Option<i64>,
+        account_limit: i64,
+        min_unreserved: i64,
+    ) -> Result<Option<bool>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM lambda_functions \
+             WHERE account_id = ? AND region = ? AND function_name != ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?;
+        if account_limit - others - value.unwrap_or(0) < min_unreserved {
+            return Ok(Some(false));
+        }
+        let res = sqlx::query(
+            "UPDATE lambda_functions SET reserved_concurrency = ? \
+             WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(value)
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((res.rows_affected() > 0).then_some(true))
+    }
+
+    /// Concurrency reserved by all functions of an account and region.
+    pub async fn reserved_total(&self, account: &str, region: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM lambda_functions \
+             WHERE account_id = ? AND region = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .fetch_one(self.db.pool())
         .await?)
     }
 }

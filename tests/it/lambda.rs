@@ -1127,3 +1127,96 @@ async fn permissions_build_the_functions_resource_policy() {
     assert_eq!(fresh.code(), Some("ResourceNotFoundException"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reserved_concurrency_is_kept_and_enforced() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("conc");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return 'ok'\n"),
+    )
+    .await;
+
+    let put = lambda
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency");
+    assert_eq!(put.reserved_concurrent_executions(), Some(0));
+    let got = lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunction");
+    assert_eq!(
+        got.concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+        Some(0)
+    );
+    // A reservation of zero throttles every synchronous invoke.
+    let throttled = lambda
+        .invoke()
+        .function_name(&name)
+        .send()
+        .await
+        .expect_err("throttled");
+    assert_eq!(throttled.code(), Some("TooManyRequestsException"));
+
+    let too_much = lambda
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(950)
+        .send()
+        .await
+        .expect_err("leaves less than 100 unreserved");
+    assert_eq!(too_much.code(), Some("InvalidParameterValueException"));
+
+    lambda
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(100)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency");
+    let settings = lambda
+        .get_account_settings()
+        .send()
+        .await
+        .expect("settings");
+    assert_eq!(
+        settings
+            .account_limit()
+            .map(|l| l.unreserved_concurrent_executions()),
+        Some(Some(900))
+    );
+
+    lambda
+        .delete_function_concurrency()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("DeleteFunctionConcurrency");
+    let cleared = lambda
+        .get_function_concurrency()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunctionConcurrency");
+    assert_eq!(cleared.reserved_concurrent_executions(), None);
+    if have("python3") {
+        let ok = lambda
+            .invoke()
+            .function_name(&name)
+            .send()
+            .await
+            .expect("Invoke after the reservation is gone");
+        assert_eq!(ok.function_error(), None);
+    }
+    server.stop().await;
+}

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 const TOTAL_CODE_SIZE: i64 = 80_530_636_800; // 75 GB
 const CODE_SIZE_UNZIPPED: i64 = 262_144_000;
 const CODE_SIZE_ZIPPED: i64 = 52_428_800;
-const CONCURRENT_EXECUTIONS: i64 = 1000;
+pub(crate) const CONCURRENT_EXECUTIONS: i64 = 1000;
+/// Lambda keeps at least this much of the account's concurrency unreserved.
+const MIN_UNRESERVED: i64 = 100;
 
 impl Lambda {
     pub(crate) async fn get_account_settings(
@@ -21,13 +23,17 @@ impl Lambda {
         _input: Value,
     ) -> Result<Value, LambdaError> {
         let (count, size) = self.store.usage(&ctx.account_id, &ctx.region).await?;
+        let reserved = self
+            .store
+            .reserved_total(&ctx.account_id, &ctx.region)
+            .await?;
         Ok(json!({
             "AccountLimit": {
                 "TotalCodeSize": TOTAL_CODE_SIZE,
                 "CodeSizeUnzipped": CODE_SIZE_UNZIPPED,
                 "CodeSizeZipped": CODE_SIZE_ZIPPED,
                 "ConcurrentExecutions": CONCURRENT_EXECUTIONS,
-                "UnreservedConcurrentExecutions": CONCURRENT_EXECUTIONS,
+                "UnreservedConcurrentExecutions": CONCURRENT_EXECUTIONS - reserved,
             },
             "AccountUsage": {"TotalCodeSize": size, "FunctionCount": count},
         }))
@@ -119,6 +125,66 @@ impl Lambda {
             Ok(Empty {})
         } else {
             Err(LambdaError::FunctionNotFound(function_arn(ctx, name)))
+        }
+    }
+
+    pub(crate) async fn put_function_concurrency(
+        &self,
+        ctx: &RequestContext,
+        input: PutFunctionConcurrencyRequest,
+    ) -> Result<Value, LambdaError> {
+        let r = self.require_function(ctx, &input.function_name).await?;
+        let n = input.reserved_concurrent_executions;
+        self.set_concurrency(ctx, &r.function_name, Some(n)).await?;
+        Ok(json!({"ReservedConcurrentExecutions": n}))
+    }
+
+    pub(crate) async fn get_function_concurrency(
+        &self,
+        ctx: &RequestContext,
+        input: FunctionNameRequest,
+    ) -> Result<Value, LambdaError> {
+        let r = self.require_function(ctx, &input.function_name).await?;
+        Ok(match r.reserved_concurrency {
+            Some(n) => json!({"ReservedConcurrentExecutions": n}),
+            None => json!({}),
+        })
+    }
+
+    pub(crate) async fn delete_function_concurrency(
+        &self,
+        ctx: &RequestContext,
+        input: FunctionNameRequest,
+    ) -> Result<Empty, LambdaError> {
+        let r = self.require_function(ctx, &input.function_name).await?;
+        self.set_concurrency(ctx, &r.function_name, None).await?;
+        Ok(Empty {})
+    }
+
+    async fn set_concurrency(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+        value: Option<i64>,
+    ) -> Result<(), LambdaError> {
+        match self
+            .store
+            .set_reserved_concurrency(
+                &ctx.account_id,
+                &ctx.region,
+                name,
+                value,
+                CONCURRENT_EXECUTIONS,
+                MIN_UNRESERVED,
+            )
+            .await?
+        {
+            Some(true) => Ok(()),
+            Some(false) => Err(LambdaError::InvalidParameter(format!(
+                "Specified ReservedConcurrentExecutions for function decreases account's \
+                 UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
+            ))),
+            None => Err(LambdaError::FunctionNotFound(function_arn(ctx, name))),
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum LambdaError {
     PayloadTooLarge,
     #[error("Could not parse request body into json: {0}")]
     InvalidRequestContent(String),
+    #[error("Rate Exceeded.")]
+    Throttled,
     #[error(transparent)]
     Storage(#[from] cloudemu_storage::StorageError),
 }
@@ -54,6 +56,11 @@ impl From<LambdaError> for ServiceError {
             LambdaError::InvalidRequestContent(_) => {
                 ServiceError::client("InvalidRequestContentException", 400, msg)
             }
+            LambdaError::Throttled => ServiceError::client("TooManyRequestsException", 429, msg)
+                .with_field(
+                    "Reason",
+                    "ReservedFunctionConcurrentInvocationLimitExceeded",
+                ),
             LambdaError::Storage(e) => return ServiceError::internal(e),
         };
         // Lambda's client errors carry `"Type": "User"` beside the message.

@@ -43,7 +43,28 @@ impl Default for ExecOptions {
 pub struct Executor {
     opts: ExecOptions,
     idle: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    /// Invocations in flight per function, for reserved concurrency.
+    busy: Mutex<HashMap<String, i64>>,
     reaper: AtomicBool,
+}
+
+/// One unit of a function's concurrency, given back when dropped.
+pub struct Slot {
+    exec: Arc<Executor>,
+    key: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.exec.busy.lock() {
+            if let Some(n) = busy.get_mut(&self.key) {
+                *n -= 1;
+                if *n <= 0 {
+                    busy.remove(&self.key);
+                }
+            }
+        }
+    }
 }
 
 impl Drop for Executor {
@@ -86,7 +107,22 @@ impl Executor {
         Arc::new(Self {
             opts,
             idle: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashMap::new()),
             reaper: AtomicBool::new(false),
+        })
+    }
+
+    /// Take a unit of the function's concurrency; `None` when its reservation is used up.
+    pub fn acquire(self: &Arc<Self>, key: &str, reserved: Option<i64>) -> Option<Slot> {
+        let mut busy = self.busy.lock().ok()?;
+        let n = busy.entry(key.to_string()).or_insert(0);
+        if reserved.is_some_and(|limit| *n >= limit) {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            exec: self.clone(),
+            key: key.to_string(),
         })
     }
 

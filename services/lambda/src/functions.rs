@@ -209,6 +209,7 @@ impl Lambda {
             code_object_id: stored.id.clone(),
             tags: serde_json::to_string(&input.tags.unwrap_or_default()).unwrap_or_default(),
             created_at: Utc::now().timestamp_millis() as f64 / 1000.0,
+            reserved_concurrency: None,
         };
         if !self.store.create_function(&record).await? {
             self.store.delete_code(&stored.id).await?;
@@ -240,6 +241,9 @@ impl Lambda {
                 ),
             },
             tags: (!tags.is_empty()).then_some(tags),
+            concurrency: r.reserved_concurrency.map(|n| Concurrency {
+                reserved_concurrent_executions: n,
+            }),
         })
     }
 

@@ -132,6 +132,12 @@ impl Lambda {
         if kind == "Event" {
             // Accepted now, run in the background (retries and destinations are not done yet).
             tokio::spawn(async move {
+                // Lambda would retry a throttled event; until the retry queue exists it is
+                // dropped with a log line.
+                let Some(_slot) = exec.acquire(&key, record.reserved_concurrency) else {
+                    tracing::info!(function = %key, "asynchronous invocation throttled");
+                    return;
+                };
                 let r = exec.run(&key, &revision, spec, run).await;
                 if r.function_error {
                     tracing::info!(function = %key, "asynchronous invocation failed");
@@ -145,6 +151,9 @@ impl Lambda {
                 executed_version: None,
             });
         }
+        let _slot = exec
+            .acquire(&key, record.reserved_concurrency)
+            .ok_or(LambdaError::Throttled)?;
         let result = exec.run(&key, &revision, spec, run).await;
         let log_result = (input.log_type.as_deref() == Some("Tail")).then(|| {
             let start = result.log.len().saturating_sub(LOG_TAIL);

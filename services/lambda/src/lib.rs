@@ -47,15 +47,18 @@ pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "CreateFunction",
     "DeleteFunction",
+    "DeleteFunctionConcurrency",
     "GetAccountSettings",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
+    "GetFunctionConcurrency",
     "GetFunctionConfiguration",
     "GetPolicy",
     "Invoke",
     "ListFunctions",
     "ListTags",
     "ListVersionsByFunction",
+    "PutFunctionConcurrency",
     "RemovePermission",
     "TagResource",
     "UntagResource",
@@ -105,6 +108,11 @@ impl Service for Lambda {
                 }
                 "ListVersionsByFunction" => route!(self, ctx, input, list_versions_by_function),
                 "ListTags" => route!(self, ctx, input, list_tags),
+                "PutFunctionConcurrency" => route!(self, ctx, input, put_function_concurrency),
+                "GetFunctionConcurrency" => route!(self, ctx, input, get_function_concurrency),
+                "DeleteFunctionConcurrency" => {
+                    route!(self, ctx, input, delete_function_concurrency)
+                }
                 "AddPermission" => route!(self, ctx, input, add_permission),
                 "RemovePermission" => route!(self, ctx, input, remove_permission),
                 "GetPolicy" => route!(self, ctx, input, get_policy),
