@@ -13,6 +13,10 @@ CREATE TABLE lambda_functions (
     created_at     REAL NOT NULL,
     -- PutFunctionConcurrency; NULL = draws on the account's unreserved pool.
     reserved_concurrency INTEGER,
+    -- Versions are numbered from 1 and never reused, even after a version is deleted.
+    last_version   INTEGER NOT NULL DEFAULT 0,
+    -- The $LATEST revision the last version was published from: publishing it again is a no-op.
+    published_revision TEXT,
     PRIMARY KEY (account_id, region, function_name)
 );
 
@@ -25,6 +29,19 @@ CREATE TABLE lambda_permissions (
     statement_id  TEXT NOT NULL,
     statement     TEXT NOT NULL,
     PRIMARY KEY (account_id, region, function_name, statement_id),
+    FOREIGN KEY (account_id, region, function_name)
+        REFERENCES lambda_functions (account_id, region, function_name) ON DELETE CASCADE
+);
+
+-- Published versions: an immutable configuration and their own copy of the code.
+CREATE TABLE lambda_versions (
+    account_id     TEXT NOT NULL,
+    region         TEXT NOT NULL,
+    function_name  TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    config         TEXT NOT NULL,
+    code_object_id TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, function_name, version),
     FOREIGN KEY (account_id, region, function_name)
         REFERENCES lambda_functions (account_id, region, function_name) ON DELETE CASCADE
 );

@@ -201,13 +201,24 @@ impl LambdaStore {
         Ok(FunctionUpdate::Done { previous_code })
     }
 
-    /// Delete a function; its code object id (for the caller to delete), `None` if absent.
+    /// Delete a function with its versions; the code objects they used (for the caller to
+    /// delete), `None` if absent.
     pub async fn delete_function(
         &self,
         account: &str,
         region: &str,
         name: &str,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Vec<String>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let mut codes: Vec<String> = sqlx::query_scalar(
+            "SELECT code_object_id FROM lambda_versions WHERE account_id = ? AND region = ? \
+             AND function_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await?;
         let row = sqlx::query(
             "DELETE FROM lambda_functions WHERE account_id = ? AND region = ? \
              AND function_name = ? RETURNING code_object_id",
@@ -215,9 +226,13 @@ impl LambdaStore {
         .bind(account)
         .bind(region)
         .bind(name)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(row.map(|r| r.get("code_object_id")))
+        tx.commit().await?;
+        Ok(row.map(|r| {
+            codes.push(r.get("code_object_id"));
+            codes
+        }))
     }
 
     /// Add `set` and remove `remove` from a function's tags atomically; `false` if no such
@@ -394,4 +409,150 @@ impl LambdaStore {
         .fetch_one(self.db.pool())
         .await?)
     }
+
+    /// Publish `$LATEST` (at `latest_revision`) as the next version, its configuration built by
+    /// `config_for(n)`. Publishing an unchanged `$LATEST` again returns the last version.
+    pub async fn publish_version(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        latest_revision: &str,
+        config_for: &(dyn Fn(i64) -> String + Sync),
+        code_object_id: &str,
+    ) -> Result<Publish> {
+        let mut tx = self.db.begin_immediate().await?;
+        let row = sqlx::query(
+            "SELECT revision_id, last_version, published_revision FROM lambda_functions \
+             WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Publish::NotFound);
+        };
+        if row.get::<String, _>("revision_id") != latest_revision {
+            return Ok(Publish::RevisionMismatch);
+        }
+        let last: i64 = row.get("last_version");
+        if row
+            .get::<Option<String>, _>("published_revision")
+            .as_deref()
+            == Some(latest_revision)
+        {
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT config FROM lambda_versions WHERE account_id = ? AND region = ? \
+                 AND function_name = ? AND version = ?",
+            )
+            .bind(account)
+            .bind(region)
+            .bind(name)
+            .bind(last)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(config) = existing {
+                return Ok(Publish::Existing(config));
+            }
+        }
+        let n = last + 1;
+        let config = config_for(n);
+        sqlx::query(
+            "INSERT INTO lambda_versions (account_id, region, function_name, version, config, \
+             code_object_id) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(n)
+        .bind(&config)
+        .bind(code_object_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE lambda_functions SET last_version = ?, published_revision = ? \
+             WHERE account_id = ? AND region = ? AND function_name = ?",
+        )
+        .bind(n)
+        .bind(latest_revision)
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Publish::Created(config))
+    }
+
+    /// A published version: (configuration, code object id).
+    pub async fn get_version(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "SELECT config, code_object_id FROM lambda_versions WHERE account_id = ? \
+             AND region = ? AND function_name = ? AND version = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|r| (r.get("config"), r.get("code_object_id"))))
+    }
+
+    /// A function's published versions' configurations, oldest first.
+    pub async fn list_versions(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT config FROM lambda_versions WHERE account_id = ? AND region = ? \
+             AND function_name = ? ORDER BY version",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    /// Delete one version; its code object id, `None` if there was no such version.
+    pub async fn delete_version(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM lambda_versions WHERE account_id = ? AND region = ? \
+             AND function_name = ? AND version = ? RETURNING code_object_id",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(self.db.pool())
+        .await?)
+    }
+}
+
+/// What PublishVersion did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publish {
+    /// A new version, with its configuration.
+    Created(String),
+    /// `$LATEST` was unchanged since the last version, which is returned.
+    Existing(String),
+    NotFound,
+    RevisionMismatch,
 }

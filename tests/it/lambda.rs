@@ -1220,3 +1220,138 @@ async fn reserved_concurrency_is_kept_and_enforced() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn versions_are_published_frozen_and_invoked_by_qualifier() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("ver");
+    let v1_code = python_zip("def handler(e, c):\n    return 'one'\n");
+    let created = lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(ROLE)
+        .publish(true)
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(v1_code.clone()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction with Publish");
+    assert_eq!(created.version(), Some("1"));
+    assert_eq!(
+        created.function_arn(),
+        Some(format!("arn:aws:lambda:us-east-1:000000000000:function:{name}:1").as_str())
+    );
+    // Publishing an unchanged $LATEST answers the existing version.
+    let again = lambda
+        .publish_version()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("PublishVersion");
+    assert_eq!(again.version(), Some("1"));
+
+    let v2_code = python_zip("def handler(e, c):\n    return 'two'\n");
+    lambda
+        .update_function_code()
+        .function_name(&name)
+        .zip_file(Blob::new(v2_code.clone()))
+        .send()
+        .await
+        .expect("UpdateFunctionCode");
+    let v2 = lambda
+        .publish_version()
+        .function_name(&name)
+        .description("second")
+        .send()
+        .await
+        .expect("PublishVersion");
+    assert_eq!(v2.version(), Some("2"));
+    assert_eq!(v2.description(), Some("second"));
+    assert_eq!(v2.code_sha256(), Some(sha256_b64(&v2_code).as_str()));
+
+    let listed = lambda
+        .list_versions_by_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListVersionsByFunction");
+    let versions: Vec<_> = listed
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
+    assert_eq!(versions, vec!["$LATEST", "1", "2"]);
+
+    // Version 1 keeps its own code.
+    let v1 = lambda
+        .get_function()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .expect("GetFunction :1");
+    assert_eq!(
+        v1.configuration().and_then(|c| c.code_sha256()),
+        Some(sha256_b64(&v1_code).as_str())
+    );
+    let location = v1.code().and_then(|c| c.location()).expect("location");
+    let body = http().get(location).send().await.expect("download");
+    assert_eq!(
+        body.bytes().await.expect("body").as_ref(),
+        v1_code.as_slice()
+    );
+
+    if have("python3") {
+        let one = lambda
+            .invoke()
+            .function_name(format!("{name}:1"))
+            .send()
+            .await
+            .expect("Invoke :1");
+        assert_eq!(one.executed_version(), Some("1"));
+        assert_eq!(json(one.payload()), "one");
+        let latest = lambda
+            .invoke()
+            .function_name(&name)
+            .send()
+            .await
+            .expect("Invoke $LATEST");
+        assert_eq!(json(latest.payload()), "two");
+    }
+
+    let missing = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .qualifier("9")
+        .send()
+        .await
+        .expect_err("no version 9");
+    assert_eq!(missing.code(), Some("ResourceNotFoundException"));
+
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .expect("DeleteFunction :1");
+    let listed = lambda
+        .list_versions_by_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListVersionsByFunction");
+    let versions: Vec<_> = listed
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
+    assert_eq!(versions, vec!["$LATEST", "2"]);
+    server.stop().await;
+}

@@ -49,25 +49,6 @@ impl Lambda {
         Ok(json!({"CodeSigningConfigArn": "", "FunctionName": r.function_name}))
     }
 
-    /// `$LATEST` only until PublishVersion exists: exactly what Lambda lists for a function
-    /// with no published versions.
-    pub(crate) async fn list_versions_by_function(
-        &self,
-        ctx: &RequestContext,
-        input: FunctionNameRequest,
-    ) -> Result<Value, LambdaError> {
-        let cfg = self
-            .get_function_configuration(
-                ctx,
-                FunctionNameRequest {
-                    function_name: input.function_name,
-                    qualifier: None,
-                },
-            )
-            .await?;
-        Ok(json!({"Versions": [cfg]}))
-    }
-
     /// The function a taggable ARN names (tags live on the unqualified function).
     async fn tag_target(&self, ctx: &RequestContext, arn: &str) -> Result<String, LambdaError> {
         let f = resolve(ctx, arn)?;

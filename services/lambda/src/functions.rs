@@ -84,7 +84,7 @@ fn environment(env: Option<Environment>) -> Option<EnvironmentResponse> {
 }
 
 /// The stored configuration with the state a settled function reports.
-fn settled(mut c: FunctionConfiguration) -> FunctionConfiguration {
+pub(crate) fn settled(mut c: FunctionConfiguration) -> FunctionConfiguration {
     c.state = Some("Active".into());
     c.state_reason = None;
     c.state_reason_code = None;
@@ -103,7 +103,7 @@ fn updating(mut c: FunctionConfiguration) -> FunctionConfiguration {
     c
 }
 
-fn parse_config(r: &FunctionRecord) -> Result<FunctionConfiguration, LambdaError> {
+pub(crate) fn parse_config(r: &FunctionRecord) -> Result<FunctionConfiguration, LambdaError> {
     serde_json::from_str(&r.config).map_err(|e| {
         LambdaError::Storage(cloudemu_storage::StorageError::Io(std::io::Error::other(
             format!(
@@ -215,8 +215,14 @@ impl Lambda {
             self.store.delete_code(&stored.id).await?;
             return Err(LambdaError::FunctionExists(f.name));
         }
-        // CreateFunction answers while the function is still being created, as Lambda does.
-        let mut out = config;
+        // CreateFunction answers while the function is still being created, as Lambda does;
+        // with Publish it answers with the version it published.
+        let mut out = if input.publish == Some(true) {
+            let stored = self.require_function(ctx, &f.name).await?;
+            self.publish(ctx, &stored, None).await?
+        } else {
+            config
+        };
         out.state = Some("Pending".into());
         out.state_reason = Some("The function is being created.".into());
         out.state_reason_code = Some("Creating".into());
@@ -229,15 +235,17 @@ impl Lambda {
         input: FunctionNameRequest,
     ) -> Result<GetFunctionResponse, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        self.check_qualifier(ctx, &r, &input)?;
+        let t = self
+            .target(ctx, &r, &input.function_name, input.qualifier.as_deref())
+            .await?;
         let tags: BTreeMap<String, String> = serde_json::from_str(&r.tags).unwrap_or_default();
         Ok(GetFunctionResponse {
-            configuration: settled(parse_config(&r)?),
+            configuration: t.config,
             code: FunctionCodeLocation {
                 repository_type: "S3",
                 location: format!(
                     "http://{}/_cloudemu/lambda/code/{}",
-                    ctx.host, r.code_object_id
+                    ctx.host, t.code_object_id
                 ),
             },
             tags: (!tags.is_empty()).then_some(tags),
@@ -247,31 +255,16 @@ impl Lambda {
         })
     }
 
-    /// Only `$LATEST` exists until versions are published.
-    fn check_qualifier(
-        &self,
-        ctx: &RequestContext,
-        r: &FunctionRecord,
-        input: &FunctionNameRequest,
-    ) -> Result<(), LambdaError> {
-        let from_name = resolve(ctx, &input.function_name)?.qualifier;
-        match input.qualifier.as_deref().or(from_name.as_deref()) {
-            None | Some("$LATEST") => Ok(()),
-            Some(q) => Err(LambdaError::FunctionNotFound(format!(
-                "{}:{q}",
-                function_arn(ctx, &r.function_name)
-            ))),
-        }
-    }
-
     pub(crate) async fn get_function_configuration(
         &self,
         ctx: &RequestContext,
         input: FunctionNameRequest,
     ) -> Result<FunctionConfiguration, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        self.check_qualifier(ctx, &r, &input)?;
-        Ok(settled(parse_config(&r)?))
+        Ok(self
+            .target(ctx, &r, &input.function_name, input.qualifier.as_deref())
+            .await?
+            .config)
     }
 
     pub(crate) async fn list_functions(
@@ -388,7 +381,12 @@ impl Lambda {
         if res.is_err() {
             self.store.delete_code(&stored.id).await?;
         }
-        res
+        let updated = res?;
+        if input.publish == Some(true) {
+            let fresh = self.require_function(ctx, &r.function_name).await?;
+            return Ok(updating(self.publish(ctx, &fresh, None).await?));
+        }
+        Ok(updated)
     }
 
     pub(crate) async fn update_function_configuration(
@@ -444,28 +442,45 @@ impl Lambda {
         input: FunctionNameRequest,
     ) -> Result<Empty, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        if let Some(q) = input.qualifier.as_deref() {
+        let from_name = resolve(ctx, &input.function_name)?.qualifier;
+        if let Some(q) = input.qualifier.as_deref().or(from_name.as_deref()) {
             if q == "$LATEST" {
                 return Err(LambdaError::InvalidParameter(
                     "$LATEST version cannot be deleted without deleting the function.".into(),
                 ));
             }
-            return Err(LambdaError::FunctionNotFound(format!(
-                "{}:{q}",
-                function_arn(ctx, &r.function_name)
-            )));
+            let not_found = || {
+                LambdaError::FunctionNotFound(format!(
+                    "{}:{q}",
+                    function_arn(ctx, &r.function_name)
+                ))
+            };
+            let n: i64 = q.parse().map_err(|_| not_found())?;
+            let code = self
+                .store
+                .delete_version(&ctx.account_id, &ctx.region, &r.function_name, n)
+                .await?
+                .ok_or_else(not_found)?;
+            self.exec.retire(&format!(
+                "{}/{}/{}:{n}",
+                ctx.account_id, ctx.region, r.function_name
+            ));
+            self.store.delete_code(&code).await?;
+            return Ok(Empty {});
         }
         match self
             .store
             .delete_function(&ctx.account_id, &ctx.region, &r.function_name)
             .await?
         {
-            Some(code) => {
+            Some(codes) => {
                 self.exec.retire(&format!(
                     "{}/{}/{}",
                     ctx.account_id, ctx.region, r.function_name
                 ));
-                self.store.delete_code(&code).await?;
+                for code in codes {
+                    self.store.delete_code(&code).await?;
+                }
                 Ok(Empty {})
             }
             None => Err(LambdaError::FunctionNotFound(function_arn(

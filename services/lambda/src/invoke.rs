@@ -4,7 +4,6 @@
 use crate::environment::EnvSpec;
 use crate::errors::LambdaError;
 use crate::executor::RunRequest;
-use crate::names::{function_arn, resolve};
 use crate::shapes::{FunctionConfiguration, InvokeRequest, InvokeResponse};
 use crate::Lambda;
 use base64::Engine;
@@ -27,15 +26,14 @@ impl Lambda {
         input: InvokeRequest,
     ) -> Result<InvokeResponse, LambdaError> {
         let record = self.require_function(ctx, &input.function_name).await?;
-        let from_name = resolve(ctx, &input.function_name)?.qualifier;
-        if let Some(q) = input.qualifier.as_deref().or(from_name.as_deref()) {
-            if q != "$LATEST" {
-                return Err(LambdaError::FunctionNotFound(format!(
-                    "{}:{q}",
-                    function_arn(ctx, &record.function_name)
-                )));
-            }
-        }
+        let target = self
+            .target(
+                ctx,
+                &record,
+                &input.function_name,
+                input.qualifier.as_deref(),
+            )
+            .await?;
         let payload = match input.payload.as_deref() {
             None => Bytes::new(),
             Some(p) => Bytes::from(
@@ -65,8 +63,7 @@ impl Lambda {
                     })?,
             ),
         };
-        let config: FunctionConfiguration = serde_json::from_str(&record.config)
-            .map_err(|e| LambdaError::Storage(std::io::Error::other(e.to_string()).into()))?;
+        let config: FunctionConfiguration = target.config;
         let kind = input
             .invocation_type
             .as_deref()
@@ -81,7 +78,16 @@ impl Lambda {
             });
         }
 
-        let key = format!("{}/{}/{}", ctx.account_id, ctx.region, config.function_name);
+        // Reserved concurrency is the function's, across its versions.
+        let function_key = format!("{}/{}/{}", ctx.account_id, ctx.region, config.function_name);
+        // Each version runs in its own environments; $LATEST keys on the bare name.
+        let key = match config.version.as_str() {
+            "$LATEST" => format!("{}/{}/{}", ctx.account_id, ctx.region, config.function_name),
+            v => format!(
+                "{}/{}/{}:{v}",
+                ctx.account_id, ctx.region, config.function_name
+            ),
+        };
         let run = RunRequest {
             request_id: ctx.request_id.clone(),
             function_arn: config.function_arn.clone(),
@@ -96,7 +102,7 @@ impl Lambda {
             version: config.version.clone(),
         };
         let store = self.store.clone();
-        let code_id = record.code_object_id.clone();
+        let code_id = target.code_object_id.clone();
         let spec_config = config.clone();
         let (account, region) = (ctx.account_id.clone(), ctx.region.clone());
         let endpoint_url = format!("http://{}", ctx.host);
@@ -128,13 +134,13 @@ impl Lambda {
             })
         };
         let exec = self.exec.clone();
-        let revision = record.revision_id.clone();
+        let revision = config.revision_id.clone();
         if kind == "Event" {
             // Accepted now, run in the background (retries and destinations are not done yet).
             tokio::spawn(async move {
                 // Lambda would retry a throttled event; until the retry queue exists it is
                 // dropped with a log line.
-                let Some(_slot) = exec.acquire(&key, record.reserved_concurrency) else {
+                let Some(_slot) = exec.acquire(&function_key, record.reserved_concurrency) else {
                     tracing::info!(function = %key, "asynchronous invocation throttled");
                     return;
                 };

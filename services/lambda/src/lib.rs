@@ -13,6 +13,7 @@ mod permissions;
 mod runtime_api;
 mod runtimes;
 mod shapes;
+mod versions;
 
 use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
@@ -58,6 +59,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListFunctions",
     "ListTags",
     "ListVersionsByFunction",
+    "PublishVersion",
     "PutFunctionConcurrency",
     "RemovePermission",
     "TagResource",
@@ -106,6 +108,7 @@ impl Service for Lambda {
                 "GetFunctionCodeSigningConfig" => {
                     route!(self, ctx, input, get_function_code_signing_config)
                 }
+                "PublishVersion" => route!(self, ctx, input, publish_version),
                 "ListVersionsByFunction" => route!(self, ctx, input, list_versions_by_function),
                 "ListTags" => route!(self, ctx, input, list_tags),
                 "PutFunctionConcurrency" => route!(self, ctx, input, put_function_concurrency),

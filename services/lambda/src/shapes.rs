@@ -84,6 +84,7 @@ pub struct CreateFunctionRequest {
     pub description: Option<String>,
     pub timeout: Option<i64>,
     pub memory_size: Option<i64>,
+    pub publish: Option<bool>,
     pub package_type: Option<String>,
     pub dead_letter_config: Option<Value>,
     pub environment: Option<Environment>,
@@ -159,6 +160,7 @@ pub struct UpdateFunctionCodeRequest {
     #[serde(rename = "S3Key")]
     pub s3_key: Option<String>,
     pub image_uri: Option<String>,
+    pub publish: Option<bool>,
     pub dry_run: Option<bool>,
     pub revision_id: Option<String>,
     pub architectures: Option<Vec<String>>,
@@ -243,5 +245,14 @@ pub struct RemovePermissionRequest {
     pub function_name: String,
     pub statement_id: String,
     pub qualifier: Option<String>,
+    pub revision_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublishVersionRequest {
+    pub function_name: String,
+    pub code_sha256: Option<String>,
+    pub description: Option<String>,
     pub revision_id: Option<String>,
 }
