@@ -45,3 +45,16 @@ CREATE TABLE lambda_versions (
     FOREIGN KEY (account_id, region, function_name)
         REFERENCES lambda_functions (account_id, region, function_name) ON DELETE CASCADE
 );
+
+-- Aliases: the AliasConfiguration document (version, description, routing weights, revision).
+CREATE TABLE lambda_aliases (
+    account_id    TEXT NOT NULL,
+    region        TEXT NOT NULL,
+    function_name TEXT NOT NULL,
+    alias_name    TEXT NOT NULL,
+    config        TEXT NOT NULL,
+    revision_id   TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, function_name, alias_name),
+    FOREIGN KEY (account_id, region, function_name)
+        REFERENCES lambda_functions (account_id, region, function_name) ON DELETE CASCADE
+);

@@ -544,6 +544,127 @@ impl LambdaStore {
         .fetch_optional(self.db.pool())
         .await?)
     }
+
+    /// Insert an alias. `Ok(None)` if the function does not exist, `Ok(Some(false))` if the
+    /// alias exists.
+    pub async fn create_alias(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        alias: &str,
+        config: &str,
+        revision: &str,
+    ) -> Result<Option<bool>> {
+        let res = sqlx::query(
+            "INSERT INTO lambda_aliases (account_id, region, function_name, alias_name, config, \
+             revision_id) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(alias)
+        .bind(config)
+        .bind(revision)
+        .execute(self.db.pool())
+        .await;
+        match res {
+            Ok(_) => Ok(Some(true)),
+            Err(e) if is_unique_violation(&e) => Ok(Some(false)),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_alias(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        alias: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT config FROM lambda_aliases WHERE account_id = ? AND region = ? \
+             AND function_name = ? AND alias_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(alias)
+        .fetch_optional(self.db.pool())
+        .await?)
+    }
+
+    /// A function's aliases in name order.
+    pub async fn list_aliases(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT config FROM lambda_aliases WHERE account_id = ? AND region = ? \
+             AND function_name = ? ORDER BY alias_name",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    /// Replace an alias with `(config, revision)` if its revision is still `expected`: `None`
+    /// if it does not exist, `Some(false)` on a revision mismatch.
+    pub async fn update_alias(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        alias: &str,
+        expected: &str,
+        (config, revision): (&str, &str),
+    ) -> Result<Option<bool>> {
+        let res = sqlx::query(
+            "UPDATE lambda_aliases SET config = ?, revision_id = ? WHERE account_id = ? \
+             AND region = ? AND function_name = ? AND alias_name = ? AND revision_id = ?",
+        )
+        .bind(config)
+        .bind(revision)
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(alias)
+        .bind(expected)
+        .execute(self.db.pool())
+        .await?;
+        if res.rows_affected() > 0 {
+            return Ok(Some(true));
+        }
+        Ok(self
+            .get_alias(account, region, name, alias)
+            .await?
+            .map(|_| false))
+    }
+
+    pub async fn delete_alias(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        alias: &str,
+    ) -> Result<bool> {
+        let res = sqlx::query(
+            "DELETE FROM lambda_aliases WHERE account_id = ? AND region = ? \
+             AND function_name = ? AND alias_name = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(name)
+        .bind(alias)
+        .execute(self.db.pool())
+        .await?;
+        Ok(res.rows_affected() > 0)
+    }
 }
 
 /// What PublishVersion did.

@@ -1355,3 +1355,126 @@ async fn versions_are_published_frozen_and_invoked_by_qualifier() {
     assert_eq!(versions, vec!["$LATEST", "2"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn aliases_name_versions_and_route_by_weight() {
+    use aws_sdk_lambda::types::AliasRoutingConfiguration;
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("alias");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return 'one'\n"),
+    )
+    .await;
+    lambda
+        .publish_version()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("publish 1");
+    lambda
+        .update_function_code()
+        .function_name(&name)
+        .zip_file(Blob::new(python_zip(
+            "def handler(e, c):\n    return 'two'\n",
+        )))
+        .publish(true)
+        .send()
+        .await
+        .expect("publish 2");
+
+    let created = lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version("1")
+        .description("prod")
+        .send()
+        .await
+        .expect("CreateAlias");
+    assert_eq!(
+        created.alias_arn(),
+        Some(format!("arn:aws:lambda:us-east-1:000000000000:function:{name}:live").as_str())
+    );
+    let dup = lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect_err("duplicate alias");
+    assert_eq!(dup.code(), Some("ResourceConflictException"));
+    let bad_version = lambda
+        .create_alias()
+        .function_name(&name)
+        .name("next")
+        .function_version("7")
+        .send()
+        .await
+        .expect_err("no version 7");
+    assert_eq!(bad_version.code(), Some("ResourceNotFoundException"));
+
+    // All traffic to the additional version, so the outcome is certain.
+    let updated = lambda
+        .update_alias()
+        .function_name(&name)
+        .name("live")
+        .routing_config(
+            AliasRoutingConfiguration::builder()
+                .additional_version_weights("2", 1.0)
+                .build(),
+        )
+        .revision_id(created.revision_id().expect("revision"))
+        .send()
+        .await
+        .expect("UpdateAlias");
+    assert_eq!(updated.function_version(), Some("1"));
+    assert_ne!(updated.revision_id(), created.revision_id());
+
+    let got = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .qualifier("live")
+        .send()
+        .await
+        .expect("GetFunctionConfiguration via alias");
+    assert_eq!(got.version(), Some("2"));
+    if have("python3") {
+        let out = lambda
+            .invoke()
+            .function_name(format!("{name}:live"))
+            .send()
+            .await
+            .expect("Invoke via alias");
+        assert_eq!(out.executed_version(), Some("2"));
+        assert_eq!(json(out.payload()), "two");
+    }
+
+    let listed = lambda
+        .list_aliases()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListAliases");
+    assert_eq!(listed.aliases().len(), 1);
+    assert_eq!(listed.aliases()[0].description(), Some("prod"));
+    lambda
+        .delete_alias()
+        .function_name(&name)
+        .name("live")
+        .send()
+        .await
+        .expect("DeleteAlias");
+    let gone = lambda
+        .get_alias()
+        .function_name(&name)
+        .name("live")
+        .send()
+        .await
+        .expect_err("deleted alias");
+    assert_eq!(gone.code(), Some("ResourceNotFoundException"));
+    server.stop().await;
+}

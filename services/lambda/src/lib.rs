@@ -2,6 +2,7 @@
 //! processes speaking the real Lambda Runtime API to an endpoint CloudEmu serves on 127.0.0.1.
 
 mod account;
+mod aliases;
 mod code;
 mod environment;
 mod errors;
@@ -46,16 +47,20 @@ impl Lambda {
 
 pub const OPERATIONS: &[&str] = &[
     "AddPermission",
+    "CreateAlias",
     "CreateFunction",
+    "DeleteAlias",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
     "GetAccountSettings",
+    "GetAlias",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
     "GetPolicy",
     "Invoke",
+    "ListAliases",
     "ListFunctions",
     "ListTags",
     "ListVersionsByFunction",
@@ -64,6 +69,7 @@ pub const OPERATIONS: &[&str] = &[
     "RemovePermission",
     "TagResource",
     "UntagResource",
+    "UpdateAlias",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
 ];
@@ -116,6 +122,11 @@ impl Service for Lambda {
                 "DeleteFunctionConcurrency" => {
                     route!(self, ctx, input, delete_function_concurrency)
                 }
+                "CreateAlias" => route!(self, ctx, input, create_alias),
+                "GetAlias" => route!(self, ctx, input, get_alias),
+                "ListAliases" => route!(self, ctx, input, list_aliases),
+                "UpdateAlias" => route!(self, ctx, input, update_alias),
+                "DeleteAlias" => route!(self, ctx, input, delete_alias),
                 "AddPermission" => route!(self, ctx, input, add_permission),
                 "RemovePermission" => route!(self, ctx, input, remove_permission),
                 "GetPolicy" => route!(self, ctx, input, get_policy),

@@ -30,6 +30,12 @@ impl Lambda {
                 config: crate::functions::settled(crate::functions::parse_config(r)?),
                 code_object_id: r.code_object_id.clone(),
             }),
+            Some(q) if q.parse::<i64>().is_err() => {
+                // An alias: route to its version (or the weighted additional one).
+                let alias = self.require_alias(ctx, &r.function_name, q).await?;
+                let version = Self::route(&alias);
+                Box::pin(self.target(ctx, r, &r.function_name, Some(&version))).await
+            }
             Some(q) => {
                 let not_found = || {
                     LambdaError::FunctionNotFound(format!(
