@@ -64,6 +64,18 @@ pub struct Config {
     /// (virtual-hosted style); `localhost` and any `*.s3.*` host always work.
     #[arg(long, env = "CLOUDEMU_S3_HOSTNAMES", value_delimiter = ',')]
     pub s3_hostnames: Vec<String>,
+
+    /// Python interpreter Lambda's python3.x functions run on (a venv's python works).
+    #[arg(long, env = "CLOUDEMU_LAMBDA_PYTHON", default_value = "python3")]
+    pub lambda_python: String,
+
+    /// Node.js executable for Lambda's nodejs functions.
+    #[arg(long, env = "CLOUDEMU_LAMBDA_NODE", default_value = "node")]
+    pub lambda_node: String,
+
+    /// Seconds an idle Lambda execution environment stays warm before it is stopped.
+    #[arg(long, env = "CLOUDEMU_LAMBDA_IDLE_SECONDS", default_value_t = 300)]
+    pub lambda_idle_seconds: u64,
 }
 
 impl Config {

@@ -56,7 +56,7 @@ impl Running {
 }
 
 /// Every service CloudEmu implements: the one place a new service is registered.
-pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
+pub fn implemented_services(storage: &Storage, config: &Config) -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(cloudemu_sts::Sts::new(storage.sts())),
         Arc::new(cloudemu_iam::Iam::new(storage.iam())),
@@ -69,7 +69,28 @@ pub fn implemented_services(storage: &Storage) -> Vec<Arc<dyn Service>> {
             storage.s3(),
             storage.objects.clone(),
         ))),
+        Arc::new(cloudemu_lambda::Lambda::with_options(
+            storage.lambda(),
+            lambda_options(storage, config),
+        )),
     ]
+}
+
+/// Where Lambda unpacks execution environments (under the data dir, or a temp dir in memory
+/// mode) and which interpreters it runs.
+fn lambda_options(storage: &Storage, config: &Config) -> cloudemu_lambda::ExecOptions {
+    let mut opts = cloudemu_lambda::ExecOptions {
+        interpreters: cloudemu_lambda::Interpreters {
+            python: config.lambda_python.clone(),
+            node: config.lambda_node.clone(),
+        },
+        idle_timeout: Duration::from_secs(config.lambda_idle_seconds),
+        ..Default::default()
+    };
+    if let StorageMode::Disk(dir) = storage.mode() {
+        opts.work_dir = dir.join("lambda-environments");
+    }
+    opts
 }
 
 /// Open storage, build the service registry and start serving.
@@ -81,7 +102,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         StorageMode::Disk(config.data_dir.clone())
     };
     let storage = Storage::open(mode).await?;
-    let registry = Registry::new(implemented_services(&storage), &config.services);
+    let registry = Registry::new(implemented_services(&storage, &config), &config.services);
     let state = web::Data::new(AppState {
         config: config.clone(),
         registry,
@@ -97,6 +118,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .route("/_cloudemu/health", web::get().to(health))
             .route("/_cloudemu/reset", web::post().to(reset))
             .route("/_cloudemu/sqs/messages", web::get().to(sqs_messages))
+            .route("/_cloudemu/lambda/code/{id}", web::get().to(lambda_code))
             .route("/_localstack/health", web::get().to(localstack_health))
             .route("/_localstack/health", web::head().to(HttpResponse::Ok))
             .default_service(web::to(dispatch::handle))
@@ -229,6 +251,19 @@ async fn sqs_messages(
                     .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
             )
             .json(json!({ "__type": e.code, "message": e.message }))
+        }
+    }
+}
+
+/// A function's deployment package: where GetFunction's `Code.Location` points (AWS hands out a
+/// presigned S3 URL; ours is served here). The id is an unguessable object id.
+async fn lambda_code(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
+    match state.storage.lambda().read_code(&id).await {
+        Ok(Some(zip)) => HttpResponse::Ok().content_type("application/zip").body(zip),
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a function's code failed");
+            HttpResponse::InternalServerError().finish()
         }
     }
 }

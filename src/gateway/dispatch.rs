@@ -459,6 +459,12 @@ async fn process(
                 &resp.output,
                 meta,
             ));
+            for (name, value) in resp.headers {
+                reply
+                    .headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+                reply.headers.push((name, value));
+            }
             match resp.body {
                 cloudemu_core::Body::Empty => {}
                 cloudemu_core::Body::Bytes(b) => reply.body = b.to_vec(),

@@ -9,6 +9,7 @@ pub mod dynamodb;
 pub mod group_commit;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod objects;
 pub mod s3;
 pub mod sqs;
@@ -94,6 +95,10 @@ impl Storage {
     /// The SQS store. Starts its group-commit writer: call once, inside the runtime.
     pub fn sqs(&self) -> sqs::SqsStore {
         sqs::SqsStore::new(self.db.clone())
+    }
+
+    pub fn lambda(&self) -> lambda::LambdaStore {
+        lambda::LambdaStore::new(self.db.clone(), self.objects.clone())
     }
 
     pub fn sts(&self) -> sts::StsStore {

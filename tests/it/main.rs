@@ -7,6 +7,7 @@ mod gateway;
 mod harness;
 mod iam;
 mod kms;
+mod lambda;
 mod persistence;
 mod robustness;
 mod s3;

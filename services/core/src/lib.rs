@@ -46,6 +46,9 @@ pub struct ServiceRequest {
 pub struct ServiceResponse {
     pub output: Value,
     pub body: Body,
+    /// Headers the service sets beyond what the model serializes (they replace a header of the
+    /// same name): facts of the wire the model lacks, such as a payload's real content type.
+    pub headers: Vec<(String, String)>,
 }
 
 impl From<Value> for ServiceResponse {
@@ -53,6 +56,7 @@ impl From<Value> for ServiceResponse {
         Self {
             output,
             body: Body::Empty,
+            headers: Vec::new(),
         }
     }
 }

@@ -190,7 +190,11 @@ impl Service for S3 {
                 "GetObject" => {
                     let input = serde_json::from_value(input).map_err(bad_input)?;
                     let (output, body) = self.get_object(ctx, input).await?;
-                    return Ok(ServiceResponse { output, body });
+                    return Ok(ServiceResponse {
+                        output,
+                        body,
+                        headers: Vec::new(),
+                    });
                 }
                 other => Err(ServiceError::not_implemented("s3", other)),
             };

@@ -1,0 +1,148 @@
+//! AWS Lambda without Docker: the control plane for functions, and execution as local child
+//! processes speaking the real Lambda Runtime API to an endpoint CloudEmu serves on 127.0.0.1.
+
+mod account;
+mod aliases;
+mod code;
+mod environment;
+mod errors;
+mod executor;
+mod functions;
+mod invoke;
+mod names;
+mod permissions;
+mod runtime_api;
+mod runtimes;
+mod shapes;
+mod versions;
+
+use cloudemu_core::{
+    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+};
+use cloudemu_storage::lambda::LambdaStore;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub use errors::LambdaError;
+pub use executor::ExecOptions;
+pub use runtimes::Interpreters;
+
+pub struct Lambda {
+    store: LambdaStore,
+    exec: Arc<executor::Executor>,
+}
+
+impl Lambda {
+    pub fn new(store: LambdaStore) -> Self {
+        Self::with_options(store, ExecOptions::default())
+    }
+
+    pub fn with_options(store: LambdaStore, opts: ExecOptions) -> Self {
+        Self {
+            store,
+            exec: executor::Executor::new(opts),
+        }
+    }
+}
+
+pub const OPERATIONS: &[&str] = &[
+    "AddPermission",
+    "CreateAlias",
+    "CreateFunction",
+    "DeleteAlias",
+    "DeleteFunction",
+    "DeleteFunctionConcurrency",
+    "GetAccountSettings",
+    "GetAlias",
+    "GetFunction",
+    "GetFunctionCodeSigningConfig",
+    "GetFunctionConcurrency",
+    "GetFunctionConfiguration",
+    "GetPolicy",
+    "Invoke",
+    "ListAliases",
+    "ListFunctions",
+    "ListTags",
+    "ListVersionsByFunction",
+    "PublishVersion",
+    "PutFunctionConcurrency",
+    "RemovePermission",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateFunctionCode",
+    "UpdateFunctionConfiguration",
+];
+
+/// Route an operation to its typed handler; `$h` is a method of `Lambda`.
+macro_rules! route {
+    ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
+        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
+    };
+}
+
+impl Service for Lambda {
+    fn id(&self) -> &'static str {
+        "lambda"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &'a str,
+        request: ServiceRequest,
+    ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
+        Box::pin(async move {
+            let input = request.input;
+            let output: Result<Value, ServiceError> = match operation {
+                "CreateFunction" => route!(self, ctx, input, create_function),
+                "GetFunction" => route!(self, ctx, input, get_function),
+                "GetFunctionConfiguration" => {
+                    route!(self, ctx, input, get_function_configuration)
+                }
+                "ListFunctions" => route!(self, ctx, input, list_functions),
+                "UpdateFunctionCode" => route!(self, ctx, input, update_function_code),
+                "UpdateFunctionConfiguration" => {
+                    route!(self, ctx, input, update_function_configuration)
+                }
+                "DeleteFunction" => route!(self, ctx, input, delete_function),
+                "GetAccountSettings" => route!(self, ctx, input, get_account_settings),
+                "GetFunctionCodeSigningConfig" => {
+                    route!(self, ctx, input, get_function_code_signing_config)
+                }
+                "PublishVersion" => route!(self, ctx, input, publish_version),
+                "ListVersionsByFunction" => route!(self, ctx, input, list_versions_by_function),
+                "ListTags" => route!(self, ctx, input, list_tags),
+                "PutFunctionConcurrency" => route!(self, ctx, input, put_function_concurrency),
+                "GetFunctionConcurrency" => route!(self, ctx, input, get_function_concurrency),
+                "DeleteFunctionConcurrency" => {
+                    route!(self, ctx, input, delete_function_concurrency)
+                }
+                "CreateAlias" => route!(self, ctx, input, create_alias),
+                "GetAlias" => route!(self, ctx, input, get_alias),
+                "ListAliases" => route!(self, ctx, input, list_aliases),
+                "UpdateAlias" => route!(self, ctx, input, update_alias),
+                "DeleteAlias" => route!(self, ctx, input, delete_alias),
+                "AddPermission" => route!(self, ctx, input, add_permission),
+                "RemovePermission" => route!(self, ctx, input, remove_permission),
+                "GetPolicy" => route!(self, ctx, input, get_policy),
+                "TagResource" => route!(self, ctx, input, tag_resource),
+                "UntagResource" => route!(self, ctx, input, untag_resource),
+                "Invoke" => {
+                    // The payload is the function's JSON answer, whatever the model's blob says.
+                    let out = route!(self, ctx, input, invoke)?;
+                    let mut resp = ServiceResponse::from(out);
+                    resp.headers
+                        .push(("Content-Type".into(), "application/json".into()));
+                    return Ok(resp);
+                }
+                other => Err(ServiceError::not_implemented("lambda", other)),
+            };
+            output.map(ServiceResponse::from)
+        })
+    }
+}
