@@ -2,8 +2,8 @@
 
 use crate::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use std::path::Path;
+use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,8 @@ pub struct Db {
     pool: SqlitePool,
     /// Bumped by every reset, so in-memory caches over the database know to drop everything.
     generation: Arc<AtomicU64>,
+    /// The database file (None in memory): `close` checkpoints it once the pool is gone.
+    path: Option<PathBuf>,
 }
 
 impl Db {
@@ -63,6 +65,7 @@ impl Db {
         Ok(Self {
             pool,
             generation: Arc::default(),
+            path: Some(path.to_path_buf()),
         })
     }
 
@@ -82,6 +85,7 @@ impl Db {
         Ok(Self {
             pool,
             generation: Arc::default(),
+            path: None,
         })
     }
 
@@ -128,5 +132,20 @@ impl Db {
             .execute(&self.pool)
             .await;
         self.pool.close().await;
+        // Background writers and the checkpointer may have raced the checkpoint above (a busy
+        // checkpoint copies nothing); with every pooled connection gone, one more on its own
+        // empties the log for certain, so a cleanly stopped data dir is a single file.
+        if let Some(path) = &self.path {
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            if let Ok(mut conn) = opts.connect().await {
+                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+            }
+        }
     }
 }
