@@ -41,6 +41,10 @@ type Tokens = HashMap<(String, String, String), (String, Instant)>;
 pub struct DynamoDb {
     store: DynamoDbStore,
     tokens: Mutex<Tokens>,
+    /// Parsed table definitions by table id, with the stored text they came from: every item
+    /// request needs its table's definition, and parsing the JSON each time cost more than
+    /// the item work itself. The text is compared on each use, so an updated table re-parses.
+    metas: Mutex<HashMap<i64, (String, table::TableMeta)>>,
 }
 
 impl DynamoDb {
@@ -52,6 +56,7 @@ impl DynamoDb {
         Self {
             store,
             tokens: Mutex::new(HashMap::new()),
+            metas: Mutex::new(HashMap::new()),
         }
     }
 }

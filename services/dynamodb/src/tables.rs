@@ -227,9 +227,28 @@ impl DynamoDb {
             .get_table(&ctx.account_id, &ctx.region, &name)
             .await?
         {
-            Some(row) => Ok(Some((row.table_id, TableMeta::from_json(&row.meta)?))),
+            Some(row) => Ok(Some((
+                row.table_id,
+                self.parsed_meta(row.table_id, row.meta)?,
+            ))),
             None => Ok(None),
         }
+    }
+
+    /// `TableMeta::from_json(&text)`, from the cache when that text was parsed before.
+    fn parsed_meta(&self, table_id: i64, text: String) -> Result<TableMeta> {
+        let mut metas = self
+            .metas
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, meta)) = metas.get(&table_id) {
+            if *cached == text {
+                return Ok(meta.clone());
+            }
+        }
+        let meta = TableMeta::from_json(&text)?;
+        metas.insert(table_id, (text, meta.clone()));
+        Ok(meta)
     }
 
     pub(crate) async fn create_table(

@@ -187,8 +187,12 @@ pub fn serialize_output(
     meta: ResponseMeta<'_>,
 ) -> HttpResponse {
     let body = match &op.output {
-        Some(r) => write(model, r, output),
-        None => Value::Object(Map::new()),
+        Some(r) => {
+            let mut out = Vec::with_capacity(256);
+            write_to(model, r, output, &mut out);
+            out
+        }
+        None => b"{}".to_vec(),
     };
     HttpResponse {
         status: 200,
@@ -196,7 +200,66 @@ pub fn serialize_output(
             ("Content-Type".into(), content_type(model)),
             ("x-amzn-RequestId".into(), meta.request_id.into()),
         ],
-        body: serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()),
+        body,
+    }
+}
+
+/// The bytes of `serde_json::to_vec(&write(model, r, v))`, written directly: a large reply
+/// (a DynamoDB Query page) was otherwise copied value by value before being serialized.
+pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>) {
+    let leaf = |v: &Value, out: &mut Vec<u8>| {
+        // Writing a `Value` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, v);
+    };
+    let Some(shape) = model.shape(&r.shape) else {
+        return leaf(v, out);
+    };
+    match (shape.kind, v) {
+        (ShapeType::Structure, Value::Object(obj)) if !shape.document => {
+            out.push(b'{');
+            let mut first = true;
+            for (name, mref) in &shape.members {
+                if let Some(mv) = obj.get(name).filter(|mv| !mv.is_null()) {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    let _ = serde_json::to_writer(&mut *out, name);
+                    out.push(b':');
+                    write_to(model, mref, mv, out);
+                }
+            }
+            out.push(b'}');
+        }
+        (ShapeType::List, Value::Array(items)) => match &shape.member {
+            Some(m) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_to(model, m, item, out);
+                }
+                out.push(b']');
+            }
+            None => leaf(v, out),
+        },
+        (ShapeType::Map, Value::Object(obj)) => match &shape.value {
+            Some(vr) => {
+                out.push(b'{');
+                for (i, (k, item)) in obj.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let _ = serde_json::to_writer(&mut *out, k);
+                    out.push(b':');
+                    write_to(model, vr, item, out);
+                }
+                out.push(b'}');
+            }
+            None => leaf(v, out),
+        },
+        _ => leaf(v, out),
     }
 }
 
