@@ -458,24 +458,37 @@ impl SqsStore {
         Ok(true)
     }
 
+    /// Exact counts without scanning the queue: the trigger-kept total, minus what a range of
+    /// the visible index shows hidden (in flight or delayed), minus expired messages the sweeper
+    /// has not removed yet (found by the expiry index). Cost grows with the hidden and unswept
+    /// messages, not with the visible backlog. One statement, so one snapshot.
     pub async fn counts(&self, queue_id: i64, now_ms: i64) -> Result<Counts> {
         let row = sqlx::query(
-            // From the covering index alone. Messages past their retention still count until
-            // the sweeper removes them (within 30 s): these counts are approximate in AWS too.
             "SELECT \
-               COALESCE(SUM(visible_ms <= ?1), 0), \
-               COALESCE(SUM(visible_ms > ?1 AND receive_count > 0), 0), \
-               COALESCE(SUM(visible_ms > ?1 AND receive_count = 0), 0) \
-             FROM sqs_messages WHERE queue_id = ?2",
+               (SELECT COALESCE(MAX(total), 0) FROM sqs_message_counts WHERE queue_id = ?1), \
+               h.nv, h.d, e.v, e.nv, e.d \
+             FROM \
+               (SELECT COALESCE(SUM(receive_count > 0), 0) AS nv, \
+                       COALESCE(SUM(receive_count = 0), 0) AS d \
+                  FROM sqs_messages INDEXED BY sqs_messages_visible \
+                 WHERE queue_id = ?1 AND visible_ms > ?2) AS h, \
+               (SELECT COALESCE(SUM(visible_ms <= ?2), 0) AS v, \
+                       COALESCE(SUM(visible_ms > ?2 AND receive_count > 0), 0) AS nv, \
+                       COALESCE(SUM(visible_ms > ?2 AND receive_count = 0), 0) AS d \
+                  FROM sqs_messages INDEXED BY sqs_messages_expiry \
+                 WHERE expires_ms <= ?2 AND queue_id = ?1) AS e",
         )
-        .bind(now_ms)
         .bind(queue_id)
+        .bind(now_ms)
         .fetch_one(self.db.pool())
         .await?;
+        let total: i64 = row.get(0);
+        let (hidden_nv, hidden_d): (i64, i64) = (row.get(1), row.get(2));
+        let (exp_v, exp_nv, exp_d): (i64, i64, i64) = (row.get(3), row.get(4), row.get(5));
         Ok(Counts {
-            visible: row.get(0),
-            not_visible: row.get(1),
-            delayed: row.get(2),
+            visible: (total - hidden_nv - hidden_d - exp_v).max(0),
+            not_visible: hidden_nv - exp_nv,
+            delayed: hidden_d - exp_d,
         })
     }
 
@@ -1059,4 +1072,129 @@ async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<
         .collect();
     msgs.sort_by_key(|m| m.id);
     Ok(msgs)
+}
+
+#[cfg(test)]
+mod counts_tests {
+    //! The trigger-kept totals against every way a message comes, goes or changes state, with
+    //! the clock passed in so delays, visibility and retention can be crossed without waiting.
+    use super::*;
+
+    fn msg(queue_id: i64, n: u32, visible_ms: i64, expires_ms: i64) -> NewMessage {
+        NewMessage {
+            queue_id,
+            message_id: format!("m{queue_id}-{n}"),
+            body: "b".into(),
+            md5_body: "x".into(),
+            attributes: None,
+            md5_attributes: None,
+            system_attributes: None,
+            md5_system: None,
+            sender_id: "s".into(),
+            sent_ms: 1000,
+            visible_ms,
+            expires_ms,
+            group_id: None,
+            dedup: None,
+        }
+    }
+
+    async fn queue(store: &SqsStore, name: &str) -> i64 {
+        let empty = Map::new();
+        match store
+            .create_queue("123456789012", "us-east-1", name, &empty, &empty, 1, 60_000)
+            .await
+            .expect("create")
+        {
+            Creation::Created(q) => q.id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    async fn counts(store: &SqsStore, q: i64, now: i64) -> (i64, i64, i64) {
+        let c = store.counts(q, now).await.expect("counts");
+        (c.visible, c.not_visible, c.delayed)
+    }
+
+    #[tokio::test]
+    async fn counts_stay_exact_through_every_change_and_a_restart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("db");
+        let db = Db::open_file(&path).await.expect("open");
+        let store = SqsStore::new(db.clone());
+        let (q, dlq) = (queue(&store, "q").await, queue(&store, "dlq").await);
+        let mut batch: Vec<NewMessage> = (0..3).map(|n| msg(q, n, 1000, 100_000)).collect();
+        batch.push(msg(q, 3, 5000, 100_000)); // delayed until 5000
+        batch.push(msg(q, 4, 1000, 2000)); // retention ends at 2000
+        store.write(Write::Send(batch)).await.expect("send");
+        assert_eq!(counts(&store, q, 1000).await, (4, 0, 1));
+        assert_eq!(
+            counts(&store, q, 2000).await,
+            (3, 0, 1),
+            "expired, not swept"
+        );
+
+        let got = match store
+            .write(Write::Receive(ReceiveSpec {
+                queue_id: q,
+                max: 2,
+                now_ms: 2000,
+                visible_ms: 3000,
+                nonce: "n1".into(),
+                fifo: false,
+                redrive: None,
+            }))
+            .await
+            .expect("receive")
+        {
+            Written::Received(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(got.len(), 2);
+        assert_eq!(counts(&store, q, 2000).await, (1, 2, 1));
+        assert_eq!(counts(&store, q, 3000).await, (3, 0, 1), "visibility ended");
+        assert_eq!(counts(&store, q, 5000).await, (4, 0, 0), "delay ended");
+
+        store
+            .write(Write::Delete(vec![Handle {
+                queue_id: q,
+                id: got[0].id,
+                nonce: "n1".into(),
+            }]))
+            .await
+            .expect("delete");
+        assert_eq!(counts(&store, q, 2000).await, (1, 1, 1));
+
+        store
+            .write(Write::Move {
+                from: q,
+                to: dlq,
+                max: 10,
+                now_ms: 2000,
+            })
+            .await
+            .expect("move");
+        assert_eq!(counts(&store, q, 2000).await, (0, 1, 1));
+        assert_eq!(counts(&store, dlq, 2000).await, (1, 0, 0));
+
+        // Restart: the totals are rows, written in the same transactions as the messages.
+        drop(store);
+        db.close().await;
+        let db = Db::open_file(&path).await.expect("reopen");
+        let store = SqsStore::new(db.clone());
+        assert_eq!(counts(&store, q, 2000).await, (0, 1, 1));
+        assert_eq!(counts(&store, dlq, 2000).await, (1, 0, 0));
+
+        assert_eq!(counts(&store, q, 200_000).await, (0, 0, 0), "all expired");
+        store.sweep(200_000, 10).await.expect("sweep");
+        assert_eq!(counts(&store, q, 0).await, (0, 0, 0), "swept");
+        assert_eq!(counts(&store, dlq, 0).await, (0, 0, 0), "swept");
+
+        let batch: Vec<NewMessage> = (10..15).map(|n| msg(q, n, 0, 100_000)).collect();
+        store.write(Write::Send(batch)).await.expect("send");
+        assert_eq!(counts(&store, q, 0).await, (5, 0, 0));
+        assert!(store.purge(q, 0, 60_000).await.expect("purge"));
+        assert_eq!(counts(&store, q, 0).await, (0, 0, 0), "purged");
+        db.close().await;
+    }
 }
