@@ -143,39 +143,6 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-/// Keep only what the shape defines, in model order, so replies never leak internal fields.
-pub fn write(model: &ServiceModel, r: &ShapeRef, v: &Value) -> Value {
-    let Some(shape) = model.shape(&r.shape) else {
-        return v.clone();
-    };
-    match (shape.kind, v) {
-        (ShapeType::Structure, Value::Object(obj)) if !shape.document => {
-            let mut out = Map::new();
-            for (name, mref) in &shape.members {
-                if let Some(mv) = obj.get(name) {
-                    if !mv.is_null() {
-                        out.insert(name.clone(), write(model, mref, mv));
-                    }
-                }
-            }
-            Value::Object(out)
-        }
-        (ShapeType::List, Value::Array(items)) => match &shape.member {
-            Some(m) => Value::Array(items.iter().map(|i| write(model, m, i)).collect()),
-            None => v.clone(),
-        },
-        (ShapeType::Map, Value::Object(obj)) => match &shape.value {
-            Some(vr) => Value::Object(
-                obj.iter()
-                    .map(|(k, i)| (k.clone(), write(model, vr, i)))
-                    .collect(),
-            ),
-            None => v.clone(),
-        },
-        _ => v.clone(),
-    }
-}
-
 fn content_type(model: &ServiceModel) -> String {
     format!("application/x-amz-json-{}", model.json_version())
 }
@@ -204,8 +171,9 @@ pub fn serialize_output(
     }
 }
 
-/// The bytes of `serde_json::to_vec(&write(model, r, v))`, written directly: a large reply
-/// (a DynamoDB Query page) was otherwise copied value by value before being serialized.
+/// Only what the shape defines (so replies never leak internal fields), in model order, written
+/// straight to bytes: building an intermediate `Value` copied large replies (a DynamoDB Query
+/// page) value by value before serializing them.
 pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>) {
     let leaf = |v: &Value, out: &mut Vec<u8>| {
         // Writing a `Value` into a Vec cannot fail.
