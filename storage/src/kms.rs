@@ -66,6 +66,30 @@ pub struct GrantRow {
     pub doc: String,
 }
 
+/// Outstanding GetParametersForImport parameters: the wrapping private key in the clear
+/// (only in memory; sealed under the root key in SQL).
+#[derive(Clone)]
+pub struct ImportParams {
+    pub key_id: String,
+    pub wrapping_algorithm: String,
+    pub wrapping_key_spec: String,
+    /// PKCS#8 DER of the RSA wrapping key.
+    pub private_key: Vec<u8>,
+    /// Epoch seconds.
+    pub expires_at: f64,
+}
+
+impl std::fmt::Debug for ImportParams {
+    // The wrapping key must never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportParams")
+            .field("key_id", &self.key_id)
+            .field("wrapping_algorithm", &self.wrapping_algorithm)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What an alias write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AliasWrite {
@@ -165,6 +189,13 @@ fn aad(account: &str, region: &str, key_id: &str, version: i64) -> Vec<u8> {
     format!("{account}/{region}/{key_id}/{version}").into_bytes()
 }
 
+/// Binds a sealed wrapping key to its token's row.
+fn import_aad(account: &str, region: &str, key_id: &str, token: &[u8]) -> Vec<u8> {
+    let mut a = format!("import/{account}/{region}/{key_id}/").into_bytes();
+    a.extend_from_slice(token);
+    a
+}
+
 fn material_from_row(row: &sqlx::sqlite::SqliteRow, secret: Vec<u8>) -> Material {
     Material {
         version: row.get("version"),
@@ -198,6 +229,11 @@ impl KmsStore {
             cache: Arc::default(),
             writes: Arc::default(),
         }
+    }
+
+    /// The database has been closed (server stopped): background tasks end.
+    pub fn is_closed(&self) -> bool {
+        self.db.pool().is_closed()
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -620,6 +656,88 @@ impl KmsStore {
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    /// Every key of every account and region (the KMS sweeper's scan): (account, region, row).
+    pub async fn all_keys(&self) -> Result<Vec<(String, String, KeyRow)>> {
+        let rows = sqlx::query("SELECT * FROM kms_keys ORDER BY account_id, region, key_id")
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("account_id"), r.get("region"), key_from_row(r)))
+            .collect())
+    }
+
+    /// Keep a GetParametersForImport's token and wrapping key (sealed) until it expires;
+    /// tokens already expired anywhere are dropped on the way. `false` if the key is gone.
+    pub async fn put_import(
+        &self,
+        account: &str,
+        region: &str,
+        token: &[u8],
+        params: &ImportParams,
+        now: f64,
+    ) -> Result<bool> {
+        let sealed = self.seal(
+            &import_aad(account, region, &params.key_id, token),
+            &params.private_key,
+        )?;
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM kms_import_params WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let res = sqlx::query(
+            "INSERT INTO kms_import_params (account_id, region, token, key_id, \
+             wrapping_algorithm, wrapping_key_spec, sealed, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(token)
+        .bind(&params.key_id)
+        .bind(&params.wrapping_algorithm)
+        .bind(&params.wrapping_key_spec)
+        .bind(sealed)
+        .bind(params.expires_at)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The parameters an import token names (expired or not: the caller tells the two apart).
+    pub async fn get_import(
+        &self,
+        account: &str,
+        region: &str,
+        token: &[u8],
+    ) -> Result<Option<ImportParams>> {
+        let row = sqlx::query(
+            "SELECT * FROM kms_import_params WHERE account_id = ? AND region = ? AND token = ?",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(token)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let key_id: String = row.get("key_id");
+        let sealed: Vec<u8> = row.get("sealed");
+        let private_key = self.open(&import_aad(account, region, &key_id, token), &sealed)?;
+        Ok(Some(ImportParams {
+            key_id,
+            wrapping_algorithm: row.get("wrapping_algorithm"),
+            wrapping_key_spec: row.get("wrapping_key_spec"),
+            private_key,
+            expires_at: row.get("expires_at"),
+        }))
     }
 
     /// Delete a key with its material, aliases and grants.

@@ -2090,3 +2090,599 @@ async fn malformed_input_gets_client_errors_never_500() {
         assert_eq!(json["__type"], code, "{target} {body}: {json}");
     }
 }
+
+/// Wrap key material for ImportKeyMaterial as a client does, with the algorithm named in
+/// GetParametersForImport: OAEP directly, or (RSA_AES_KEY_WRAP_*) an ephemeral AES-256 key
+/// under OAEP followed by the material under AES key wrap with padding (RFC 5649).
+fn wrap_for_import(
+    public_der: &[u8],
+    algorithm: &aws_sdk_kms::types::AlgorithmSpec,
+    material: &[u8],
+) -> Vec<u8> {
+    use aws_sdk_kms::types::AlgorithmSpec as A;
+    use rsa::pkcs8::DecodePublicKey;
+    let public = rsa::RsaPublicKey::from_public_key_der(public_der).expect("wrapping SPKI");
+    let oaep = |sha256: bool, data: &[u8]| {
+        let padding = if sha256 {
+            rsa::Oaep::new::<sha2::Sha256>()
+        } else {
+            rsa::Oaep::new::<sha1::Sha1>()
+        };
+        public
+            .encrypt(&mut rand_rng(), padding, data)
+            .expect("OAEP")
+    };
+    match algorithm {
+        A::RsaesOaepSha1 => oaep(false, material),
+        A::RsaesOaepSha256 => oaep(true, material),
+        A::RsaAesKeyWrapSha1 | A::RsaAesKeyWrapSha256 => {
+            let mut aes = [0u8; 32];
+            rsa::rand_core::RngCore::fill_bytes(&mut rand_rng(), &mut aes);
+            let mut out = oaep(matches!(algorithm, A::RsaAesKeyWrapSha256), &aes);
+            let kek = aes_kw::KekAes256::from(aes);
+            out.extend(kek.wrap_with_padding_vec(material).expect("KWP"));
+            out
+        }
+        other => panic!("no wrapping for {other:?}"),
+    }
+}
+
+/// An EXTERNAL key of a spec and usage, its material imported with a wrapping algorithm.
+async fn import_into(
+    kms: &Client,
+    spec: KeySpec,
+    usage: KeyUsageType,
+    wrapping: aws_sdk_kms::types::AlgorithmSpec,
+    wrapping_spec: aws_sdk_kms::types::WrappingKeySpec,
+    material: &[u8],
+) -> String {
+    let id = kms
+        .create_key()
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&id)
+        .wrapping_algorithm(wrapping.clone())
+        .wrapping_key_spec(wrapping_spec)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    let wrapped = wrap_for_import(
+        params.public_key().expect("public key").as_ref(),
+        &wrapping,
+        material,
+    );
+    kms.import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(wrapped))
+        .send()
+        .await
+        .expect("ImportKeyMaterial");
+    id
+}
+
+/// HMAC (RFC 2104) over SHA-256, written out here so KMS's MAC is checked independently.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut k = [0u8; 64];
+    k[..key.len()].copy_from_slice(key);
+    let pad = |b: u8| k.iter().map(|x| x ^ b).collect::<Vec<u8>>();
+    let inner = sha2::Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    sha2::Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn imported_material_of_every_kind_with_every_wrapping_algorithm() {
+    use aws_sdk_kms::types::{AlgorithmSpec as A, WrappingKeySpec as W};
+    use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+
+    // Symmetric material through RSA_AES_KEY_WRAP_SHA_1.
+    let sym = import_into(
+        &kms,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+        A::RsaAesKeyWrapSha1,
+        W::Rsa2048,
+        &[9u8; 32],
+    )
+    .await;
+    let enc = kms
+        .encrypt()
+        .key_id(&sym)
+        .plaintext(Blob::new(b"wrapped".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(enc.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"wrapped"[..]));
+    let m = kms
+        .describe_key()
+        .key_id(&sym)
+        .send()
+        .await
+        .expect("describe");
+    let m = m.key_metadata().expect("metadata");
+    assert_eq!(m.key_state(), Some(&KeyState::Enabled));
+    assert_eq!(
+        m.expiration_model().map(|e| e.as_str()),
+        Some("KEY_MATERIAL_DOES_NOT_EXPIRE")
+    );
+
+    // HMAC material (40 bytes: HMAC_256 takes 32 to 64) through RSAES_OAEP_SHA_1 under a
+    // 3072-bit wrapping key; the MAC matches one computed here.
+    let hmac_key = [5u8; 40];
+    let mac_id = import_into(
+        &kms,
+        KeySpec::Hmac256,
+        KeyUsageType::GenerateVerifyMac,
+        A::RsaesOaepSha1,
+        W::Rsa3072,
+        &hmac_key,
+    )
+    .await;
+    let mac = kms
+        .generate_mac()
+        .key_id(&mac_id)
+        .message(Blob::new(b"msg".to_vec()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("GenerateMac");
+    assert_eq!(
+        mac.mac().map(|b| b.as_ref().to_vec()),
+        Some(hmac_sha256(&hmac_key, b"msg"))
+    );
+
+    // ECC private key (PKCS#8) through RSA_AES_KEY_WRAP_SHA_256: GetPublicKey is ours, and
+    // KMS's signature verifies with our public key.
+    let ec = p256::SecretKey::random(&mut rand_rng());
+    let ec_id = import_into(
+        &kms,
+        KeySpec::EccNistP256,
+        KeyUsageType::SignVerify,
+        A::RsaAesKeyWrapSha256,
+        W::Rsa2048,
+        ec.to_pkcs8_der().expect("pkcs8").as_bytes(),
+    )
+    .await;
+    let pk = kms
+        .get_public_key()
+        .key_id(&ec_id)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    assert_eq!(
+        pk.public_key().map(|b| b.as_ref().to_vec()),
+        Some(
+            ec.public_key()
+                .to_public_key_der()
+                .expect("der")
+                .as_bytes()
+                .to_vec()
+        )
+    );
+    let sig = kms
+        .sign()
+        .key_id(&ec_id)
+        .message(Blob::new(b"signed".to_vec()))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Sign");
+    {
+        use p256::ecdsa::signature::Verifier;
+        let s = p256::ecdsa::Signature::from_der(sig.signature().expect("sig").as_ref())
+            .expect("DER signature");
+        p256::ecdsa::VerifyingKey::from(ec.public_key())
+            .verify(b"signed", &s)
+            .expect("our public key verifies KMS's signature");
+    }
+
+    // RSA private key: only the RSA_AES wrapping fits it. Encrypt at KMS, decrypt here.
+    let rsa_key = rsa::RsaPrivateKey::new(&mut rand_rng(), 2048).expect("RSA key");
+    let rsa_id = import_into(
+        &kms,
+        KeySpec::Rsa2048,
+        KeyUsageType::EncryptDecrypt,
+        A::RsaAesKeyWrapSha256,
+        W::Rsa4096,
+        rsa_key.to_pkcs8_der().expect("pkcs8").as_bytes(),
+    )
+    .await;
+    let pk = kms
+        .get_public_key()
+        .key_id(&rsa_id)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let public = rsa::RsaPublicKey::from_public_key_der(pk.public_key().expect("pk").as_ref())
+        .expect("SPKI");
+    assert_eq!(public, rsa::RsaPublicKey::from(&rsa_key));
+    let enc = kms
+        .encrypt()
+        .key_id(&rsa_id)
+        .plaintext(Blob::new(b"to rsa".to_vec()))
+        .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .expect("Encrypt");
+    let plain = rsa_key
+        .decrypt(
+            rsa::Oaep::new::<sha2::Sha256>(),
+            enc.ciphertext_blob().expect("blob").as_ref(),
+        )
+        .expect("our private key decrypts");
+    assert_eq!(plain, b"to rsa");
+
+    // Errors.
+    let bare = kms
+        .create_key()
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    let err = kms
+        .get_parameters_for_import()
+        .key_id(&bare)
+        .wrapping_algorithm(A::RsaesPkcs1V15)
+        .wrapping_key_spec(W::Rsa2048)
+        .send()
+        .await
+        .expect_err("PKCS#1 v1.5 wrapping is withdrawn");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&bare)
+        .wrapping_algorithm(A::RsaAesKeyWrapSha256)
+        .wrapping_key_spec(W::Rsa2048)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    let token = params.import_token().expect("token").clone();
+    let public = params.public_key().expect("pk").as_ref().to_vec();
+    let import = |material: Vec<u8>, key: &str| {
+        kms.import_key_material()
+            .key_id(key)
+            .import_token(token.clone())
+            .encrypted_key_material(Blob::new(material))
+    };
+    let err = import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 16]),
+        &bare,
+    )
+    .send()
+    .await
+    .expect_err("16 bytes for a symmetric key");
+    assert_eq!(err.code(), Some("IncorrectKeyMaterialException"));
+    let err = import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha1, &[1; 32]),
+        &bare,
+    )
+    .send()
+    .await
+    .expect_err("wrapped with another algorithm than the token's");
+    assert_eq!(err.code(), Some("InvalidCiphertextException"));
+    let err = import(vec![0u8; 300], &bare)
+        .send()
+        .await
+        .expect_err("garbage");
+    assert_eq!(err.code(), Some("InvalidCiphertextException"));
+    let err = import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 32]),
+        &sym,
+    )
+    .send()
+    .await
+    .expect_err("token of another key");
+    assert_eq!(err.code(), Some("InvalidImportTokenException"));
+    let err = import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 32]),
+        &bare,
+    )
+    .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialExpires)
+    .send()
+    .await
+    .expect_err("KEY_MATERIAL_EXPIRES without ValidTo");
+    assert_eq!(err.code(), Some("ValidationException"));
+    let err = import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 32]),
+        &bare,
+    )
+    .valid_to(aws_sdk_kms::primitives::DateTime::from_secs(1_000_000))
+    .send()
+    .await
+    .expect_err("ValidTo in the past");
+    assert_eq!(err.code(), Some("ValidationException"));
+    // None of that imported anything.
+    let d = kms
+        .describe_key()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::PendingImport)
+    );
+    import(
+        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 32]),
+        &bare,
+    )
+    .send()
+    .await
+    .expect("ImportKeyMaterial");
+}
+
+#[tokio::test]
+async fn import_tokens_survive_restart_and_expire_after_24_hours() {
+    use aws_sdk_kms::types::{AlgorithmSpec as A, WrappingKeySpec as W};
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let external = || async {
+        kms.create_key()
+            .origin(aws_sdk_kms::types::OriginType::External)
+            .send()
+            .await
+            .expect("CreateKey")
+            .key_metadata()
+            .expect("metadata")
+            .key_id()
+            .to_string()
+    };
+    let id = external().await;
+    let stale = external().await;
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&id)
+        .wrapping_algorithm(A::RsaAesKeyWrapSha256)
+        .wrapping_key_spec(W::Rsa2048)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    let valid_to = params.parameters_valid_to().expect("valid to").secs();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now + 24 * 3600 - 60..=now + 24 * 3600 + 60).contains(&valid_to));
+    server.stop().await;
+
+    // With the server down, leave a token for `stale` whose 24 hours are over.
+    let wrapping = rsa::RsaPrivateKey::new(&mut rand_rng(), 2048).expect("RSA");
+    let stale_token = b"a token from yesterday".to_vec();
+    {
+        let storage = cloudemu_storage::Storage::open(cloudemu_storage::StorageMode::Disk(
+            dir.path().to_path_buf(),
+        ))
+        .await
+        .expect("open storage");
+        let expired = cloudemu_storage::kms::ImportParams {
+            key_id: stale.clone(),
+            wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
+            wrapping_key_spec: "RSA_2048".into(),
+            private_key: wrapping.to_pkcs8_der().expect("pkcs8").as_bytes().to_vec(),
+            expires_at: 1.0,
+        };
+        assert!(storage
+            .kms()
+            .put_import("000000000000", "us-east-1", &stale_token, &expired, 0.0)
+            .await
+            .expect("put"));
+        storage.close().await;
+    }
+
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let material = [3u8; 32];
+    kms.import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(wrap_for_import(
+            params.public_key().expect("pk").as_ref(),
+            &A::RsaAesKeyWrapSha256,
+            &material,
+        )))
+        .send()
+        .await
+        .expect("a token from before the restart imports");
+    kms.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    let public = rsa::RsaPublicKey::from(&wrapping)
+        .to_public_key_der()
+        .expect("spki");
+    let err = kms
+        .import_key_material()
+        .key_id(&stale)
+        .import_token(Blob::new(stale_token))
+        .encrypted_key_material(Blob::new(wrap_for_import(
+            public.as_bytes(),
+            &A::RsaesOaepSha256,
+            &material,
+        )))
+        .send()
+        .await
+        .expect_err("expired token");
+    assert_eq!(err.code(), Some("ExpiredImportTokenException"));
+    server.stop().await;
+}
+
+/// Poll the data dir (a second storage handle, no KMS request) until `done` holds; the
+/// server's sweeper, not a request, must have made the change.
+async fn until_stored(
+    dir: &std::path::Path,
+    what: &str,
+    done: impl Fn(
+        cloudemu_storage::kms::KmsStore,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool>>>,
+) {
+    let storage =
+        cloudemu_storage::Storage::open(cloudemu_storage::StorageMode::Disk(dir.to_path_buf()))
+            .await
+            .expect("open storage");
+    // Generous: the machine is loaded; the sweeper acts within milliseconds of the date.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done(storage.kms()).await {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn dates_apply_without_any_request_touching_the_key() {
+    use aws_sdk_kms::types::{AlgorithmSpec as A, WrappingKeySpec as W};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+
+    // Imported material with a ValidTo a few seconds ahead.
+    let id = kms
+        .create_key()
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&id)
+        .wrapping_algorithm(A::RsaesOaepSha256)
+        .wrapping_key_spec(W::Rsa2048)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    let valid_to = chrono::Utc::now().timestamp() + 3;
+    kms.import_key_material()
+        .key_id(&id)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(wrap_for_import(
+            params.public_key().expect("pk").as_ref(),
+            &A::RsaesOaepSha256,
+            &[8u8; 32],
+        )))
+        .valid_to(aws_sdk_kms::primitives::DateTime::from_secs(valid_to))
+        .send()
+        .await
+        .expect("ImportKeyMaterial");
+    let d = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let m = d.key_metadata().expect("metadata");
+    assert_eq!(m.key_state(), Some(&KeyState::Enabled));
+    assert_eq!(m.valid_to().map(|t| t.secs()), Some(valid_to));
+    assert_eq!(
+        m.expiration_model().map(|e| e.as_str()),
+        Some("KEY_MATERIAL_EXPIRES")
+    );
+
+    // No request touches the key: the sweeper deletes its material at ValidTo.
+    let key = id.clone();
+    until_stored(dir.path(), "material deleted at ValidTo", move |kms| {
+        let key = key.clone();
+        Box::pin(async move {
+            kms.list_material("000000000000", "us-east-1", &key)
+                .await
+                .expect("list")
+                .is_empty()
+        })
+    })
+    .await;
+    let d = kms
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let m = d.key_metadata().expect("metadata");
+    assert_eq!(m.key_state(), Some(&KeyState::PendingImport));
+    assert!(m.valid_to().is_none());
+
+    // A deletion date that passed while the server was down is applied at start-up, before
+    // any request: the key goes with its alias and grants.
+    let doomed = symmetric_key(&kms).await;
+    kms.create_alias()
+        .alias_name("alias/swept")
+        .target_key_id(&doomed)
+        .send()
+        .await
+        .expect("alias");
+    kms.create_grant()
+        .key_id(&doomed)
+        .grantee_principal("arn:aws:iam::000000000000:role/a")
+        .retiring_principal("arn:aws:iam::000000000000:role/swept")
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .send()
+        .await
+        .expect("grant");
+    kms.schedule_key_deletion()
+        .key_id(&doomed)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule");
+    server.stop().await;
+    backdate(dir.path(), &doomed, "deletion_date").await;
+    let server = TestServer::disk_at(dir.path()).await;
+    let key = doomed.clone();
+    until_stored(dir.path(), "key deleted at its deletion date", move |kms| {
+        let key = key.clone();
+        Box::pin(async move {
+            kms.get_key("000000000000", "us-east-1", &key)
+                .await
+                .expect("get")
+                .is_none()
+        })
+    })
+    .await;
+    let kms = client(&server);
+    let aliases = kms.list_aliases().send().await.expect("ListAliases");
+    assert!(aliases
+        .aliases()
+        .iter()
+        .all(|a| a.alias_name() != Some("alias/swept")));
+    let retirable = kms
+        .list_retirable_grants()
+        .retiring_principal("arn:aws:iam::000000000000:role/swept")
+        .send()
+        .await
+        .expect("ListRetirableGrants");
+    assert!(retirable.grants().is_empty());
+    server.stop().await;
+}

@@ -140,10 +140,19 @@ impl Kms {
             Some(k) => Some(self.load(ctx, k, false).await?.id),
             None => None,
         };
-        let mut all: Vec<AliasListEntry> = self
+        // An alias goes with its key at the key's deletion date, even in the instant before
+        // the sweeper deletes them.
+        let mut rows = Vec::new();
+        for a in self
             .store
             .list_aliases(&ctx.account_id, &ctx.region, key_id.as_deref())
             .await?
+        {
+            if !self.key_deleted(ctx, &a.key_id).await? {
+                rows.push(a);
+            }
+        }
+        let mut all: Vec<AliasListEntry> = rows
             .into_iter()
             .map(|a| AliasListEntry {
                 alias_arn: alias_arn(ctx, &a.alias_name),

@@ -226,6 +226,42 @@ impl Private {
         r.map_err(|_| CryptoError::Decrypt)
     }
 
+    /// Unwrap imported key material with the wrapping algorithm GetParametersForImport named.
+    /// RSAES_OAEP_*: the material itself is OAEP-encrypted. RSA_AES_KEY_WRAP_* (PKCS#11
+    /// CKM_RSA_AES_KEY_WRAP): an ephemeral AES key, OAEP-encrypted, fills the first modulus
+    /// length of bytes; the rest is the material under that key with AES key wrap with
+    /// padding (RFC 5649).
+    pub fn unwrap_import(&self, alg: &str, wrapped: &[u8]) -> Result<Vec<u8>> {
+        use rsa::traits::PublicKeyParts;
+        let oaep = match alg {
+            "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" => return self.rsa_decrypt(alg, wrapped),
+            "RSA_AES_KEY_WRAP_SHA_1" => "RSAES_OAEP_SHA_1",
+            "RSA_AES_KEY_WRAP_SHA_256" => "RSAES_OAEP_SHA_256",
+            _ => return Err(CryptoError::Unsupported),
+        };
+        let k = self.rsa()?.size();
+        if wrapped.len() <= k {
+            return Err(CryptoError::Decrypt);
+        }
+        let (head, body) = wrapped.split_at(k);
+        let aes = self.rsa_decrypt(oaep, head)?;
+        let kek = aes.as_slice();
+        let bad = |_| CryptoError::Decrypt;
+        match aes.len() {
+            16 => aes_kw::KekAes128::try_from(kek)
+                .map_err(bad)?
+                .unwrap_with_padding_vec(body),
+            24 => aes_kw::KekAes192::try_from(kek)
+                .map_err(bad)?
+                .unwrap_with_padding_vec(body),
+            32 => aes_kw::KekAes256::try_from(kek)
+                .map_err(bad)?
+                .unwrap_with_padding_vec(body),
+            _ => return Err(CryptoError::Decrypt),
+        }
+        .map_err(bad)
+    }
+
     /// ECDH with a peer's DER SubjectPublicKeyInfo on the same curve: the shared secret is the
     /// x-coordinate of the shared point, as KMS returns it.
     pub fn ecdh(&self, peer_spki: &[u8]) -> Result<Vec<u8>> {
@@ -363,6 +399,32 @@ mod tests {
             );
             assert!(!key.public_der().expect("spki").is_empty());
         }
+    }
+
+    #[test]
+    fn rsa_aes_key_wrap_unwraps_what_pkcs11_wraps() {
+        let key = Private::parse("RSA_2048", &generate("RSA_2048").expect("gen")).expect("parse");
+        let public = RsaPublicKey::from(key.rsa().expect("rsa"));
+        let material = generate("ECC_NIST_P256").expect("material");
+        let aes = random_bytes(32);
+        let mut wrapped = public
+            .encrypt(&mut OsRng, Oaep::new::<Sha256>(), &aes)
+            .expect("oaep");
+        let kek = aes_kw::KekAes256::try_from(aes.as_slice()).expect("kek");
+        wrapped.extend(kek.wrap_with_padding_vec(&material).expect("kwp"));
+        assert_eq!(
+            key.unwrap_import("RSA_AES_KEY_WRAP_SHA_256", &wrapped),
+            Ok(material)
+        );
+        // The hash is part of the algorithm: SHA-1 OAEP does not open a SHA-256 wrap.
+        assert_eq!(
+            key.unwrap_import("RSA_AES_KEY_WRAP_SHA_1", &wrapped),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            key.unwrap_import("RSA_AES_KEY_WRAP_SHA_256", &wrapped[..256]),
+            Err(CryptoError::Decrypt)
+        );
     }
 
     #[test]

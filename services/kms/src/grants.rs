@@ -181,7 +181,9 @@ impl Kms {
             .await?
         {
             let doc = parse(&row)?;
-            if doc.retiring_principal.as_deref() == Some(principal.as_str()) {
+            if doc.retiring_principal.as_deref() == Some(principal.as_str())
+                && !self.key_deleted(ctx, &row.key_id).await?
+            {
                 out.push(self.entry(ctx, &row, doc));
             }
         }

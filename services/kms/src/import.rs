@@ -1,28 +1,54 @@
 //! Keys with EXTERNAL origin: GetParametersForImport, ImportKeyMaterial,
 //! DeleteImportedKeyMaterial.
 //!
-//! Wrapping keys live in memory only, for the 24 hours AWS lets an import token live: they
-//! protect key material in transit and are never written anywhere. After a restart the
-//! client asks for new parameters, as it does when a token expires.
+//! An import token names an RSA wrapping key pair that storage keeps (the private key sealed
+//! under the root key, like key material) for the 24 hours AWS lets a token live, so an import
+//! started before a restart finishes after it.
 
 use crate::crypto::{self, Private};
 use crate::errors::KmsError;
 use crate::keys::{generate_material, new_material};
-use crate::model::{now, write_doc, Key};
+use crate::model::{now, parse_doc, write_doc, Key};
 use crate::shapes::*;
 use crate::{specs, Kms};
 use cloudemu_core::RequestContext;
+use cloudemu_storage::kms::{ImportParams, KmsStore};
 
 const TOKEN_LIFETIME: f64 = 24.0 * 3600.0;
 
-/// An outstanding GetParametersForImport.
-pub struct PendingImport {
-    account: String,
-    region: String,
-    key_id: String,
-    algorithm: String,
-    wrapping_key: Private,
-    expires: f64,
+/// Drop a key's imported material: the key waits for a new import. With `expired_by`, only
+/// if its ValidTo has passed by then (the sweeper's check, made under the write lock so a
+/// re-import in between is not undone). `false` if nothing was dropped.
+pub(crate) async fn drop_material(
+    store: &KmsStore,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    expired_by: Option<f64>,
+) -> Result<bool, KmsError> {
+    let dropped = store
+        .update_key(account, region, key_id, |row| {
+            let mut doc = parse_doc(row)?;
+            if let Some(t) = expired_by {
+                if !doc.valid_to.is_some_and(|v| v <= t) {
+                    return Ok(false);
+                }
+            }
+            if doc.key_state != "PendingDeletion" {
+                doc.key_state = "PendingImport".into();
+            }
+            doc.valid_to = None;
+            doc.expiration_model = None;
+            doc.current_material_id = None;
+            write_doc(row, &doc)?;
+            Ok::<bool, KmsError>(true)
+        })
+        .await?
+        .unwrap_or(false);
+    if dropped {
+        store.delete_material(account, region, key_id).await?;
+    }
+    Ok(dropped)
 }
 
 fn require_external(key: &Key) -> Result<(), KmsError> {
@@ -63,41 +89,53 @@ impl Kms {
         require_external(&key)?;
         key.require_not_pending_deletion()?;
         match r.wrapping_algorithm.as_str() {
-            "RSAES_OAEP_SHA_1" | "RSAES_OAEP_SHA_256" => {}
+            "RSAES_OAEP_SHA_1"
+            | "RSAES_OAEP_SHA_256"
+            | "RSA_AES_KEY_WRAP_SHA_1"
+            | "RSA_AES_KEY_WRAP_SHA_256" => {}
+            // Withdrawn by AWS on 10 October 2023 (KMS API reference).
+            "RSAES_PKCS1_V1_5" => {
+                return Err(KmsError::Unsupported(
+                    "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported.".into(),
+                ))
+            }
+            // SM2PKE: China Regions only.
             other => {
                 return Err(KmsError::Unsupported(format!(
-                    "Wrapping algorithm {other} is not supported by CloudEmu."
+                    "Wrapping algorithm {other} is not supported in this region."
                 )))
             }
         }
         if !specs::is_rsa(&r.wrapping_key_spec) {
             return Err(KmsError::Unsupported(format!(
-                "Wrapping key spec {} is not supported by CloudEmu.",
+                "Wrapping key spec {} is not supported in this region.",
                 r.wrapping_key_spec
             )));
         }
         let der = generate_material(&r.wrapping_key_spec).await?;
-        let wrapping_key = Private::parse(&r.wrapping_key_spec, &der)
-            .map_err(|e| KmsError::Internal(e.to_string()))?;
-        let public_key = wrapping_key
-            .public_der()
+        let public_key = Private::parse(&r.wrapping_key_spec, &der)
+            .and_then(|k| k.public_der())
             .map_err(|e| KmsError::Internal(e.to_string()))?;
         let token = crypto::random_bytes(64);
-        let expires = now() + TOKEN_LIFETIME;
-        let mut imports = self.imports.lock().unwrap_or_else(|p| p.into_inner());
         let t = now();
-        imports.retain(|_, p| p.expires > t);
-        imports.insert(
-            token.clone(),
-            PendingImport {
-                account: ctx.account_id.clone(),
-                region: ctx.region.clone(),
-                key_id: key.id.clone(),
-                algorithm: r.wrapping_algorithm,
-                wrapping_key,
-                expires,
-            },
-        );
+        let expires = t + TOKEN_LIFETIME;
+        let params = ImportParams {
+            key_id: key.id.clone(),
+            wrapping_algorithm: r.wrapping_algorithm,
+            wrapping_key_spec: r.wrapping_key_spec,
+            private_key: der,
+            expires_at: expires,
+        };
+        if !self
+            .store
+            .put_import(&ctx.account_id, &ctx.region, &token, &params, t)
+            .await?
+        {
+            return Err(KmsError::NotFound(format!(
+                "Key '{}' does not exist",
+                key.arn
+            )));
+        }
         Ok(GetParametersForImportResponse {
             key_id: key.arn,
             import_token: token,
@@ -138,26 +176,23 @@ impl Kms {
                 "The validTo date must be in the future.".into(),
             ));
         }
-        let material = {
-            let imports = self.imports.lock().unwrap_or_else(|p| p.into_inner());
-            let pending = imports
-                .get(&r.import_token)
-                .filter(|p| {
-                    p.account == ctx.account_id && p.region == ctx.region && p.key_id == key.id
-                })
-                .ok_or_else(|| {
-                    KmsError::InvalidImportToken("Import token is invalid for this key.".into())
-                })?;
-            if pending.expires <= now() {
-                return Err(KmsError::ExpiredImportToken(
-                    "The import token has expired.".into(),
-                ));
-            }
-            pending
-                .wrapping_key
-                .rsa_decrypt(&pending.algorithm, &r.encrypted_key_material)
-                .map_err(|_| KmsError::InvalidCiphertext)?
-        };
+        let pending = self
+            .store
+            .get_import(&ctx.account_id, &ctx.region, &r.import_token)
+            .await?
+            .filter(|p| p.key_id == key.id)
+            .ok_or_else(|| {
+                KmsError::InvalidImportToken("Import token is invalid for this key.".into())
+            })?;
+        if pending.expires_at <= now() {
+            return Err(KmsError::ExpiredImportToken(
+                "The import token has expired.".into(),
+            ));
+        }
+        let material = Private::parse(&pending.wrapping_key_spec, &pending.private_key)
+            .map_err(|e| KmsError::Internal(format!("wrapping key: {e}")))?
+            .unwrap_import(&pending.wrapping_algorithm, &r.encrypted_key_material)
+            .map_err(|_| KmsError::InvalidCiphertext)?;
         check_material(&key.doc.key_spec, &material)?;
         // Re-importing must bring back the same material: ciphertexts depend on it.
         if let Some(current) = &current {
@@ -168,6 +203,9 @@ impl Kms {
             }
         }
         let valid_to = r.valid_to;
+        if let Some(t) = valid_to {
+            self.sweep.due(t);
+        }
         let material_id = match current {
             Some(m) => {
                 self.update(ctx, &key.id, |_, doc, _| {
@@ -229,19 +267,8 @@ impl Kms {
 
     /// Drop a key's imported material: the key waits for a new import.
     pub(crate) async fn unimport(&self, ctx: &RequestContext, key: &Key) -> Result<(), KmsError> {
-        self.store
-            .delete_material(&ctx.account_id, &ctx.region, &key.id)
-            .await?;
-        self.update(ctx, &key.id, |_, doc, _| {
-            if doc.key_state != "PendingDeletion" {
-                doc.key_state = "PendingImport".into();
-            }
-            doc.valid_to = None;
-            doc.expiration_model = None;
-            doc.current_material_id = None;
-            Ok(())
-        })
-        .await
+        drop_material(&self.store, &ctx.account_id, &ctx.region, &key.id, None).await?;
+        Ok(())
     }
 }
 

@@ -235,9 +235,7 @@ impl Kms {
         let mut live = Vec::new();
         for row in self.store.list_keys(&ctx.account_id, &ctx.region).await? {
             let key = Key::from_row(ctx, &row)?;
-            let due = key.doc.key_state == "PendingDeletion"
-                && key.doc.deletion_date.is_some_and(|d| d <= now());
-            if due {
+            if key.doc.deleted_by(now()) {
                 self.store
                     .delete_key(&ctx.account_id, &ctx.region, &key.id)
                     .await?;
@@ -329,6 +327,7 @@ impl Kms {
                 Ok(date)
             })
             .await?;
+        self.sweep.due(date);
         Ok(ScheduleKeyDeletionResponse {
             key_id: key.arn,
             deletion_date: date,

@@ -17,29 +17,34 @@ mod rotation;
 mod shapes;
 mod signing;
 mod specs;
+mod sweeper;
 
 use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
 };
 use cloudemu_storage::kms::KmsStore;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 pub use errors::KmsError;
 
 pub struct Kms {
     store: KmsStore,
-    /// Outstanding import parameters by import token (memory only, see `import`).
-    imports: Mutex<HashMap<Vec<u8>, import::PendingImport>>,
+    /// Wakes the task that applies deletion dates and material expiry (`sweeper`).
+    sweep: Arc<sweeper::Sweep>,
     parsed: signing::ParsedKeys,
 }
 
 impl Kms {
+    /// Also starts the sweeper when called inside a Tokio runtime (the server always is).
     pub fn new(store: KmsStore) -> Self {
+        let sweep = Arc::new(sweeper::Sweep::default());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(sweeper::run(store.clone(), sweep.clone()));
+        }
         Self {
             store,
-            imports: Mutex::new(HashMap::new()),
+            sweep,
             parsed: signing::ParsedKeys::default(),
         }
     }

@@ -34,6 +34,13 @@ pub struct KeyDoc {
     pub current_material_id: Option<String>,
 }
 
+impl KeyDoc {
+    /// The key's deletion date has passed by `t`: it no longer exists.
+    pub fn deleted_by(&self, t: f64) -> bool {
+        self.key_state == "PendingDeletion" && self.deletion_date.is_some_and(|d| d <= t)
+    }
+}
+
 /// A loaded key: its row, parsed document and ARN.
 pub struct Key {
     pub id: String,
@@ -200,16 +207,22 @@ impl Kms {
     /// A key's deletion date has passed: it is deleted now, and was never there. Imported
     /// material past its ValidTo is deleted too (the key then waits for a new import).
     async fn expire(&self, ctx: &RequestContext, key: &mut Key) -> Result<bool, KmsError> {
-        let due = key.doc.key_state == "PendingDeletion"
-            && key.doc.deletion_date.is_some_and(|d| d <= now());
-        if due {
+        if key.doc.deleted_by(now()) {
             self.store
                 .delete_key(&ctx.account_id, &ctx.region, &key.id)
                 .await?;
             return Ok(true);
         }
-        if key.doc.valid_to.is_some_and(|t| t <= now()) {
-            self.unimport(ctx, key).await?;
+        let t = now();
+        if key.doc.valid_to.is_some_and(|v| v <= t) {
+            crate::import::drop_material(
+                &self.store,
+                &ctx.account_id,
+                &ctx.region,
+                &key.id,
+                Some(t),
+            )
+            .await?;
             if let Some(row) = self
                 .store
                 .get_key(&ctx.account_id, &ctx.region, &key.id)
@@ -219,6 +232,24 @@ impl Kms {
             }
         }
         Ok(false)
+    }
+
+    /// The key is gone or past its deletion date (list calls leave out what hangs off it).
+    pub(crate) async fn key_deleted(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+    ) -> Result<bool, KmsError> {
+        Ok(
+            match self
+                .store
+                .get_key(&ctx.account_id, &ctx.region, key_id)
+                .await?
+            {
+                Some(row) => parse_doc(&row)?.deleted_by(now()),
+                None => true,
+            },
+        )
     }
 
     /// Load the key a KeyId argument names, or `NotFoundException`.
