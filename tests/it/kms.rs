@@ -2686,3 +2686,345 @@ async fn dates_apply_without_any_request_touching_the_key() {
     assert!(retirable.grants().is_empty());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_kind_of_state_survives_restart() {
+    use aws_sdk_kms::types::{
+        AlgorithmSpec as A, GrantOperation, OriginType, WrappingKeySpec as W,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    // A key with a description, tags, a policy, an alias, a grant and rotations.
+    let main = kms
+        .create_key()
+        .description("kept across restarts")
+        .policy(policy)
+        .tags(
+            Tag::builder()
+                .tag_key("team")
+                .tag_value("core")
+                .build()
+                .expect("tag"),
+        )
+        .multi_region(true)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    kms.create_alias()
+        .alias_name("alias/kept")
+        .target_key_id(&main)
+        .send()
+        .await
+        .expect("alias");
+    let grant = kms
+        .create_grant()
+        .key_id(&main)
+        .grantee_principal("arn:aws:iam::000000000000:role/app")
+        .operations(GrantOperation::Decrypt)
+        .name("kept-grant")
+        .send()
+        .await
+        .expect("grant");
+    let before = kms
+        .encrypt()
+        .key_id(&main)
+        .plaintext(Blob::new(b"v1".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt");
+    kms.enable_key_rotation()
+        .key_id(&main)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .expect("enable rotation");
+    kms.rotate_key_on_demand()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("rotate");
+    kms.replicate_key()
+        .key_id(&main)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .expect("replicate");
+    // A key pending deletion, a disabled key, an imported key with an expiry, and an import
+    // in flight.
+    let pending = symmetric_key(&kms).await;
+    let deletion = kms
+        .schedule_key_deletion()
+        .key_id(&pending)
+        .pending_window_in_days(9)
+        .send()
+        .await
+        .expect("schedule")
+        .deletion_date()
+        .expect("date")
+        .secs();
+    let disabled = symmetric_key(&kms).await;
+    kms.disable_key()
+        .key_id(&disabled)
+        .send()
+        .await
+        .expect("disable");
+    let imported = import_into(
+        &kms,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+        A::RsaesOaepSha256,
+        W::Rsa2048,
+        &[4u8; 32],
+    )
+    .await;
+    let imported_ct = kms
+        .encrypt()
+        .key_id(&imported)
+        .plaintext(Blob::new(b"imp".to_vec()))
+        .send()
+        .await
+        .expect("Encrypt imported");
+    let in_flight = kms
+        .create_key()
+        .origin(OriginType::External)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    let params = kms
+        .get_parameters_for_import()
+        .key_id(&in_flight)
+        .wrapping_algorithm(A::RsaAesKeyWrapSha1)
+        .wrapping_key_spec(W::Rsa2048)
+        .send()
+        .await
+        .expect("GetParametersForImport");
+    server.stop().await;
+
+    let server = TestServer::disk_at(dir.path()).await;
+    let kms = client(&server);
+    let west = Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&server.sdk_config())
+            .region(aws_sdk_kms::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let d = kms
+        .describe_key()
+        .key_id("alias/kept")
+        .send()
+        .await
+        .expect("describe");
+    let m = d.key_metadata().expect("metadata");
+    assert_eq!(m.key_id(), main);
+    assert_eq!(m.description(), Some("kept across restarts"));
+    let tags = kms
+        .list_resource_tags()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(tags.tags()[0].tag_value(), "core");
+    let p = kms
+        .get_key_policy()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(p.policy(), Some(policy));
+    let grants = kms
+        .list_grants()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("grants");
+    assert_eq!(grants.grants().len(), 1);
+    assert_eq!(grants.grants()[0].grant_id(), grant.grant_id());
+    assert_eq!(grants.grants()[0].name(), Some("kept-grant"));
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("rotation status");
+    assert!(status.key_rotation_enabled());
+    assert_eq!(status.rotation_period_in_days(), Some(90));
+    let rotations = kms
+        .list_key_rotations()
+        .key_id(&main)
+        .send()
+        .await
+        .expect("rotations");
+    assert_eq!(rotations.rotations().len(), 1);
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(before.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("pre-rotation ciphertext");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"v1"[..]));
+    let dec = west
+        .decrypt()
+        .ciphertext_blob(before.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("replica decrypts");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"v1"[..]));
+
+    let d = kms
+        .describe_key()
+        .key_id(&pending)
+        .send()
+        .await
+        .expect("describe");
+    let m = d.key_metadata().expect("metadata");
+    assert_eq!(m.key_state(), Some(&KeyState::PendingDeletion));
+    assert_eq!(m.deletion_date().map(|t| t.secs()), Some(deletion));
+    assert_eq!(m.pending_deletion_window_in_days(), Some(9));
+    let d = kms
+        .describe_key()
+        .key_id(&disabled)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().and_then(|m| m.key_state()),
+        Some(&KeyState::Disabled)
+    );
+    let dec = kms
+        .decrypt()
+        .ciphertext_blob(imported_ct.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("imported material kept");
+    assert_eq!(dec.plaintext().map(|b| b.as_ref()), Some(&b"imp"[..]));
+    kms.import_key_material()
+        .key_id(&in_flight)
+        .import_token(params.import_token().expect("token").clone())
+        .encrypted_key_material(Blob::new(wrap_for_import(
+            params.public_key().expect("pk").as_ref(),
+            &A::RsaAesKeyWrapSha1,
+            &[6u8; 32],
+        )))
+        .send()
+        .await
+        .expect("the import in flight completes");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn key_pairs_without_plaintext_and_quotas() {
+    use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let wrap = symmetric_key(&kms).await;
+    let pair = kms
+        .generate_data_key_pair_without_plaintext()
+        .key_id(&wrap)
+        .key_pair_spec(aws_sdk_kms::types::DataKeyPairSpec::EccNistP256)
+        .send()
+        .await
+        .expect("GenerateDataKeyPairWithoutPlaintext");
+    assert_eq!(
+        pair.key_pair_spec().map(|s| s.as_str()),
+        Some("ECC_NIST_P256")
+    );
+    let private = kms
+        .decrypt()
+        .ciphertext_blob(pair.private_key_ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("Decrypt private key");
+    let private =
+        p256::SecretKey::from_pkcs8_der(private.plaintext().expect("pt").as_ref()).expect("PKCS#8");
+    let public = p256::PublicKey::from_public_key_der(pair.public_key().expect("pk").as_ref())
+        .expect("SPKI");
+    assert_eq!(private.public_key(), public);
+
+    // 50 tags per key.
+    let tags: Vec<Tag> = (0..50)
+        .map(|i| {
+            Tag::builder()
+                .tag_key(format!("k{i}"))
+                .tag_value("v")
+                .build()
+                .expect("tag")
+        })
+        .collect();
+    kms.tag_resource()
+        .key_id(&wrap)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .expect("50 tags");
+    let err = kms
+        .tag_resource()
+        .key_id(&wrap)
+        .tags(
+            Tag::builder()
+                .tag_key("k50")
+                .tag_value("v")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect_err("51st tag");
+    assert_eq!(err.code(), Some("LimitExceededException"));
+    // Re-tagging an existing key is not a new tag.
+    kms.tag_resource()
+        .key_id(&wrap)
+        .tags(
+            Tag::builder()
+                .tag_key("k0")
+                .tag_value("w")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect("update a tag");
+
+    // Ten on-demand rotations per key.
+    for _ in 0..10 {
+        kms.rotate_key_on_demand()
+            .key_id(&wrap)
+            .send()
+            .await
+            .expect("RotateKeyOnDemand");
+    }
+    let err = kms
+        .rotate_key_on_demand()
+        .key_id(&wrap)
+        .send()
+        .await
+        .expect_err("eleventh rotation");
+    assert_eq!(err.code(), Some("LimitExceededException"));
+    let rotations = kms
+        .list_key_rotations()
+        .key_id(&wrap)
+        .limit(4)
+        .send()
+        .await
+        .expect("ListKeyRotations");
+    assert_eq!(rotations.rotations().len(), 4);
+    assert!(rotations.truncated());
+    let rest = kms
+        .list_key_rotations()
+        .key_id(&wrap)
+        .marker(rotations.next_marker().expect("marker"))
+        .send()
+        .await
+        .expect("next page");
+    assert_eq!(rest.rotations().len(), 6);
+    server.stop().await;
+}
