@@ -2432,13 +2432,54 @@ async fn imported_material_of_every_kind_with_every_wrapping_algorithm() {
         d.key_metadata().and_then(|m| m.key_state()),
         Some(&KeyState::PendingImport)
     );
-    import(
-        wrap_for_import(&public, &A::RsaAesKeyWrapSha256, &[1; 32]),
-        &bare,
-    )
-    .send()
-    .await
-    .expect("ImportKeyMaterial");
+    let wrap = |m: &[u8]| wrap_for_import(&public, &A::RsaAesKeyWrapSha256, m);
+    let first = import(wrap(&[1; 32]), &bare)
+        .send()
+        .await
+        .expect("ImportKeyMaterial");
+    let material_id = first.key_material_id().expect("material id").to_string();
+    assert_eq!(material_id.len(), 64);
+    let d = kms
+        .describe_key()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        d.key_metadata().and_then(|m| m.current_key_material_id()),
+        Some(material_id.as_str())
+    );
+
+    // The first material stays the key's for good: after it is deleted, only the same
+    // material imports again, and it is the same material id.
+    kms.delete_imported_key_material()
+        .key_id(&bare)
+        .send()
+        .await
+        .expect("DeleteImportedKeyMaterial");
+    let err = import(wrap(&[2; 32]), &bare)
+        .send()
+        .await
+        .expect_err("other material after deletion");
+    assert_eq!(err.code(), Some("IncorrectKeyMaterialException"));
+    let err = import(wrap(&[1; 32]), &bare)
+        .key_material_id("0".repeat(64))
+        .send()
+        .await
+        .expect_err("KeyMaterialId of other material");
+    assert_eq!(err.code(), Some("IncorrectKeyMaterialException"));
+    let again = import(wrap(&[1; 32]), &bare)
+        .key_material_id(&material_id)
+        .send()
+        .await
+        .expect("re-import");
+    assert_eq!(again.key_material_id(), Some(material_id.as_str()));
+    let err = import(wrap(&[2; 32]), &bare)
+        .import_type(aws_sdk_kms::types::ImportType::NewKeyMaterial)
+        .send()
+        .await
+        .expect_err("new material is not served yet");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
 }
 
 #[tokio::test]

@@ -154,3 +154,52 @@ def test_cli(server, unique_name, tmp_path):
     assert code != 0 and "NotFoundException" in err
     _, keys, _ = server.cli("kms", "list-keys")
     assert key_id in [k["KeyId"] for k in keys["Keys"]]
+
+
+@pytest.mark.parametrize("alg", ["RSA_AES_KEY_WRAP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSAES_OAEP_SHA_256"])
+def test_import_key_material_wrapped_by_cryptography(server, alg):
+    """Key material wrapped as AWS documents it, by an independent implementation."""
+    import os
+
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+
+    kms = server.client("kms")
+    signing = alg.startswith("RSA_AES")
+    if signing:
+        # An EC private key (PKCS#8): KMS must sign with it and GetPublicKey must return ours.
+        private = ec.generate_private_key(ec.SECP256R1())
+        material = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption())
+        key = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    else:
+        material = os.urandom(32)
+        key = kms.create_key(Origin="EXTERNAL")
+    key_id = key["KeyMetadata"]["KeyId"]
+    assert key["KeyMetadata"]["KeyState"] == "PendingImport"
+    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm=alg, WrappingKeySpec="RSA_3072")
+    wrapping = serialization.load_der_public_key(params["PublicKey"])
+    assert wrapping.key_size == 3072
+    sha = hashes.SHA1() if alg.endswith("SHA_1") else hashes.SHA256()
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=sha), algorithm=sha, label=None)
+    if signing:
+        aes = os.urandom(32)
+        wrapped = wrapping.encrypt(aes, oaep) + aes_key_wrap_with_padding(aes, material)
+    else:
+        wrapped = wrapping.encrypt(material, oaep)
+    kms.import_key_material(KeyId=key_id, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert meta["KeyState"] == "Enabled"
+    assert meta["Origin"] == "EXTERNAL"
+    if signing:
+        public = kms.get_public_key(KeyId=key_id)["PublicKey"]
+        assert public == private.public_key().public_bytes(serialization.Encoding.DER,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+        sig = kms.sign(KeyId=key_id, Message=b"imported", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+        private.public_key().verify(sig, b"imported", ec.ECDSA(hashes.SHA256()))
+    else:
+        enc = kms.encrypt(KeyId=key_id, Plaintext=b"imported")
+        assert kms.decrypt(CiphertextBlob=enc["CiphertextBlob"])["Plaintext"] == b"imported"
+    with pytest.raises(kms.exceptions.UnsupportedOperationException):
+        kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_PKCS1_V1_5",
+                                      WrappingKeySpec="RSA_2048")

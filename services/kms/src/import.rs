@@ -61,6 +61,20 @@ fn require_external(key: &Key) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// The id of imported material. Derived from the key and the material, as AWS derives it, so
+/// re-importing the same material names the same material id.
+fn imported_material_id(key_id: &str, material: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::new()
+        .chain_update(key_id.as_bytes())
+        .chain_update([0u8])
+        .chain_update(material)
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Imported material must fit the key spec.
 fn check_material(spec: &str, material: &[u8]) -> Result<(), KmsError> {
     let ok = match spec {
@@ -155,6 +169,12 @@ impl Kms {
         }
         require_external(&key)?;
         key.require_not_pending_deletion()?;
+        // One material per key here: new material for on-demand rotation is not served yet.
+        if r.import_type.as_deref() == Some("NEW_KEY_MATERIAL") {
+            return Err(KmsError::Unsupported(
+                "ImportType NEW_KEY_MATERIAL is not supported by CloudEmu yet.".into(),
+            ));
+        }
         let model = match (r.expiration_model.as_deref(), r.valid_to) {
             (None, Some(_)) | (Some("KEY_MATERIAL_EXPIRES"), Some(_)) => "KEY_MATERIAL_EXPIRES",
             (None, None) | (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), None) => {
@@ -194,13 +214,22 @@ impl Kms {
             .unwrap_import(&pending.wrapping_algorithm, &r.encrypted_key_material)
             .map_err(|_| KmsError::InvalidCiphertext)?;
         check_material(&key.doc.key_spec, &material)?;
-        // Re-importing must bring back the same material: ciphertexts depend on it.
-        if let Some(current) = &current {
-            if current.secret != material {
-                return Err(KmsError::IncorrectKeyMaterial(
-                    "The key material you are importing is different from the key material that was previously imported into this KMS key.".into(),
-                ));
-            }
+        // Re-importing must bring back the same material (ciphertexts depend on it), also
+        // after the material was deleted or expired.
+        let material_id = imported_material_id(&key.id, &material);
+        let different = || {
+            KmsError::IncorrectKeyMaterial(
+                "The key material you are importing is different from the key material that was previously imported into this KMS key.".into(),
+            )
+        };
+        let known = key.doc.imported_material_id.as_ref();
+        if known.is_some_and(|k| *k != material_id)
+            || current.as_ref().is_some_and(|c| c.secret != material)
+            || r.key_material_id
+                .as_ref()
+                .is_some_and(|k| *k != material_id)
+        {
+            return Err(different());
         }
         let valid_to = r.valid_to;
         if let Some(t) = valid_to {
@@ -218,25 +247,22 @@ impl Kms {
             }
             None => {
                 let symmetric = specs::is_symmetric(&key.doc.key_spec);
+                let mut m = new_material(material, None);
+                m.material_id = material_id;
                 self.store
-                    .add_material(
-                        &ctx.account_id,
-                        &ctx.region,
-                        &key.id,
-                        new_material(material, None),
-                        |row, m| {
-                            let mut doc = crate::model::parse_doc(row)?;
-                            if doc.key_state == "PendingImport" {
-                                doc.key_state = "Enabled".into();
-                            }
-                            doc.expiration_model = Some(model.into());
-                            doc.valid_to = valid_to;
-                            if symmetric {
-                                doc.current_material_id = Some(m.material_id.clone());
-                            }
-                            write_doc(row, &doc)
-                        },
-                    )
+                    .add_material(&ctx.account_id, &ctx.region, &key.id, m, |row, m| {
+                        let mut doc = crate::model::parse_doc(row)?;
+                        if doc.key_state == "PendingImport" {
+                            doc.key_state = "Enabled".into();
+                        }
+                        doc.expiration_model = Some(model.into());
+                        doc.valid_to = valid_to;
+                        doc.imported_material_id = Some(m.material_id.clone());
+                        if symmetric {
+                            doc.current_material_id = Some(m.material_id.clone());
+                        }
+                        write_doc(row, &doc)
+                    })
                     .await?
                     .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", key.arn)))?
                     .material_id

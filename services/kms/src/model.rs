@@ -32,6 +32,9 @@ pub struct KeyDoc {
     pub valid_to: Option<f64>,
     pub expiration_model: Option<String>,
     pub current_material_id: Option<String>,
+    /// EXTERNAL keys: the id of the first material imported, which stays the key's for good
+    /// (a re-import, even after the material was deleted, must bring the same material).
+    pub imported_material_id: Option<String>,
 }
 
 impl KeyDoc {

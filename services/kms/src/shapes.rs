@@ -661,6 +661,8 @@ pub struct ImportKeyMaterialRequest {
     pub encrypted_key_material: Vec<u8>,
     pub valid_to: Option<f64>,
     pub expiration_model: Option<String>,
+    pub import_type: Option<String>,
+    pub key_material_id: Option<String>,
 }
 
 #[derive(Serialize)]
