@@ -7,6 +7,9 @@ terraform {
   }
 }
 
+# Checked against CloudEmu with provider 5.100 (from a local provider mirror: the Terraform
+# registry is not reachable from the build machine): apply, an empty second plan, destroy.
+
 # A symmetric key with rotation, a description and tags, and an alias for it. Terraform reads
 # the key back (DescribeKey, GetKeyPolicy with the default policy CloudEmu writes as AWS does,
 # GetKeyRotationStatus, ListResourceTags) and waits for the alias in ListAliases.

@@ -3069,3 +3069,66 @@ async fn key_pairs_without_plaintext_and_quotas() {
     assert_eq!(rest.rotations().len(), 6);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn key_agreement_metadata_and_deletion_window_bounds() {
+    let server = TestServer::memory().await;
+    let kms = client(&server);
+    let ka = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP384)
+        .key_usage(KeyUsageType::KeyAgreement)
+        .send()
+        .await
+        .expect("CreateKey");
+    let m = ka.key_metadata().expect("metadata");
+    assert_eq!(
+        m.key_agreement_algorithms(),
+        &[aws_sdk_kms::types::KeyAgreementAlgorithmSpec::Ecdh]
+    );
+    assert!(m.signing_algorithms().is_empty());
+    assert!(m.encryption_algorithms().is_empty());
+    // A key that cannot rotate reports rotation off (Terraform reads this for every key).
+    let status = kms
+        .get_key_rotation_status()
+        .key_id(m.key_id())
+        .send()
+        .await
+        .expect("GetKeyRotationStatus of an asymmetric key");
+    assert!(!status.key_rotation_enabled());
+    assert!(status.rotation_period_in_days().is_none());
+    let err = kms
+        .enable_key_rotation()
+        .key_id(m.key_id())
+        .send()
+        .await
+        .expect_err("asymmetric keys do not rotate");
+    assert_eq!(err.code(), Some("UnsupportedOperationException"));
+    for days in [6, 31] {
+        let err = kms
+            .schedule_key_deletion()
+            .key_id(m.key_id())
+            .pending_window_in_days(days)
+            .send()
+            .await
+            .expect_err("outside 7-30 days");
+        assert_eq!(err.code(), Some("ValidationException"));
+        assert!(
+            err.message()
+                .unwrap_or_default()
+                .contains(&format!("Value '{days}' at 'pendingWindowInDays'")),
+            "{err:?}"
+        );
+    }
+    let d = kms
+        .schedule_key_deletion()
+        .key_id(m.key_id())
+        .pending_window_in_days(30)
+        .send()
+        .await
+        .expect("30 days");
+    let expected = chrono::Utc::now().timestamp() + 30 * 86_400;
+    let date = d.deletion_date().expect("date").secs();
+    assert!((expected - 120..=expected + 120).contains(&date));
+    server.stop().await;
+}

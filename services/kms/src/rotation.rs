@@ -147,9 +147,8 @@ impl Kms {
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
         let key = self.load(ctx, &r.key_id, false).await?;
         key.require_not_pending_deletion()?;
-        if !specs::is_symmetric(&key.doc.key_spec) {
-            require_rotatable(&key)?;
-        }
+        // Keys that cannot rotate automatically (asymmetric, HMAC, imported) answer false, not
+        // an error: Terraform reads the status of every AWS_KMS key and fails on an error.
         let on = key.doc.rotation_enabled;
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: on,
