@@ -3,15 +3,15 @@
 
 use crate::errors::KmsError;
 use crate::keys::{generate_material, new_material};
-use crate::model::{now, write_doc, Key};
+use crate::model::{now, write_doc, Key, KeyDoc};
 use crate::paging::page;
 use crate::shapes::*;
 use crate::{specs, Kms};
 use cloudemu_core::RequestContext;
-use cloudemu_storage::kms::Material;
+use cloudemu_storage::kms::{KmsStore, Material};
 
-const DAY: f64 = 86_400.0;
-const DEFAULT_PERIOD_DAYS: i64 = 365;
+pub(crate) const DAY: f64 = 86_400.0;
+pub(crate) const DEFAULT_PERIOD_DAYS: i64 = 365;
 /// KMS allows ten on-demand rotations per key.
 const MAX_ON_DEMAND: usize = 10;
 
@@ -43,6 +43,55 @@ fn require_rotatable(key: &Key) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// Add a material version and make it current. A multi-Region primary hands the same
+/// material to its replicas, so ciphertext stays interchangeable between them. An automatic
+/// rotation that a concurrent request (or the sweeper) already made is not made twice.
+pub(crate) async fn rotate_stored(
+    store: &KmsStore,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    doc: &KeyDoc,
+    kind: &str,
+) -> Result<(), KmsError> {
+    let material = new_material(generate_material(&doc.key_spec).await?, Some(kind));
+    let automatic = kind == "AUTOMATIC";
+    let added = store
+        .add_material(account, region, key_id, material, |row, m| {
+            let mut doc = crate::model::parse_doc(row)?;
+            if automatic && !doc.next_rotation.is_some_and(|t| t <= now()) {
+                return Err(KmsError::RotationRaced);
+            }
+            doc.current_material_id = Some(m.material_id.clone());
+            // On-demand rotation leaves the automatic schedule as it was (as AWS).
+            if automatic {
+                let period = doc.rotation_period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+                doc.next_rotation = Some(now() + period as f64 * DAY);
+            }
+            write_doc(row, &doc)
+        })
+        .await;
+    let added = match added {
+        Err(KmsError::RotationRaced) => return Ok(()),
+        other => other?,
+    };
+    let Some(added) = added else {
+        return Ok(());
+    };
+    if doc.multi_region && doc.primary_region.as_deref() == Some(region) {
+        for replica in &doc.replica_regions {
+            store
+                .add_material(account, replica, key_id, added.clone(), |row, m| {
+                    let mut doc = crate::model::parse_doc(row)?;
+                    doc.current_material_id = Some(m.material_id.clone());
+                    write_doc(row, &doc)
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl Kms {
     /// The key and its current material, rotating first if an automatic rotation is due.
     pub(crate) async fn current_material(
@@ -61,47 +110,16 @@ impl Kms {
         self.load_id_with_material(ctx, &key.id, None).await
     }
 
-    /// Add a material version and make it current. A multi-Region primary hands the same
-    /// material to its replicas, so ciphertext stays interchangeable between them.
     async fn rotate(&self, ctx: &RequestContext, key: &Key, kind: &str) -> Result<(), KmsError> {
-        let material = new_material(generate_material(&key.doc.key_spec).await?, Some(kind));
-        let automatic = kind == "AUTOMATIC";
-        let added = self
-            .store
-            .add_material(&ctx.account_id, &ctx.region, &key.id, material, |row, m| {
-                let mut doc = crate::model::parse_doc(row)?;
-                // Two requests found the same rotation due: the first one did it.
-                if automatic && !doc.next_rotation.is_some_and(|t| t <= now()) {
-                    return Err(KmsError::RotationRaced);
-                }
-                doc.current_material_id = Some(m.material_id.clone());
-                // On-demand rotation leaves the automatic schedule as it was (as AWS).
-                if automatic {
-                    let period = doc.rotation_period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
-                    doc.next_rotation = Some(now() + period as f64 * DAY);
-                }
-                write_doc(row, &doc)
-            })
-            .await;
-        let added = match added {
-            Err(KmsError::RotationRaced) => return Ok(()),
-            other => other?,
-        };
-        let Some(added) = added else {
-            return Ok(());
-        };
-        if key.doc.multi_region && key.doc.primary_region.as_deref() == Some(ctx.region.as_str()) {
-            for region in &key.doc.replica_regions {
-                self.store
-                    .add_material(&ctx.account_id, region, &key.id, added.clone(), |row, m| {
-                        let mut doc = crate::model::parse_doc(row)?;
-                        doc.current_material_id = Some(m.material_id.clone());
-                        write_doc(row, &doc)
-                    })
-                    .await?;
-            }
-        }
-        Ok(())
+        rotate_stored(
+            &self.store,
+            &ctx.account_id,
+            &ctx.region,
+            &key.id,
+            &key.doc,
+            kind,
+        )
+        .await
     }
 
     pub(crate) async fn enable_key_rotation(
@@ -120,6 +138,7 @@ impl Kms {
             Ok(())
         })
         .await?;
+        self.sweep.due(now() + period as f64 * DAY);
         Ok(serde_json::json!({}))
     }
 

@@ -1,12 +1,14 @@
 //! Dates that change a key without a request: a key pending deletion is deleted when its
-//! DeletionDate passes (with its aliases and grants), and imported material is deleted when
-//! its ValidTo passes (the key goes back to PendingImport). One task sleeps until the next
+//! DeletionDate passes (with its aliases and grants), imported material is deleted when its
+//! ValidTo passes (the key goes back to PendingImport), and an enabled key with automatic
+//! rotation rotates at its next rotation date. One task sleeps until the next
 //! such date; requests that set a date wake it. Read paths also honour passed dates, so a
 //! request in the instant before the task runs sees the same thing.
 
 use crate::errors::KmsError;
 use crate::import::drop_material;
 use crate::model::{now, parse_doc};
+use crate::rotation::{rotate_stored, DAY, DEFAULT_PERIOD_DAYS};
 use cloudemu_storage::kms::KmsStore;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -100,6 +102,17 @@ pub async fn sweep_once(store: &KmsStore, t: f64) -> Result<Option<f64>, KmsErro
                     continue;
                 }
                 next = earliest(next, Some(d));
+            }
+        }
+        if doc.rotation_enabled && doc.key_state == "Enabled" {
+            if let Some(r) = doc.next_rotation {
+                if r <= t {
+                    rotate_stored(store, &account, &region, &row.key_id, &doc, "AUTOMATIC").await?;
+                    let period = doc.rotation_period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
+                    next = earliest(next, Some(t + period as f64 * DAY));
+                } else {
+                    next = earliest(next, Some(r));
+                }
             }
         }
         if let Some(v) = doc.valid_to {
