@@ -11,5 +11,6 @@ mod lambda;
 mod persistence;
 mod robustness;
 mod s3;
+mod s3_versioning;
 mod sqs;
 mod sts;

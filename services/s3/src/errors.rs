@@ -70,7 +70,19 @@ pub enum S3Error {
     #[error("{0}")]
     InvalidTag(String),
     #[error("The specified version does not exist.")]
-    NoSuchVersion(String),
+    NoSuchVersion { key: String, version_id: String },
+    /// A read of a key whose latest version is a delete marker (its version id).
+    #[error("The specified key does not exist.")]
+    DeleteMarkerLatest { key: String, version_id: String },
+    /// A read of a delete marker by its version id.
+    #[error("The specified method is not allowed against this resource.")]
+    MethodNotAllowed {
+        method: String,
+        version_id: String,
+        last_modified: String,
+    },
+    #[error("{0}")]
+    InvalidBucketState(String),
     #[error("The requested partnumber is not satisfiable")]
     InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
@@ -150,7 +162,26 @@ impl From<S3Error> for ServiceError {
             S3Error::MissingRequestBody => client("MissingRequestBodyError", 400),
             S3Error::BadRequest(_) => client("BadRequest", 400),
             S3Error::InvalidTag(_) => client("InvalidTag", 400),
-            S3Error::NoSuchVersion(v) => client("NoSuchVersion", 404).with_field("VersionId", v),
+            S3Error::NoSuchVersion { key, version_id } => client("NoSuchVersion", 404)
+                .with_field("Key", key)
+                .with_field("VersionId", version_id),
+            // DeleteMarker and VersionId go out as headers (the overlay's errorHeaders).
+            S3Error::DeleteMarkerLatest { key, version_id } => client("NoSuchKey", 404)
+                .with_field("Key", key)
+                .with_field("DeleteMarker", true)
+                .with_field("VersionId", version_id),
+            S3Error::MethodNotAllowed {
+                method,
+                version_id,
+                last_modified,
+            } => client("MethodNotAllowed", 405)
+                .with_field("Method", method)
+                .with_field("ResourceType", "DeleteMarker")
+                .with_field("DeleteMarker", true)
+                .with_field("VersionId", version_id)
+                .with_field("LastModified", last_modified)
+                .with_field("Allow", "DELETE"),
+            S3Error::InvalidBucketState(_) => client("InvalidBucketState", 409),
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
                 .with_field("ActualObjectSize", size)

@@ -15,6 +15,7 @@ mod names;
 mod objects;
 mod shapes;
 mod tagging;
+mod versions;
 
 use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
@@ -96,6 +97,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketReplication",
     "PutBucketRequestPayment",
     "PutBucketTagging",
+    "PutBucketVersioning",
     "PutBucketWebsite",
     "PutObject",
     "PutObjectLockConfiguration",
@@ -164,13 +166,6 @@ impl Service for S3 {
                 "GetObjectTagging" => Ok(self.get_object_tagging(ctx, input).await?),
                 "DeleteObjectTagging" => Ok(self.delete_object_tagging(ctx, input).await?),
                 "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
-                // Versioning is not served yet: every bucket is unversioned, which S3 reports
-                // as an empty configuration.
-                "GetBucketVersioning" => {
-                    let bucket = input.get("Bucket").and_then(Value::as_str).unwrap_or("");
-                    self.bucket(bucket).await?;
-                    Ok(Value::Object(Default::default()))
-                }
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {

@@ -195,6 +195,8 @@ impl S3 {
         let u = self
             .upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
+        // Its versioning state decides the new object's version id.
+        let bucket = self.bucket(&input.bucket).await?;
         let requested = input.multipart_upload.map(|m| m.parts).unwrap_or_default();
         if requested.is_empty() {
             return Err(S3Error::MalformedXml);
@@ -372,6 +374,7 @@ impl S3 {
             checksum_value,
             checksum_type: Some(checksum_type),
             part_sizes: Some(chosen.iter().map(|p| p.size).collect()),
+            version_id: crate::versions::version_for(&bucket),
             ..u.template.clone()
         };
         match self
@@ -403,6 +406,7 @@ impl S3 {
             key: input.key,
             etag,
             server_side_encryption: SSE_DEFAULT.into(),
+            version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
             checksum: checksum_fields(&rec),
         })
     }

@@ -185,6 +185,8 @@ pub struct PutObjectOutput {
     #[serde(rename = "ETag")]
     pub etag: String,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -243,6 +245,8 @@ pub struct ObjectHeaders {
     pub storage_class: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -281,6 +285,20 @@ pub struct DeleteObjectsRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct DeletedObject {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
+}
+
+/// DeleteObject's headers.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteObjectOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
 }
@@ -483,6 +501,8 @@ pub struct CompleteMultipartUploadOutput {
     #[serde(rename = "ETag")]
     pub etag: String,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -619,6 +639,10 @@ pub struct CopyObjectResult {
 pub struct CopyObjectOutput {
     pub copy_object_result: CopyObjectResult,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_source_version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -637,6 +661,8 @@ pub struct UploadPartCopyRequest {
 pub struct UploadPartCopyOutput {
     pub copy_part_result: CopyObjectResult,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_source_version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -672,6 +698,17 @@ pub struct ObjectVersionEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct DeleteMarkerEntry {
+    pub owner: Owner,
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListObjectVersionsOutput {
     pub is_truncated: bool,
     pub key_marker: String,
@@ -682,6 +719,8 @@ pub struct ListObjectVersionsOutput {
     pub next_version_id_marker: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<ObjectVersionEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delete_markers: Vec<DeleteMarkerEntry>,
     pub name: String,
     pub prefix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
