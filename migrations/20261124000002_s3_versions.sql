@@ -8,6 +8,10 @@ ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;
 
 ALTER TABLE s3_objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
 
+-- Multipart objects: JSON array of each part's checksum (the object's algorithm), for
+-- GetObjectAttributes; NULL when the parts had none.
+ALTER TABLE s3_objects ADD COLUMN part_checksums TEXT;
+
 CREATE TABLE s3_object_versions (
     seq                 INTEGER PRIMARY KEY,
     bucket_name         TEXT NOT NULL,
@@ -33,6 +37,7 @@ CREATE TABLE s3_object_versions (
     owner_account       TEXT NOT NULL,
     part_sizes          TEXT,
     tags                TEXT NOT NULL DEFAULT '[]',
+    part_checksums      TEXT,
     FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
 );
 

@@ -46,6 +46,8 @@ pub struct ObjectRecord {
     pub tags: Vec<(String, String)>,
     /// `null` for an object written while its bucket was unversioned or suspended.
     pub version_id: String,
+    /// Each part's checksum (base64, the object's algorithm) when the parts had one.
+    pub part_checksums: Option<Vec<String>>,
 }
 
 /// A multipart upload in progress; `template` holds the object's key and headers (its body
@@ -187,6 +189,9 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
             .and_then(|j| serde_json::from_str(&j).ok()),
         tags: tags_from_json(&row.get::<String, _>("tags")),
         version_id: row.get("version_id"),
+        part_checksums: row
+            .get::<Option<String>, _>("part_checksums")
+            .and_then(|j| serde_json::from_str(&j).ok()),
     }
 }
 
@@ -257,7 +262,7 @@ fn part_from_row(row: &SqliteRow) -> PartRecord {
 const OBJECT_COLUMNS: &str = "bucket_name, object_key, version_id, body_id, size, etag, \
      last_modified, content_type, content_encoding, content_disposition, content_language, \
      cache_control, expires, user_metadata, storage_class, checksum_algorithm, checksum_value, \
-     checksum_type, owner_account, part_sizes, tags";
+     checksum_type, owner_account, part_sizes, tags, part_checksums";
 
 /// A version of an object, or a delete marker, as ListObjectVersions and reads by version
 /// id see it.
@@ -295,7 +300,7 @@ async fn write_object_row(
     };
     sqlx::query(&format!(
         "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLUMNS}) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&o.bucket)
     .bind(&o.key)
@@ -318,6 +323,11 @@ async fn write_object_row(
     .bind(&o.owner_account)
     .bind(part_sizes)
     .bind(tags_json(&o.tags))
+    .bind(
+        o.part_checksums
+            .as_ref()
+            .map(|c| serde_json::Value::from(c.clone()).to_string()),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -763,3 +763,147 @@ async fn raw_requests_see_version_headers() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn object_attributes_with_parts_and_versions() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectAttributes};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = versioned(&s3).await;
+    let v1 = put(&s3, &b, "k", b"hello").await.expect("version");
+    let all = [
+        ObjectAttributes::Etag,
+        ObjectAttributes::Checksum,
+        ObjectAttributes::ObjectParts,
+        ObjectAttributes::StorageClass,
+        ObjectAttributes::ObjectSize,
+    ];
+    let got = s3
+        .get_object_attributes()
+        .bucket(&b)
+        .key("k")
+        .set_object_attributes(Some(all.to_vec()))
+        .send()
+        .await
+        .expect("GetObjectAttributes");
+    assert_eq!(
+        got.e_tag(),
+        Some("5d41402abc4b2a76b9719d911017c592"),
+        "MD5, unquoted"
+    );
+    assert_eq!(got.object_size(), Some(5));
+    assert_eq!(got.storage_class().map(|s| s.as_str()), Some("STANDARD"));
+    assert_eq!(got.version_id(), Some(v1.as_str()));
+    assert!(got.last_modified().is_some());
+    let sum = got.checksum().expect("the SDK's default checksum");
+    assert!(sum.checksum_crc32().is_some() || sum.checksum_crc64_nvme().is_some());
+    assert!(got.object_parts().is_none(), "one piece, no parts");
+
+    // A multipart object: its parts, paged, each with its checksum.
+    let up = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let id = up.upload_id().unwrap_or("").to_string();
+    let mut parts = Vec::new();
+    for (n, body) in [(1, vec![b'a'; 5 * 1024 * 1024]), (2, b"tail".to_vec())] {
+        let p = s3
+            .upload_part()
+            .bucket(&b)
+            .key("mp")
+            .upload_id(&id)
+            .part_number(n)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("UploadPart");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .set_e_tag(p.e_tag().map(str::to_string))
+                .set_checksum_crc32(p.checksum_crc32().map(str::to_string))
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    let page = |marker: Option<&str>| {
+        s3.get_object_attributes()
+            .bucket(&b)
+            .key("mp")
+            .object_attributes(ObjectAttributes::ObjectParts)
+            .max_parts(1)
+            .set_part_number_marker(marker.map(str::to_string))
+            .send()
+    };
+    let first = page(None).await.expect("first page");
+    let op = first.object_parts().expect("parts");
+    assert_eq!(op.total_parts_count(), Some(2));
+    assert_eq!(op.is_truncated(), Some(true));
+    assert_eq!(op.parts().len(), 1);
+    assert_eq!(op.parts()[0].size(), Some(5 * 1024 * 1024));
+    assert!(op.parts()[0].checksum_crc32().is_some());
+    let next = op.next_part_number_marker().map(str::to_string);
+    let second = page(next.as_deref()).await.expect("second page");
+    let op = second.object_parts().expect("parts");
+    assert_eq!(op.is_truncated(), Some(false));
+    assert_eq!(op.parts()[0].part_number(), Some(2));
+    assert_eq!(op.parts()[0].size(), Some(4));
+
+    // By version, after the key is deleted; the marker itself has no attributes.
+    let marker = s3
+        .delete_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("marker")
+        .version_id()
+        .map(str::to_string)
+        .expect("marker id");
+    let old = s3
+        .get_object_attributes()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v1)
+        .object_attributes(ObjectAttributes::ObjectSize)
+        .send()
+        .await
+        .expect("by version");
+    assert_eq!(old.object_size(), Some(5));
+    let err = s3
+        .get_object_attributes()
+        .bucket(&b)
+        .key("k")
+        .object_attributes(ObjectAttributes::ObjectSize)
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(err.code(), Some("NoSuchKey"));
+    let err = s3
+        .get_object_attributes()
+        .bucket(&b)
+        .key("k")
+        .version_id(&marker)
+        .object_attributes(ObjectAttributes::ObjectSize)
+        .send()
+        .await
+        .expect_err("a marker");
+    assert_eq!(status_of(&err), Some(405));
+    server.stop().await;
+}

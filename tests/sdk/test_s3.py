@@ -209,3 +209,17 @@ def test_aws_cli_list_object_versions(server, bucket):
     # A versioned bucket with versions left cannot be deleted.
     code, _, err = server.cli("s3api", "delete-bucket", "--bucket", bucket, check=False)
     assert code != 0 and "BucketNotEmpty" in err
+
+
+def test_get_object_attributes(server, bucket):
+    s3 = server.client("s3")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"hello")
+    got = s3.get_object_attributes(Bucket=bucket, Key="k",
+                                   ObjectAttributes=["ETag", "ObjectSize", "StorageClass", "Checksum"])
+    assert got["ETag"] == hashlib.md5(b"hello").hexdigest()
+    assert got["ObjectSize"] == 5
+    assert got["StorageClass"] == "STANDARD"
+    assert "ChecksumCRC32" in got["Checksum"] or "ChecksumCRC64NVME" in got["Checksum"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="missing", ObjectAttributes=["ETag"])
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"

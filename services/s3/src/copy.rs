@@ -237,6 +237,7 @@ impl S3 {
             checksum_value: ingested.checksum.map(|(_, v)| v),
             checksum_type: Some("FULL_OBJECT".into()),
             part_sizes: None,
+            part_checksums: None,
             ..template
         };
         self.commit_object(&rec, &expect).await?;

@@ -1,6 +1,7 @@
 //! Amazon S3: buckets and objects. Bodies stream to and from the object store; metadata lives
 //! in SQLite. Bucket names are global, as in AWS; each bucket records its owner and region.
 
+mod attributes;
 mod buckets;
 mod checksum;
 mod conditions;
@@ -75,6 +76,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketWebsite",
     "GetObject",
     "GetObjectAcl",
+    "GetObjectAttributes",
     "GetObjectLockConfiguration",
     "GetObjectTagging",
     "GetPublicAccessBlock",
@@ -153,6 +155,7 @@ impl Service for S3 {
                 "ListObjectsV2" => route!(self, ctx, input, list_objects_v2),
                 "ListObjectVersions" => route!(self, ctx, input, list_object_versions),
                 "HeadObject" => route!(self, ctx, input, head_object),
+                "GetObjectAttributes" => route!(self, ctx, input, get_object_attributes),
                 "DeleteObject" => route!(self, ctx, input, delete_object),
                 "DeleteObjects" => route!(self, ctx, input, delete_objects),
                 "CreateMultipartUpload" => route!(self, ctx, input, create_multipart_upload),

@@ -374,6 +374,17 @@ impl S3 {
             checksum_value,
             checksum_type: Some(checksum_type),
             part_sizes: Some(chosen.iter().map(|p| p.size).collect()),
+            // GetObjectAttributes reports each part's checksum when every part has one.
+            part_checksums: algorithm.and_then(|a| {
+                chosen
+                    .iter()
+                    .map(|p| {
+                        p.checksum_value
+                            .clone()
+                            .filter(|_| p.checksum_algorithm.as_deref() == Some(a.name()))
+                    })
+                    .collect()
+            }),
             version_id: crate::versions::version_for(&bucket),
             ..u.template.clone()
         };
