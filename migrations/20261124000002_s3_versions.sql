@@ -12,6 +12,13 @@ ALTER TABLE s3_objects ADD COLUMN version_id TEXT NOT NULL DEFAULT 'null';
 -- GetObjectAttributes; NULL when the parts had none.
 ALTER TABLE s3_objects ADD COLUMN part_checksums TEXT;
 
+-- Per version: its ACL (JSON AccessControlPolicy; NULL = the owner has FULL_CONTROL) and its
+-- Object Lock state (GOVERNANCE/COMPLIANCE until an epoch time; legal hold ON/OFF).
+ALTER TABLE s3_objects ADD COLUMN acl TEXT;
+ALTER TABLE s3_objects ADD COLUMN lock_mode TEXT;
+ALTER TABLE s3_objects ADD COLUMN lock_until REAL;
+ALTER TABLE s3_objects ADD COLUMN legal_hold TEXT;
+
 CREATE TABLE s3_object_versions (
     seq                 INTEGER PRIMARY KEY,
     bucket_name         TEXT NOT NULL,
@@ -38,6 +45,10 @@ CREATE TABLE s3_object_versions (
     part_sizes          TEXT,
     tags                TEXT NOT NULL DEFAULT '[]',
     part_checksums      TEXT,
+    acl                 TEXT,
+    lock_mode           TEXT,
+    lock_until          REAL,
+    legal_hold          TEXT,
     FOREIGN KEY (bucket_name) REFERENCES s3_buckets (bucket_name)
 );
 

@@ -48,6 +48,13 @@ pub struct ObjectRecord {
     pub version_id: String,
     /// Each part's checksum (base64, the object's algorithm) when the parts had one.
     pub part_checksums: Option<Vec<String>>,
+    /// The object's ACL as a JSON AccessControlPolicy; `None`: the owner has FULL_CONTROL.
+    pub acl: Option<String>,
+    /// Object Lock retention: `GOVERNANCE` or `COMPLIANCE` until `lock_until` (epoch seconds).
+    pub lock_mode: Option<String>,
+    pub lock_until: Option<f64>,
+    /// Object Lock legal hold: `ON` or `OFF`.
+    pub legal_hold: Option<String>,
 }
 
 /// A multipart upload in progress; `template` holds the object's key and headers (its body
@@ -118,6 +125,44 @@ pub enum ObjectWrite {
     NoSuchBucket,
     /// The object was not as the caller expected (a conditional write lost a race).
     Conflict,
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_fields<'q>(mut q: Query<'q>, fields: &[(&'static str, Option<FieldValue>)]) -> Query<'q> {
+    for (_, v) in fields {
+        q = match v {
+            Some(FieldValue::Text(t)) => q.bind(t.clone()),
+            Some(FieldValue::Real(r)) => q.bind(*r),
+            None => q.bind(None::<String>),
+        };
+    }
+    q
+}
+
+/// A column value for [`S3Store::set_object_fields`].
+#[derive(Debug, Clone)]
+enum FieldValue {
+    Text(String),
+    Real(f64),
+}
+
+impl From<String> for FieldValue {
+    fn from(s: String) -> Self {
+        FieldValue::Text(s)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> Self {
+        FieldValue::Text(s.to_string())
+    }
+}
+
+impl From<f64> for FieldValue {
+    fn from(r: f64) -> Self {
+        FieldValue::Real(r)
+    }
 }
 
 /// What a write expects to replace: for conditional writes, the state the condition was
@@ -192,6 +237,10 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
         part_checksums: row
             .get::<Option<String>, _>("part_checksums")
             .and_then(|j| serde_json::from_str(&j).ok()),
+        acl: row.get("acl"),
+        lock_mode: row.get("lock_mode"),
+        lock_until: row.get("lock_until"),
+        legal_hold: row.get("legal_hold"),
     }
 }
 
@@ -262,7 +311,8 @@ fn part_from_row(row: &SqliteRow) -> PartRecord {
 const OBJECT_COLUMNS: &str = "bucket_name, object_key, version_id, body_id, size, etag, \
      last_modified, content_type, content_encoding, content_disposition, content_language, \
      cache_control, expires, user_metadata, storage_class, checksum_algorithm, checksum_value, \
-     checksum_type, owner_account, part_sizes, tags, part_checksums";
+     checksum_type, owner_account, part_sizes, tags, part_checksums, acl, lock_mode, lock_until, \
+     legal_hold";
 
 /// A version of an object, or a delete marker, as ListObjectVersions and reads by version
 /// id see it.
@@ -300,7 +350,7 @@ async fn write_object_row(
     };
     sqlx::query(&format!(
         "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLUMNS}) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&o.bucket)
     .bind(&o.key)
@@ -328,6 +378,10 @@ async fn write_object_row(
             .as_ref()
             .map(|c| serde_json::Value::from(c.clone()).to_string()),
     )
+    .bind(&o.acl)
+    .bind(&o.lock_mode)
+    .bind(o.lock_until)
+    .bind(&o.legal_hold)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -1048,33 +1102,106 @@ impl S3Store {
         version_id: Option<&str>,
         tags: &[(String, String)],
     ) -> Result<bool> {
-        let res = sqlx::query(
-            "UPDATE s3_objects SET tags = ? WHERE bucket_name = ? AND object_key = ? \
-             AND (? IS NULL OR version_id = ?)",
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[("tags", Some(tags_json(tags).into()))],
         )
-        .bind(tags_json(tags))
-        .bind(bucket)
-        .bind(key)
-        .bind(version_id)
-        .bind(version_id)
-        .execute(self.db.pool())
-        .await?;
+        .await
+    }
+
+    /// Set an object's ACL document (`None`: back to the owner's FULL_CONTROL).
+    pub async fn set_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        acl: Option<&str>,
+    ) -> Result<bool> {
+        self.set_object_fields(bucket, key, version_id, &[("acl", acl.map(Into::into))])
+            .await
+    }
+
+    /// Set an object version's retention (mode and epoch-seconds date, or none).
+    pub async fn set_object_retention(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        mode: Option<&str>,
+        until: Option<f64>,
+    ) -> Result<bool> {
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[
+                ("lock_mode", mode.map(Into::into)),
+                ("lock_until", until.map(Into::into)),
+            ],
+        )
+        .await
+    }
+
+    /// Set an object version's legal hold (`ON` / `OFF`).
+    pub async fn set_object_legal_hold(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        status: &str,
+    ) -> Result<bool> {
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[("legal_hold", Some(status.into()))],
+        )
+        .await
+    }
+
+    /// Update columns of a key's current object (or of the version named, wherever it
+    /// lives); `false` if there is no such object. Column names are ours, never input.
+    async fn set_object_fields(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        fields: &[(&'static str, Option<FieldValue>)],
+    ) -> Result<bool> {
+        let sets = fields
+            .iter()
+            .map(|(c, _)| format!("{c} = ?"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE s3_objects SET {sets} WHERE bucket_name = ? AND object_key = ? \
+             AND (? IS NULL OR version_id = ?)"
+        );
+        let res = bind_fields(sqlx::query(&sql), fields)
+            .bind(bucket)
+            .bind(key)
+            .bind(version_id)
+            .bind(version_id)
+            .execute(self.db.pool())
+            .await?;
         if res.rows_affected() > 0 {
             return Ok(true);
         }
         let Some(v) = version_id else {
             return Ok(false);
         };
-        let res = sqlx::query(
-            "UPDATE s3_object_versions SET tags = ? WHERE bucket_name = ? AND object_key = ? \
-             AND version_id = ? AND is_delete_marker = 0",
-        )
-        .bind(tags_json(tags))
-        .bind(bucket)
-        .bind(key)
-        .bind(v)
-        .execute(self.db.pool())
-        .await?;
+        let sql = format!(
+            "UPDATE s3_object_versions SET {sets} WHERE bucket_name = ? AND object_key = ? \
+             AND version_id = ? AND is_delete_marker = 0"
+        );
+        let res = bind_fields(sqlx::query(&sql), fields)
+            .bind(bucket)
+            .bind(key)
+            .bind(v)
+            .execute(self.db.pool())
+            .await?;
         Ok(res.rows_affected() > 0)
     }
 

@@ -12,5 +12,6 @@ mod persistence;
 mod robustness;
 mod s3;
 mod s3_versioning;
+mod s3_writes;
 mod sqs;
 mod sts;

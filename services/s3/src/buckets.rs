@@ -52,6 +52,18 @@ impl S3 {
             versioning: object_lock.then(|| "Enabled".to_string()),
         };
         let mut configs = crate::configs::initial(input.object_ownership.as_deref());
+        if let Some(p) = input.acl.policy(&ctx.account_id, &ctx.account_id)? {
+            // New buckets have ACLs disabled unless created with another ObjectOwnership.
+            let enforced = matches!(
+                input.object_ownership.as_deref(),
+                None | Some("BucketOwnerEnforced")
+            );
+            let owner_only = input.acl.acl.as_deref().is_some_and(|a| a == "private");
+            if enforced && !owner_only {
+                return Err(S3Error::InvalidBucketAclWithObjectOwnership);
+            }
+            configs.push(("acl", p.to_string()));
+        }
         if object_lock {
             configs.push(("versioning", r#"{"Status":"Enabled"}"#.to_string()));
         }

@@ -147,6 +147,10 @@ impl S3 {
                 })
             }
         };
+        // A copy is a new object: its ACL is what this request says, never the source's.
+        let acl = self
+            .acl_for_write(&input.object.acl, &ctx.account_id, &dest)
+            .await?;
         let (src, body, source_version) = self.open_source(&input.source, |_| Ok(None)).await?;
         if src.size as u64 > MAX_COPY {
             return Err(S3Error::InvalidRequest(format!(
@@ -219,6 +223,7 @@ impl S3 {
                 ..src.clone()
             }
         };
+        template.acl = acl;
         template.tags = if replace_tags {
             requested.tags
         } else {

@@ -83,6 +83,20 @@ pub enum S3Error {
     },
     #[error("{0}")]
     InvalidBucketState(String),
+    #[error(
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )]
+    MalformedAcl,
+    #[error("Access Denied")]
+    AccessDenied,
+    #[error("The bucket does not allow ACLs")]
+    AccessControlListNotSupported,
+    #[error("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")]
+    InvalidBucketAclWithObjectOwnership,
+    #[error("This request does not support content")]
+    UnexpectedContent,
+    #[error("Your request was missing a required header")]
+    MissingSecurityHeader,
     #[error("The requested partnumber is not satisfiable")]
     InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
@@ -182,6 +196,16 @@ impl From<S3Error> for ServiceError {
                 .with_field("LastModified", last_modified)
                 .with_field("Allow", "DELETE"),
             S3Error::InvalidBucketState(_) => client("InvalidBucketState", 409),
+            S3Error::MalformedAcl => client("MalformedACLError", 400),
+            S3Error::AccessDenied => client("AccessDenied", 403),
+            S3Error::AccessControlListNotSupported => client("AccessControlListNotSupported", 400),
+            S3Error::InvalidBucketAclWithObjectOwnership => {
+                client("InvalidBucketAclWithObjectOwnership", 400)
+            }
+            S3Error::UnexpectedContent => client("UnexpectedContent", 400),
+            S3Error::MissingSecurityHeader => {
+                client("MissingSecurityHeader", 400).with_field("MissingHeaderName", "x-amz-acl")
+            }
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
                 .with_field("ActualObjectSize", size)

@@ -1,6 +1,7 @@
 //! Amazon S3: buckets and objects. Bodies stream to and from the object store; metadata lives
 //! in SQLite. Bucket names are global, as in AWS; each bucket records its owner and region.
 
+mod acl;
 mod attributes;
 mod buckets;
 mod checksum;
@@ -89,6 +90,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListObjectsV2",
     "ListParts",
     "PutBucketAccelerateConfiguration",
+    "PutBucketAcl",
     "PutBucketCors",
     "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
@@ -102,6 +104,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketVersioning",
     "PutBucketWebsite",
     "PutObject",
+    "PutObjectAcl",
     "PutObjectLockConfiguration",
     "PutObjectTagging",
     "PutPublicAccessBlock",
@@ -169,6 +172,8 @@ impl Service for S3 {
                 "GetObjectTagging" => Ok(self.get_object_tagging(ctx, input).await?),
                 "DeleteObjectTagging" => Ok(self.delete_object_tagging(ctx, input).await?),
                 "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
+                "PutBucketAcl" => Ok(self.put_bucket_acl(ctx, input).await?),
+                "PutObjectAcl" => Ok(self.put_object_acl(ctx, input).await?),
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {

@@ -57,7 +57,10 @@ impl S3 {
     ) -> Result<PutObjectOutput, S3Error> {
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
-        let template = input.clone().into_template(&ctx.account_id)?;
+        let mut template = input.clone().into_template(&ctx.account_id)?;
+        template.acl = self
+            .acl_for_write(&input.acl, &ctx.account_id, &bucket)
+            .await?;
         let conditions = Conditions {
             if_match: input.if_match.clone(),
             if_none_match: input.if_none_match.clone(),

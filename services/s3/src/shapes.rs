@@ -23,6 +23,8 @@ pub struct CreateBucketRequest {
     pub create_bucket_configuration: Option<CreateBucketConfiguration>,
     pub object_lock_enabled_for_bucket: Option<bool>,
     pub object_ownership: Option<String>,
+    #[serde(flatten)]
+    pub acl: crate::acl::AclHeaders,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +119,8 @@ pub struct PutObjectRequest {
     pub metadata: BTreeMap<String, String>,
     pub storage_class: Option<String>,
     pub tagging: Option<String>,
+    #[serde(flatten)]
+    pub acl: crate::acl::AclHeaders,
 }
 
 impl PutObjectRequest {

@@ -146,25 +146,6 @@ impl S3 {
             None => json!({}),
         })
     }
-
-    /// Bucket and object ACLs: the owner has FULL_CONTROL (ACLs are disabled on new buckets).
-    pub(crate) async fn get_acl(&self, input: Value) -> Result<Value, S3Error> {
-        let (bucket, key) = bucket_key(&input);
-        let b = self.bucket(&bucket).await?;
-        let owner_account = if key.is_empty() {
-            b.account_id
-        } else {
-            self.object(&bucket, &key).await?.owner_account
-        };
-        let owner = crate::buckets::owner(&owner_account);
-        Ok(json!({
-            "Owner": {"ID": owner.id},
-            "Grants": [{
-                "Grantee": {"ID": owner.id, "Type": "CanonicalUser"},
-                "Permission": "FULL_CONTROL"
-            }]
-        }))
-    }
 }
 
 fn version_of(input: &Value) -> Option<&str> {
