@@ -1205,6 +1205,29 @@ impl S3Store {
         Ok(res.rows_affected() > 0)
     }
 
+    /// Turn Object Lock on for a bucket with its configuration document; `false` if the
+    /// bucket does not exist.
+    pub async fn enable_object_lock(&self, bucket: &str, document: &str) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query("UPDATE s3_buckets SET object_lock = 1 WHERE bucket_name = ?")
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO s3_bucket_configs (bucket_name, kind, document) \
+             VALUES (?, 'object-lock', ?)",
+        )
+        .bind(bucket)
+        .bind(document)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Set a bucket's versioning state and its configuration document together; `false` if
     /// the bucket does not exist.
     pub async fn set_versioning(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {

@@ -267,3 +267,272 @@ async fn buckets_with_acls_disabled_refuse_them() {
     assert_eq!(err.code(), Some("AccessDenied"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn object_lock_retention_legal_hold_and_deletes() {
+    use aws_sdk_s3::primitives::DateTime;
+    use aws_sdk_s3::types::{
+        BucketVersioningStatus, DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled,
+        ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention,
+        ObjectLockRetentionMode, ObjectLockRule, VersioningConfiguration,
+    };
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let later = DateTime::from_secs(now + 3600);
+    let b = unique("lock");
+    s3.create_bucket()
+        .bucket(&b)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("CreateBucket with Object Lock");
+
+    // Retention set by headers, read back by GetObjectRetention and on HEAD.
+    let v = s3
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .object_lock_mode(ObjectLockMode::Governance)
+        .object_lock_retain_until_date(later)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("PutObject with retention")
+        .version_id()
+        .map(str::to_string)
+        .expect("versioned");
+    let r = s3
+        .get_object_retention()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("GetObjectRetention");
+    let r = r.retention().expect("retention");
+    assert_eq!(r.mode().map(|m| m.as_str()), Some("GOVERNANCE"));
+    assert_eq!(r.retain_until_date().map(|d| d.secs()), Some(now + 3600));
+    let head = s3
+        .head_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(
+        head.object_lock_mode().map(|m| m.as_str()),
+        Some("GOVERNANCE")
+    );
+
+    // A GOVERNANCE version cannot be deleted without the bypass header; a marker is fine.
+    let err = s3
+        .delete_object()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v)
+        .send()
+        .await
+        .expect_err("locked");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
+    // Shortening it needs the bypass too.
+    let shorter = ObjectLockRetention::builder()
+        .mode(ObjectLockRetentionMode::Governance)
+        .retain_until_date(DateTime::from_secs(now + 60))
+        .build();
+    let err = s3
+        .put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .retention(shorter.clone())
+        .send()
+        .await
+        .expect_err("shorter");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    s3.put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .retention(shorter)
+        .bypass_governance_retention(true)
+        .send()
+        .await
+        .expect("shorter with bypass");
+
+    // A legal hold blocks even the bypass.
+    s3.put_object_legal_hold()
+        .bucket(&b)
+        .key("k")
+        .legal_hold(
+            ObjectLockLegalHold::builder()
+                .status(ObjectLockLegalHoldStatus::On)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutObjectLegalHold");
+    let hold = s3
+        .get_object_legal_hold()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("GetObjectLegalHold");
+    assert_eq!(
+        hold.legal_hold()
+            .and_then(|h| h.status())
+            .map(|s| s.as_str()),
+        Some("ON")
+    );
+    let err = s3
+        .delete_object()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v)
+        .bypass_governance_retention(true)
+        .send()
+        .await
+        .expect_err("held");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    s3.put_object_legal_hold()
+        .bucket(&b)
+        .key("k")
+        .legal_hold(
+            ObjectLockLegalHold::builder()
+                .status(ObjectLockLegalHoldStatus::Off)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("release");
+    s3.delete_object()
+        .bucket(&b)
+        .key("k")
+        .version_id(&v)
+        .bypass_governance_retention(true)
+        .send()
+        .await
+        .expect("bypassed");
+
+    // Default retention applies to new versions; COMPLIANCE yields to nothing.
+    s3.put_object_lock_configuration()
+        .bucket(&b)
+        .object_lock_configuration(
+            ObjectLockConfiguration::builder()
+                .object_lock_enabled(ObjectLockEnabled::Enabled)
+                .rule(
+                    ObjectLockRule::builder()
+                        .default_retention(
+                            DefaultRetention::builder()
+                                .mode(ObjectLockRetentionMode::Compliance)
+                                .days(1)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutObjectLockConfiguration");
+    let v2 = s3
+        .put_object()
+        .bucket(&b)
+        .key("c")
+        .body(ByteStream::from_static(b"y"))
+        .send()
+        .await
+        .expect("PutObject")
+        .version_id()
+        .map(str::to_string)
+        .expect("versioned");
+    let r = s3
+        .get_object_retention()
+        .bucket(&b)
+        .key("c")
+        .send()
+        .await
+        .expect("default retention");
+    assert_eq!(
+        r.retention().and_then(|r| r.mode()).map(|m| m.as_str()),
+        Some("COMPLIANCE")
+    );
+    let err = s3
+        .delete_object()
+        .bucket(&b)
+        .key("c")
+        .version_id(&v2)
+        .bypass_governance_retention(true)
+        .send()
+        .await
+        .expect_err("compliance");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    // Deleting without a version id only adds a marker.
+    s3.delete_object()
+        .bucket(&b)
+        .key("c")
+        .send()
+        .await
+        .expect("marker");
+
+    // Buckets without Object Lock refuse lock requests; it needs versioning to be turned on.
+    let plain = unique("nolock");
+    s3.create_bucket()
+        .bucket(&plain)
+        .send()
+        .await
+        .expect("CreateBucket");
+    s3.put_object()
+        .bucket(&plain)
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .expect("PutObject");
+    let err = s3
+        .get_object_retention()
+        .bucket(&plain)
+        .key("k")
+        .send()
+        .await
+        .expect_err("no lock");
+    assert_eq!(err.code(), Some("InvalidRequest"));
+    let enable = ObjectLockConfiguration::builder()
+        .object_lock_enabled(ObjectLockEnabled::Enabled)
+        .build();
+    let err = s3
+        .put_object_lock_configuration()
+        .bucket(&plain)
+        .object_lock_configuration(enable.clone())
+        .send()
+        .await
+        .expect_err("unversioned");
+    assert_eq!(err.code(), Some("InvalidBucketState"));
+    s3.put_bucket_versioning()
+        .bucket(&plain)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutBucketVersioning");
+    s3.put_object_lock_configuration()
+        .bucket(&plain)
+        .object_lock_configuration(enable)
+        .send()
+        .await
+        .expect("now it can");
+    let err = s3
+        .get_object_legal_hold()
+        .bucket(&plain)
+        .key("k")
+        .send()
+        .await
+        .expect_err("never set");
+    assert_eq!(err.code(), Some("NoSuchObjectLockConfiguration"));
+    server.stop().await;
+}

@@ -292,7 +292,18 @@ impl S3 {
             return Err(S3Error::MissingRequestBody);
         };
         check(c.kind, doc)?;
-        let stored = if c.kind == "versioning" {
+        let stored = if c.kind == "object-lock" {
+            crate::lock::check_configuration(doc)?;
+            // Object Lock can be turned on for an existing bucket once it is versioned.
+            if b.versioning.as_deref() != Some("Enabled") {
+                return Err(S3Error::InvalidBucketState(
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration".into(),
+                ));
+            }
+            self.store
+                .enable_object_lock(bucket, &doc.to_string())
+                .await?
+        } else if c.kind == "versioning" {
             let status = doc
                 .get("Status")
                 .and_then(Value::as_str)

@@ -151,6 +151,7 @@ impl S3 {
         let acl = self
             .acl_for_write(&input.object.acl, &ctx.account_id, &dest)
             .await?;
+        let lock = self.lock_for_write(&dest, &input.object.lock).await?;
         let (src, body, source_version) = self.open_source(&input.source, |_| Ok(None)).await?;
         if src.size as u64 > MAX_COPY {
             return Err(S3Error::InvalidRequest(format!(
@@ -224,6 +225,9 @@ impl S3 {
             }
         };
         template.acl = acl;
+        template.lock_mode = lock.mode;
+        template.lock_until = lock.until;
+        template.legal_hold = lock.legal_hold;
         template.tags = if replace_tags {
             requested.tags
         } else {

@@ -89,6 +89,8 @@ pub enum S3Error {
     MalformedAcl,
     #[error("Access Denied")]
     AccessDenied,
+    #[error("The specified object does not have a ObjectLock configuration")]
+    NoObjectLockConfiguration,
     #[error("The bucket does not allow ACLs")]
     AccessControlListNotSupported,
     #[error("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")]
@@ -198,6 +200,7 @@ impl From<S3Error> for ServiceError {
             S3Error::InvalidBucketState(_) => client("InvalidBucketState", 409),
             S3Error::MalformedAcl => client("MalformedACLError", 400),
             S3Error::AccessDenied => client("AccessDenied", 403),
+            S3Error::NoObjectLockConfiguration => client("NoSuchObjectLockConfiguration", 404),
             S3Error::AccessControlListNotSupported => client("AccessControlListNotSupported", 400),
             S3Error::InvalidBucketAclWithObjectOwnership => {
                 client("InvalidBucketAclWithObjectOwnership", 400)

@@ -12,6 +12,7 @@ mod copy;
 mod errors;
 mod ingest;
 mod listing;
+mod lock;
 mod multipart;
 mod names;
 mod objects;
@@ -78,7 +79,9 @@ pub const OPERATIONS: &[&str] = &[
     "GetObject",
     "GetObjectAcl",
     "GetObjectAttributes",
+    "GetObjectLegalHold",
     "GetObjectLockConfiguration",
+    "GetObjectRetention",
     "GetObjectTagging",
     "GetPublicAccessBlock",
     "HeadBucket",
@@ -105,7 +108,9 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketWebsite",
     "PutObject",
     "PutObjectAcl",
+    "PutObjectLegalHold",
     "PutObjectLockConfiguration",
+    "PutObjectRetention",
     "PutObjectTagging",
     "PutPublicAccessBlock",
     "UploadPart",
@@ -174,6 +179,10 @@ impl Service for S3 {
                 "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
                 "PutBucketAcl" => Ok(self.put_bucket_acl(ctx, input).await?),
                 "PutObjectAcl" => Ok(self.put_object_acl(ctx, input).await?),
+                "PutObjectRetention" => Ok(self.put_object_retention(ctx, input).await?),
+                "GetObjectRetention" => Ok(self.get_object_retention(ctx, input).await?),
+                "PutObjectLegalHold" => Ok(self.put_object_legal_hold(ctx, input).await?),
+                "GetObjectLegalHold" => Ok(self.get_object_legal_hold(ctx, input).await?),
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {

@@ -195,8 +195,12 @@ impl S3 {
         let u = self
             .upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
-        // Its versioning state decides the new object's version id.
+        // Its versioning state decides the new object's version id, its Object Lock default
+        // retention the new version's lock.
         let bucket = self.bucket(&input.bucket).await?;
+        let lock = self
+            .lock_for_write(&bucket, &crate::lock::LockHeaders::default())
+            .await?;
         let requested = input.multipart_upload.map(|m| m.parts).unwrap_or_default();
         if requested.is_empty() {
             return Err(S3Error::MalformedXml);
@@ -386,6 +390,9 @@ impl S3 {
                     .collect()
             }),
             version_id: crate::versions::version_for(&bucket),
+            lock_mode: lock.mode,
+            lock_until: lock.until,
+            legal_hold: lock.legal_hold,
             ..u.template.clone()
         };
         match self

@@ -61,6 +61,10 @@ impl S3 {
         template.acl = self
             .acl_for_write(&input.acl, &ctx.account_id, &bucket)
             .await?;
+        let lock = self.lock_for_write(&bucket, &input.lock).await?;
+        template.lock_mode = lock.mode;
+        template.lock_until = lock.until;
+        template.legal_hold = lock.legal_hold;
         let conditions = Conditions {
             if_match: input.if_match.clone(),
             if_none_match: input.if_none_match.clone(),
@@ -193,6 +197,9 @@ impl S3 {
             storage_class: o.storage_class.clone(),
             metadata: o.user_metadata.iter().cloned().collect(),
             version_id: None,
+            object_lock_mode: o.lock_mode.clone(),
+            object_lock_retain_until_date: o.lock_until,
+            object_lock_legal_hold_status: o.legal_hold.clone(),
             checksum: if checksum_mode.is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) {
                 checksum_fields(o)
             } else {
@@ -318,7 +325,13 @@ impl S3 {
         let bucket = self.bucket(&input.bucket).await?;
         // Deleting a key that does not exist succeeds, as in S3.
         let d = self
-            .delete_key(ctx, &bucket, &input.key, input.version_id.as_deref())
+            .delete_key(
+                ctx,
+                &bucket,
+                &input.key,
+                input.version_id.as_deref(),
+                input.bypass_governance_retention.unwrap_or(false),
+            )
             .await?;
         Ok(DeleteObjectOutput {
             delete_marker: d.delete_marker.then_some(true),
@@ -362,7 +375,13 @@ impl S3 {
                 continue;
             }
             match self
-                .delete_key(ctx, &bucket, &obj.key, obj.version_id.as_deref())
+                .delete_key(
+                    ctx,
+                    &bucket,
+                    &obj.key,
+                    obj.version_id.as_deref(),
+                    input.bypass_governance_retention.unwrap_or(false),
+                )
                 .await
             {
                 Ok(d) => {

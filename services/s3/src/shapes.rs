@@ -121,6 +121,8 @@ pub struct PutObjectRequest {
     pub tagging: Option<String>,
     #[serde(flatten)]
     pub acl: crate::acl::AclHeaders,
+    #[serde(flatten)]
+    pub lock: crate::lock::LockHeaders,
 }
 
 impl PutObjectRequest {
@@ -251,6 +253,12 @@ pub struct ObjectHeaders {
     pub metadata: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_retain_until_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_legal_hold_status: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -261,6 +269,7 @@ pub struct ObjectInput {
     pub bucket: String,
     pub key: String,
     pub version_id: Option<String>,
+    pub bypass_governance_retention: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,6 +292,7 @@ pub struct Delete {
 pub struct DeleteObjectsRequest {
     pub bucket: String,
     pub delete: Delete,
+    pub bypass_governance_retention: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]

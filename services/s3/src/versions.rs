@@ -117,9 +117,16 @@ impl S3 {
         bucket: &BucketRecord,
         key: &str,
         version_id: Option<&str>,
+        bypass_governance: bool,
     ) -> Result<Deletion, S3Error> {
         if let Some(v) = version_id {
             check_version_id(v)?;
+            // Only deleting a version can break a lock; a delete marker leaves it in place.
+            if bucket.object_lock {
+                if let Some(Some(found)) = self.store.find_version(&bucket.name, key, v).await? {
+                    crate::lock::check_deletable(&found.object, bypass_governance)?;
+                }
+            }
             // A version that does not exist is already deleted, as S3 answers.
             let done = self.store.delete_version(&bucket.name, key, v).await?;
             let mut marker = false;
