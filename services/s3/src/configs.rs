@@ -359,6 +359,18 @@ impl S3 {
         Ok(Value::Object(Map::new()))
     }
 
+    /// A bucket's CORS configuration (as PutBucketCors stored it), for the gateway to answer
+    /// browsers' preflights and decorate responses; `None` when unset or unreadable.
+    pub async fn cors_configuration(&self, bucket: &str) -> Option<Value> {
+        match self.store.get_config(bucket, "cors").await {
+            Ok(doc) => serde_json::from_str(&doc?).ok(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a bucket's CORS configuration failed");
+                None
+            }
+        }
+    }
+
     /// A bucket's tags (for S3 Control), empty when it has none.
     pub(crate) async fn bucket_tags(&self, bucket: &str) -> Result<Vec<(String, String)>, S3Error> {
         self.bucket(bucket).await?;

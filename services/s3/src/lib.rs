@@ -142,6 +142,11 @@ impl Service for S3 {
         OPERATIONS
     }
 
+    /// The gateway answers CORS from a bucket's configuration ([`S3::cors_configuration`]).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn call<'a>(
         &'a self,
         ctx: &'a RequestContext,
