@@ -19,6 +19,12 @@ ALTER TABLE s3_objects ADD COLUMN lock_mode TEXT;
 ALTER TABLE s3_objects ADD COLUMN lock_until REAL;
 ALTER TABLE s3_objects ADD COLUMN legal_hold TEXT;
 
+-- A multipart upload carries the ACL and lock its object will have.
+ALTER TABLE s3_uploads ADD COLUMN acl TEXT;
+ALTER TABLE s3_uploads ADD COLUMN lock_mode TEXT;
+ALTER TABLE s3_uploads ADD COLUMN lock_until REAL;
+ALTER TABLE s3_uploads ADD COLUMN legal_hold TEXT;
+
 CREATE TABLE s3_object_versions (
     seq                 INTEGER PRIMARY KEY,
     bucket_name         TEXT NOT NULL,

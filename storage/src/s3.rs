@@ -289,6 +289,10 @@ fn upload_from_row(row: &SqliteRow) -> UploadRecord {
             checksum_type: row.get("checksum_type"),
             owner_account: row.get("owner_account"),
             tags: tags_from_json(&row.get::<String, _>("tags")),
+            acl: row.get("acl"),
+            lock_mode: row.get("lock_mode"),
+            lock_until: row.get("lock_until"),
+            legal_hold: row.get("legal_hold"),
             ..Default::default()
         },
     }
@@ -926,7 +930,8 @@ impl S3Store {
             "INSERT INTO s3_uploads (upload_id, bucket_name, object_key, initiated, owner_account, \
              content_type, content_encoding, content_disposition, content_language, \
              cache_control, expires, user_metadata, storage_class, checksum_algorithm, \
-             checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             checksum_type, tags, acl, lock_mode, lock_until, legal_hold) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&u.upload_id)
         .bind(&t.bucket)
@@ -944,6 +949,10 @@ impl S3Store {
         .bind(&t.checksum_algorithm)
         .bind(&t.checksum_type)
         .bind(tags_json(&t.tags))
+        .bind(&t.acl)
+        .bind(&t.lock_mode)
+        .bind(t.lock_until)
+        .bind(&t.legal_hold)
         .execute(self.db.pool())
         .await;
         match res {

@@ -610,3 +610,106 @@ async fn a_restart_sweeps_orphaned_and_temporary_files() {
     assert_eq!(body, b"still here");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn multipart_uploads_keep_their_lock_and_batch_deletes_name_the_locked_version() {
+    use aws_sdk_s3::primitives::DateTime;
+    use aws_sdk_s3::types::{
+        CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+        ObjectLockLegalHoldStatus,
+    };
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = unique("lock-mp");
+    s3.create_bucket()
+        .bucket(&b)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("CreateBucket with Object Lock");
+    let later = DateTime::from_secs(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64
+            + 3600,
+    );
+    let up = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .object_lock_mode(aws_sdk_s3::types::ObjectLockMode::Compliance)
+        .object_lock_retain_until_date(later)
+        .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
+        .send()
+        .await
+        .expect("CreateMultipartUpload with a lock");
+    let id = up.upload_id().unwrap_or("").to_string();
+    let part = s3
+        .upload_part()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"only part"))
+        .send()
+        .await
+        .expect("UploadPart");
+    let done = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .set_e_tag(part.e_tag().map(str::to_string))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    let v = done.version_id().expect("versioned").to_string();
+    let head = s3
+        .head_object()
+        .bucket(&b)
+        .key("mp")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(
+        head.object_lock_mode().map(|m| m.as_str()),
+        Some("COMPLIANCE")
+    );
+    assert_eq!(
+        head.object_lock_legal_hold_status().map(|s| s.as_str()),
+        Some("ON")
+    );
+    let out = s3
+        .delete_objects()
+        .bucket(&b)
+        .delete(
+            Delete::builder()
+                .objects(
+                    ObjectIdentifier::builder()
+                        .key("mp")
+                        .version_id(&v)
+                        .build()
+                        .expect("id"),
+                )
+                .build()
+                .expect("delete"),
+        )
+        .send()
+        .await
+        .expect("DeleteObjects");
+    assert!(out.deleted().is_empty());
+    let err = out.errors().first().expect("refused");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    assert_eq!(err.version_id(), Some(v.as_str()));
+    server.stop().await;
+}

@@ -358,6 +358,7 @@ impl S3 {
                 if crate::versions::check_version_id(v).is_err() {
                     out.errors.push(DeleteError {
                         key: obj.key,
+                        version_id: obj.version_id.clone(),
                         code: "NoSuchVersion".into(),
                         message: format!(
                             "The specified version does not exist. (invalid version id: {v})"
@@ -369,6 +370,7 @@ impl S3 {
             if obj.key.len() > crate::names::MAX_KEY_BYTES {
                 out.errors.push(DeleteError {
                     key: obj.key,
+                    version_id: obj.version_id,
                     code: "KeyTooLongError".into(),
                     message: "Your key is too long".into(),
                 });
@@ -410,6 +412,7 @@ impl S3 {
                     };
                     out.errors.push(DeleteError {
                         key: obj.key,
+                        version_id: obj.version_id,
                         code,
                         message,
                     });

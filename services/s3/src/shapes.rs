@@ -321,6 +321,8 @@ pub struct DeleteObjectOutput {
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteError {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     pub code: String,
     pub message: String,
 }
