@@ -527,15 +527,13 @@ fn with_url_member(
 }
 
 /// The CORS configuration of the bucket a path names, if it has one.
+/// The bucket's CORS configuration, asked of the S3 service (which owns its storage).
 async fn cors_config_of(state: &AppState, path: &str) -> Option<serde_json::Value> {
     let bucket = super::s3_cors::bucket_of_path(path)?;
-    match state.storage.s3().get_config(&bucket, "cors").await {
-        Ok(doc) => serde_json::from_str(&doc?).ok(),
-        Err(e) => {
-            tracing::warn!(error = %e, "reading a bucket's CORS configuration failed");
-            None
-        }
-    }
+    let s3 = state.registry.service("s3")?.as_any()?;
+    s3.downcast_ref::<cloudemu_s3::S3>()?
+        .cors_configuration(&bucket)
+        .await
 }
 
 fn wire(code: &str, status: u16, sender_fault: bool, message: String) -> WireError {

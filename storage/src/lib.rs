@@ -57,6 +57,7 @@ impl Storage {
                 std::fs::create_dir_all(dir)?;
                 let db = Db::open_file(&dir.join("cloudemu.db")).await?;
                 let objects = ObjectStore::open_dir(dir.join("objects"))?;
+                objects.sweep_at_start(&db).await;
                 (db, objects)
             }
             StorageMode::Memory => (Db::open_memory().await?, ObjectStore::memory()),

@@ -270,6 +270,68 @@ impl ObjectStore {
     }
 }
 
+/// Every column that names a body in the object store, by table. A store that keeps bodies
+/// here must be listed, or the start-up sweep would take its files for orphans.
+const BODY_REFERENCES: &[(&str, &str)] = &[
+    ("s3_objects", "body_id"),
+    ("s3_object_versions", "body_id"),
+    ("s3_parts", "body_id"),
+    ("lambda_functions", "code_object_id"),
+    ("lambda_versions", "code_object_id"),
+];
+
+impl ObjectStore {
+    /// The start-up sweep: orphans older than now go (logged; a failure only leaves them).
+    pub async fn sweep_at_start(&self, db: &crate::Db) {
+        match self.sweep_orphans(db, std::time::SystemTime::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "removed orphaned object bodies"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep orphaned object bodies"),
+        }
+    }
+
+    /// Remove body files no row refers to that are older than `before`: what a crash
+    /// between a body's rename and its row's commit (or a row's delete and its file's
+    /// unlink) leaves. Run at start-up, before any request can be writing a new body. If the
+    /// references cannot all be read, nothing is removed. Returns how many files went.
+    pub async fn sweep_orphans(
+        &self,
+        db: &crate::Db,
+        before: std::time::SystemTime,
+    ) -> Result<usize> {
+        let Inner::Dir(dir) = &*self.inner else {
+            return Ok(0);
+        };
+        let mut keep = std::collections::HashSet::new();
+        for (table, column) in BODY_REFERENCES {
+            let ids: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}"))
+                .fetch_all(db.pool())
+                .await?;
+            keep.extend(ids);
+        }
+        let mut removed = 0;
+        for fan in std::fs::read_dir(dir)? {
+            let fan = fan?;
+            if fan.file_name() == "tmp" || !fan.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(fan.path())? {
+                let entry = entry?;
+                let name = entry.file_name();
+                let Some(id) = name.to_str().filter(|n| valid_id(n)) else {
+                    continue;
+                };
+                let old = entry.metadata()?.modified().is_ok_and(|m| m < before);
+                if old && !keep.contains(id) {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
 /// Ids are ours (32 hex chars); anything else never reaches the filesystem.
 fn valid_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())

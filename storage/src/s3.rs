@@ -14,6 +14,8 @@ pub struct BucketRecord {
     pub created_at: f64,
     pub object_lock: bool,
     pub ownership: Option<String>,
+    /// `None` until versioning is first configured, then `Enabled` or `Suspended`.
+    pub versioning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -42,6 +44,17 @@ pub struct ObjectRecord {
     /// Sizes of the parts of a multipart object, in order.
     pub part_sizes: Option<Vec<i64>>,
     pub tags: Vec<(String, String)>,
+    /// `null` for an object written while its bucket was unversioned or suspended.
+    pub version_id: String,
+    /// Each part's checksum (base64, the object's algorithm) when the parts had one.
+    pub part_checksums: Option<Vec<String>>,
+    /// The object's ACL as a JSON AccessControlPolicy; `None`: the owner has FULL_CONTROL.
+    pub acl: Option<String>,
+    /// Object Lock retention: `GOVERNANCE` or `COMPLIANCE` until `lock_until` (epoch seconds).
+    pub lock_mode: Option<String>,
+    pub lock_until: Option<f64>,
+    /// Object Lock legal hold: `ON` or `OFF`.
+    pub legal_hold: Option<String>,
 }
 
 /// A multipart upload in progress; `template` holds the object's key and headers (its body
@@ -105,13 +118,51 @@ pub enum BucketDeletion {
 /// What `put_object` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectWrite {
-    /// Stored; the body it replaced (to free), if any.
+    /// Stored; the bodies it replaced (to free).
     Stored {
-        replaced: Option<String>,
+        replaced: Vec<String>,
     },
     NoSuchBucket,
     /// The object was not as the caller expected (a conditional write lost a race).
     Conflict,
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_fields<'q>(mut q: Query<'q>, fields: &[(&'static str, Option<FieldValue>)]) -> Query<'q> {
+    for (_, v) in fields {
+        q = match v {
+            Some(FieldValue::Text(t)) => q.bind(t.clone()),
+            Some(FieldValue::Real(r)) => q.bind(*r),
+            None => q.bind(None::<String>),
+        };
+    }
+    q
+}
+
+/// A column value for [`S3Store::set_object_fields`].
+#[derive(Debug, Clone)]
+enum FieldValue {
+    Text(String),
+    Real(f64),
+}
+
+impl From<String> for FieldValue {
+    fn from(s: String) -> Self {
+        FieldValue::Text(s)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> Self {
+        FieldValue::Text(s.to_string())
+    }
+}
+
+impl From<f64> for FieldValue {
+    fn from(r: f64) -> Self {
+        FieldValue::Real(r)
+    }
 }
 
 /// What a write expects to replace: for conditional writes, the state the condition was
@@ -146,6 +197,7 @@ fn bucket_from_row(row: &SqliteRow) -> BucketRecord {
         created_at: row.get("created_at"),
         object_lock: row.get::<i64, _>("object_lock") != 0,
         ownership: row.get("ownership"),
+        versioning: row.get("versioning"),
     }
 }
 
@@ -181,6 +233,14 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
             .get::<Option<String>, _>("part_sizes")
             .and_then(|j| serde_json::from_str(&j).ok()),
         tags: tags_from_json(&row.get::<String, _>("tags")),
+        version_id: row.get("version_id"),
+        part_checksums: row
+            .get::<Option<String>, _>("part_checksums")
+            .and_then(|j| serde_json::from_str(&j).ok()),
+        acl: row.get("acl"),
+        lock_mode: row.get("lock_mode"),
+        lock_until: row.get("lock_until"),
+        legal_hold: row.get("legal_hold"),
     }
 }
 
@@ -229,6 +289,10 @@ fn upload_from_row(row: &SqliteRow) -> UploadRecord {
             checksum_type: row.get("checksum_type"),
             owner_account: row.get("owner_account"),
             tags: tags_from_json(&row.get::<String, _>("tags")),
+            acl: row.get("acl"),
+            lock_mode: row.get("lock_mode"),
+            lock_until: row.get("lock_until"),
+            legal_hold: row.get("legal_hold"),
             ..Default::default()
         },
     }
@@ -246,6 +310,34 @@ fn part_from_row(row: &SqliteRow) -> PartRecord {
     }
 }
 
+/// The columns an object row and a version row share, in one order (rows move between the
+/// two tables with `INSERT … SELECT`).
+const OBJECT_COLUMNS: &str = "bucket_name, object_key, version_id, body_id, size, etag, \
+     last_modified, content_type, content_encoding, content_disposition, content_language, \
+     cache_control, expires, user_metadata, storage_class, checksum_algorithm, checksum_value, \
+     checksum_type, owner_account, part_sizes, tags, part_checksums, acl, lock_mode, lock_until, \
+     legal_hold";
+
+/// A version of an object, or a delete marker, as ListObjectVersions and reads by version
+/// id see it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VersionRecord {
+    /// For a delete marker only the key, version id, time and owner are set.
+    pub object: ObjectRecord,
+    pub is_delete_marker: bool,
+    pub is_latest: bool,
+    /// Position among the key's versions: larger is newer (the current object is `i64::MAX`).
+    pub ord: i64,
+}
+
+/// What deleting one version did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionDeletion {
+    pub was_delete_marker: bool,
+    /// The body to free, if the version had one.
+    pub freed: Option<String>,
+}
+
 /// Insert or replace an object row inside a transaction.
 async fn write_object_row(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
@@ -255,15 +347,18 @@ async fn write_object_row(
         .part_sizes
         .as_ref()
         .map(|p| serde_json::Value::from(p.clone()).to_string());
-    sqlx::query(
-        "INSERT OR REPLACE INTO s3_objects (bucket_name, object_key, body_id, size, etag, \
-         last_modified, content_type, content_encoding, content_disposition, \
-         content_language, cache_control, expires, user_metadata, storage_class, \
-         checksum_algorithm, checksum_value, checksum_type, owner_account, part_sizes, tags) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
+    let version = if o.version_id.is_empty() {
+        "null"
+    } else {
+        &o.version_id
+    };
+    sqlx::query(&format!(
+        "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLUMNS}) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
     .bind(&o.bucket)
     .bind(&o.key)
+    .bind(version)
     .bind(&o.body_id)
     .bind(o.size)
     .bind(&o.etag)
@@ -282,31 +377,131 @@ async fn write_object_row(
     .bind(&o.owner_account)
     .bind(part_sizes)
     .bind(tags_json(&o.tags))
+    .bind(
+        o.part_checksums
+            .as_ref()
+            .map(|c| serde_json::Value::from(c.clone()).to_string()),
+    )
+    .bind(&o.acl)
+    .bind(&o.lock_mode)
+    .bind(o.lock_until)
+    .bind(&o.legal_hold)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Whether the object under a key is what a conditional write expects; the body it has.
-async fn check_expected(
+/// The current object under a key: (body id, ETag, version id).
+async fn current_of(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     bucket: &str,
     key: &str,
-    expect: &Expect,
-) -> std::result::Result<Option<Option<String>>, sqlx::Error> {
-    let current: Option<(String, String)> = sqlx::query_as(
-        "SELECT body_id, etag FROM s3_objects WHERE bucket_name = ? AND object_key = ?",
+) -> std::result::Result<Option<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT body_id, etag, version_id FROM s3_objects \
+         WHERE bucket_name = ? AND object_key = ?",
+    )
+    .bind(bucket)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Whether the current object is what a conditional write expects.
+fn as_expected(expect: &Expect, current: &Option<(String, String, String)>) -> bool {
+    match (expect, current) {
+        (Expect::Anything, _) | (Expect::Absent, None) => true,
+        (Expect::Etag(e), Some((_, etag, _))) => e == etag,
+        _ => false,
+    }
+}
+
+/// Clear the way for a new current version `new_version` of a key (an object or a delete
+/// marker): the current object becomes a noncurrent version unless both are `null` (then it
+/// is replaced), and a new `null` version replaces any older `null` one. The bodies no row
+/// refers to any more are returned, to be freed after the commit.
+async fn make_room(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    bucket: &str,
+    key: &str,
+    current: Option<(String, String, String)>,
+    new_version: &str,
+) -> std::result::Result<Vec<String>, sqlx::Error> {
+    let mut freed = Vec::new();
+    if let Some((body, _, version)) = current {
+        if version == "null" && new_version == "null" {
+            freed.push(body);
+        } else {
+            sqlx::query(&format!(
+                "INSERT INTO s3_object_versions ({OBJECT_COLUMNS}, is_delete_marker) \
+                 SELECT {OBJECT_COLUMNS}, 0 FROM s3_objects \
+                 WHERE bucket_name = ? AND object_key = ?"
+            ))
+            .bind(bucket)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
+            .bind(bucket)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if new_version == "null" {
+        let old: Vec<(String, i64)> = sqlx::query_as(
+            "DELETE FROM s3_object_versions WHERE bucket_name = ? AND object_key = ? \
+             AND version_id = 'null' RETURNING body_id, is_delete_marker",
+        )
+        .bind(bucket)
+        .bind(key)
+        .fetch_all(&mut **tx)
+        .await?;
+        freed.extend(old.into_iter().filter(|(_, m)| *m == 0).map(|(b, _)| b));
+    }
+    Ok(freed)
+}
+
+/// After a version is deleted: when no object is current and the newest remaining version
+/// is an object (not a delete marker), it becomes current again, as in S3.
+async fn settle(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    bucket: &str,
+    key: &str,
+) -> std::result::Result<(), sqlx::Error> {
+    let top: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT seq, is_delete_marker FROM s3_object_versions v \
+         WHERE bucket_name = ? AND object_key = ? AND NOT EXISTS (SELECT 1 FROM s3_objects o \
+         WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
+         ORDER BY seq DESC LIMIT 1",
     )
     .bind(bucket)
     .bind(key)
     .fetch_optional(&mut **tx)
     .await?;
-    let as_expected = match (expect, &current) {
-        (Expect::Anything, _) | (Expect::Absent, None) => true,
-        (Expect::Etag(e), Some((_, etag))) => e == etag,
-        _ => false,
-    };
-    Ok(as_expected.then(|| current.map(|(body, _)| body)))
+    if let Some((seq, 0)) = top {
+        sqlx::query(&format!(
+            "INSERT INTO s3_objects ({OBJECT_COLUMNS}) \
+             SELECT {OBJECT_COLUMNS} FROM s3_object_versions WHERE seq = ?"
+        ))
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM s3_object_versions WHERE seq = ?")
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn version_from_row(row: &SqliteRow) -> VersionRecord {
+    VersionRecord {
+        object: object_from_row(row),
+        is_delete_marker: row.get::<i64, _>("is_delete_marker") != 0,
+        is_latest: row.get::<i64, _>("is_latest") != 0,
+        ord: row.get("ord"),
+    }
 }
 
 impl S3Store {
@@ -323,7 +518,7 @@ impl S3Store {
         let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query(
             "INSERT INTO s3_buckets (bucket_name, account_id, region, created_at, object_lock, \
-             ownership) VALUES (?, ?, ?, ?, ?, ?)",
+             ownership, versioning) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&b.name)
         .bind(&b.account_id)
@@ -331,6 +526,7 @@ impl S3Store {
         .bind(b.created_at)
         .bind(i64::from(b.object_lock))
         .bind(&b.ownership)
+        .bind(&b.versioning)
         .execute(&mut *tx)
         .await;
         match res {
@@ -388,15 +584,17 @@ impl S3Store {
         Ok(rows.iter().map(bucket_from_row).collect())
     }
 
-    /// Delete a bucket that holds no objects. Uploads in progress go with it (as in S3); the
+    /// Delete a bucket that holds no objects, versions or delete markers. Uploads in progress go with it (as in S3); the
     /// bodies of their parts are returned to be freed.
     pub async fn delete_bucket(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
         let mut tx = self.db.begin_immediate().await?;
-        let any: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM s3_objects WHERE bucket_name = ? LIMIT 1")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let any: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM s3_objects WHERE bucket_name = ?1 UNION ALL \
+                 SELECT 1 FROM s3_object_versions WHERE bucket_name = ?1 LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
         if any.is_some() {
             return Ok((BucketDeletion::NotEmpty, Vec::new()));
         }
@@ -422,12 +620,15 @@ impl S3Store {
         Ok((BucketDeletion::Deleted, parts))
     }
 
-    /// Insert or replace an object's row.
+    /// Make an object the current version of its key (see [`make_room`] for what happens to
+    /// the one it replaces).
     pub async fn put_object(&self, o: &ObjectRecord, expect: &Expect) -> Result<ObjectWrite> {
         let mut tx = self.db.begin_immediate().await?;
-        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
+        let current = current_of(&mut tx, &o.bucket, &o.key).await?;
+        if !as_expected(expect, &current) {
             return Ok(ObjectWrite::Conflict);
-        };
+        }
+        let replaced = make_room(&mut tx, &o.bucket, &o.key, current, &o.version_id).await?;
         match write_object_row(&mut tx, o).await {
             Err(e) if is_fk_violation(&e) => return Ok(ObjectWrite::NoSuchBucket),
             Err(e) => return Err(e.into()),
@@ -469,16 +670,233 @@ impl S3Store {
         Ok(row.as_ref().map(object_from_row))
     }
 
-    /// Delete an object's row; the body id to free, if there was one.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<Option<String>> {
-        let body: Option<String> = sqlx::query_scalar(
-            "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? RETURNING body_id",
+    /// Delete a key's current object. With `marker` (a versioned bucket) the object becomes a
+    /// noncurrent version and the marker (a record with its key, version id, time and owner)
+    /// the current one; without, the object is gone. The bodies to free, or `None` if the
+    /// bucket does not exist.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        marker: Option<&ObjectRecord>,
+    ) -> Result<Option<Vec<String>>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let current = current_of(&mut tx, bucket, key).await?;
+        let Some(m) = marker else {
+            let freed: Option<String> = sqlx::query_scalar(
+                "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? \
+                 RETURNING body_id",
+            )
+            .bind(bucket)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Some(freed.into_iter().collect()));
+        };
+        let freed = make_room(&mut tx, bucket, key, current, &m.version_id).await?;
+        let res = sqlx::query(
+            "INSERT INTO s3_object_versions (bucket_name, object_key, version_id, \
+             is_delete_marker, body_id, size, etag, last_modified, owner_account) \
+             VALUES (?, ?, ?, 1, '', 0, '', ?, ?)",
+        )
+        .bind(bucket)
+        .bind(key)
+        .bind(&m.version_id)
+        .bind(m.last_modified)
+        .bind(&m.owner_account)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_fk_violation(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        tx.commit().await?;
+        Ok(Some(freed))
+    }
+
+    /// Delete one version (or delete marker) of a key; `None` if there is no such version.
+    pub async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<VersionDeletion>> {
+        let mut tx = self.db.begin_immediate().await?;
+        let current: Option<String> = sqlx::query_scalar(
+            "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? \
+             AND version_id = ? RETURNING body_id",
+        )
+        .bind(bucket)
+        .bind(key)
+        .bind(version_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let deleted = match current {
+            Some(body) => VersionDeletion {
+                was_delete_marker: false,
+                freed: Some(body),
+            },
+            None => {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "DELETE FROM s3_object_versions WHERE bucket_name = ? AND object_key = ? \
+                     AND version_id = ? RETURNING body_id, is_delete_marker",
+                )
+                .bind(bucket)
+                .bind(key)
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((body, marker)) = row else {
+                    return Ok(None);
+                };
+                VersionDeletion {
+                    was_delete_marker: marker != 0,
+                    freed: (marker == 0).then_some(body),
+                }
+            }
+        };
+        settle(&mut tx, bucket, key).await?;
+        tx.commit().await?;
+        Ok(Some(deleted))
+    }
+
+    /// One version of a key by id (the current object or an older version or marker);
+    /// `None` when there is no such bucket, `Some(None)` when there is no such version.
+    pub async fn find_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<Option<VersionRecord>>> {
+        let row = sqlx::query(
+            "SELECT b.bucket_name AS in_bucket, o.*, 0 AS is_delete_marker, 1 AS is_latest, \
+             9223372036854775807 AS ord FROM s3_buckets b \
+             LEFT JOIN s3_objects o ON o.bucket_name = b.bucket_name AND o.object_key = ? \
+             AND o.version_id = ? WHERE b.bucket_name = ?",
+        )
+        .bind(key)
+        .bind(version_id)
+        .bind(bucket)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.get::<Option<String>, _>("object_key").is_some() {
+            return Ok(Some(Some(version_from_row(&row))));
+        }
+        let row = sqlx::query(
+            "SELECT v.*, v.seq AS ord, (NOT EXISTS (SELECT 1 FROM s3_objects o \
+             WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
+             AND v.seq = (SELECT MAX(seq) FROM s3_object_versions w \
+             WHERE w.bucket_name = v.bucket_name AND w.object_key = v.object_key)) AS is_latest \
+             FROM s3_object_versions v \
+             WHERE v.bucket_name = ? AND v.object_key = ? AND v.version_id = ?",
+        )
+        .bind(bucket)
+        .bind(key)
+        .bind(version_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(Some(row.as_ref().map(version_from_row)))
+    }
+
+    /// The delete marker a key's reads stop at: its newest version when no object is current.
+    pub async fn latest_marker(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
+        let row = sqlx::query(
+            "SELECT v.*, v.seq AS ord, 1 AS is_latest FROM s3_object_versions v \
+             WHERE bucket_name = ? AND object_key = ? AND NOT EXISTS (SELECT 1 FROM s3_objects o \
+             WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
+             ORDER BY seq DESC LIMIT 1",
         )
         .bind(bucket)
         .bind(key)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(body)
+        Ok(row
+            .as_ref()
+            .map(version_from_row)
+            .filter(|v| v.is_delete_marker)
+            .map(|v| v.object))
+    }
+
+    /// Versions and delete markers of a bucket whose keys start with `prefix`, strictly after
+    /// (`after_key`, `after_ord`) in key then newest-first order (`after_ord` = `i64::MIN`
+    /// starts after every version of `after_key`).
+    pub async fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after_key: &str,
+        after_ord: i64,
+        limit: i64,
+    ) -> Result<Vec<VersionRecord>> {
+        // Each table is read in index order and the two merged, so a page costs its size.
+        let current = sqlx::query(
+            "SELECT o.*, 0 AS is_delete_marker, 1 AS is_latest, 9223372036854775807 AS ord \
+             FROM s3_objects o WHERE bucket_name = ? \
+             AND (object_key > ? OR (object_key = ? AND 9223372036854775807 < ?)) \
+             AND object_key >= ? AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(after_key)
+        .bind(after_key)
+        .bind(after_ord)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        let older = sqlx::query(
+            "SELECT v.*, v.seq AS ord, (NOT EXISTS (SELECT 1 FROM s3_objects o \
+             WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
+             AND v.seq = (SELECT MAX(seq) FROM s3_object_versions w \
+             WHERE w.bucket_name = v.bucket_name AND w.object_key = v.object_key)) AS is_latest \
+             FROM s3_object_versions v WHERE bucket_name = ? \
+             AND (object_key > ? OR (object_key = ? AND seq < ?)) \
+             AND object_key >= ? AND substr(object_key, 1, length(?)) = ? \
+             ORDER BY object_key, seq DESC LIMIT ?",
+        )
+        .bind(bucket)
+        .bind(after_key)
+        .bind(after_key)
+        .bind(after_ord)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut a = current.iter().map(version_from_row).peekable();
+        let mut b = older.iter().map(version_from_row).peekable();
+        let mut out = Vec::new();
+        while (out.len() as i64) < limit {
+            let take_a = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(x), Some(y)) => {
+                    (x.object.key.as_bytes(), -x.ord) <= (y.object.key.as_bytes(), -y.ord)
+                }
+            };
+            out.extend(if take_a { a.next() } else { b.next() });
+        }
+        Ok(out)
+    }
+
+    /// Where a version sits among its key's versions (see [`VersionRecord::ord`]).
+    pub async fn version_ord(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<i64>> {
+        Ok(match self.find_version(bucket, key, version_id).await? {
+            Some(Some(v)) => Some(v.ord),
+            _ => None,
+        })
     }
 
     /// Objects of a bucket whose keys start with `prefix` and sort after `after`, in key order.
@@ -512,7 +930,8 @@ impl S3Store {
             "INSERT INTO s3_uploads (upload_id, bucket_name, object_key, initiated, owner_account, \
              content_type, content_encoding, content_disposition, content_language, \
              cache_control, expires, user_metadata, storage_class, checksum_algorithm, \
-             checksum_type, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             checksum_type, tags, acl, lock_mode, lock_until, legal_hold) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&u.upload_id)
         .bind(&t.bucket)
@@ -530,6 +949,10 @@ impl S3Store {
         .bind(&t.checksum_algorithm)
         .bind(&t.checksum_type)
         .bind(tags_json(&t.tags))
+        .bind(&t.acl)
+        .bind(&t.lock_mode)
+        .bind(t.lock_until)
+        .bind(&t.legal_hold)
         .execute(self.db.pool())
         .await;
         match res {
@@ -659,9 +1082,11 @@ impl S3Store {
         if exists.is_none() {
             return Ok(Completion::NoSuchUpload);
         }
-        let Some(replaced) = check_expected(&mut tx, &o.bucket, &o.key, expect).await? else {
+        let current = current_of(&mut tx, &o.bucket, &o.key).await?;
+        if !as_expected(expect, &current) {
             return Ok(Completion::Conflict);
-        };
+        }
+        let replaced = make_room(&mut tx, &o.bucket, &o.key, current, &o.version_id).await?;
         let mut freed: Vec<String> =
             sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
                 .bind(upload_id)
@@ -677,21 +1102,163 @@ impl S3Store {
         Ok(Completion::Done { freed })
     }
 
-    /// Replace an object's tags; `false` if there is no such object.
+    /// Replace the tags of a key's current object, or of one of its versions; `false` if
+    /// there is no such object (delete markers have no tags).
     pub async fn set_object_tags(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
         tags: &[(String, String)],
     ) -> Result<bool> {
-        let res =
-            sqlx::query("UPDATE s3_objects SET tags = ? WHERE bucket_name = ? AND object_key = ?")
-                .bind(tags_json(tags))
-                .bind(bucket)
-                .bind(key)
-                .execute(self.db.pool())
-                .await?;
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[("tags", Some(tags_json(tags).into()))],
+        )
+        .await
+    }
+
+    /// Set an object's ACL document (`None`: back to the owner's FULL_CONTROL).
+    pub async fn set_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        acl: Option<&str>,
+    ) -> Result<bool> {
+        self.set_object_fields(bucket, key, version_id, &[("acl", acl.map(Into::into))])
+            .await
+    }
+
+    /// Set an object version's retention (mode and epoch-seconds date, or none).
+    pub async fn set_object_retention(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        mode: Option<&str>,
+        until: Option<f64>,
+    ) -> Result<bool> {
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[
+                ("lock_mode", mode.map(Into::into)),
+                ("lock_until", until.map(Into::into)),
+            ],
+        )
+        .await
+    }
+
+    /// Set an object version's legal hold (`ON` / `OFF`).
+    pub async fn set_object_legal_hold(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        status: &str,
+    ) -> Result<bool> {
+        self.set_object_fields(
+            bucket,
+            key,
+            version_id,
+            &[("legal_hold", Some(status.into()))],
+        )
+        .await
+    }
+
+    /// Update columns of a key's current object (or of the version named, wherever it
+    /// lives); `false` if there is no such object. Column names are ours, never input.
+    async fn set_object_fields(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        fields: &[(&'static str, Option<FieldValue>)],
+    ) -> Result<bool> {
+        let sets = fields
+            .iter()
+            .map(|(c, _)| format!("{c} = ?"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE s3_objects SET {sets} WHERE bucket_name = ? AND object_key = ? \
+             AND (? IS NULL OR version_id = ?)"
+        );
+        let res = bind_fields(sqlx::query(&sql), fields)
+            .bind(bucket)
+            .bind(key)
+            .bind(version_id)
+            .bind(version_id)
+            .execute(self.db.pool())
+            .await?;
+        if res.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let Some(v) = version_id else {
+            return Ok(false);
+        };
+        let sql = format!(
+            "UPDATE s3_object_versions SET {sets} WHERE bucket_name = ? AND object_key = ? \
+             AND version_id = ? AND is_delete_marker = 0"
+        );
+        let res = bind_fields(sqlx::query(&sql), fields)
+            .bind(bucket)
+            .bind(key)
+            .bind(v)
+            .execute(self.db.pool())
+            .await?;
         Ok(res.rows_affected() > 0)
+    }
+
+    /// Turn Object Lock on for a bucket with its configuration document; `false` if the
+    /// bucket does not exist.
+    pub async fn enable_object_lock(&self, bucket: &str, document: &str) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query("UPDATE s3_buckets SET object_lock = 1 WHERE bucket_name = ?")
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO s3_bucket_configs (bucket_name, kind, document) \
+             VALUES (?, 'object-lock', ?)",
+        )
+        .bind(bucket)
+        .bind(document)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Set a bucket's versioning state and its configuration document together; `false` if
+    /// the bucket does not exist.
+    pub async fn set_versioning(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {
+        let mut tx = self.db.begin_immediate().await?;
+        let res = sqlx::query("UPDATE s3_buckets SET versioning = ? WHERE bucket_name = ?")
+            .bind(status)
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT OR REPLACE INTO s3_bucket_configs (bucket_name, kind, document) \
+             VALUES (?, 'versioning', ?)",
+        )
+        .bind(bucket)
+        .bind(document)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Store a bucket configuration document; `false` if the bucket does not exist.
@@ -731,10 +1298,11 @@ impl S3Store {
         Ok(())
     }
 
-    /// Every body id an object row refers to (to tell orphaned files after a crash).
+    /// Every body id an object, version or part row refers to (to tell orphaned files after a crash).
     pub async fn referenced_bodies(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT body_id FROM s3_objects UNION ALL SELECT body_id FROM s3_parts",
+            "SELECT body_id FROM s3_objects UNION ALL SELECT body_id FROM s3_parts \
+             UNION ALL SELECT body_id FROM s3_object_versions WHERE is_delete_marker = 0",
         )
         .fetch_all(self.db.pool())
         .await?)

@@ -11,5 +11,7 @@ mod lambda;
 mod persistence;
 mod robustness;
 mod s3;
+mod s3_versioning;
+mod s3_writes;
 mod sqs;
 mod sts;

@@ -139,3 +139,87 @@ def test_aws_cli_s3api(server, unique_name):
     code, _, err = server.cli("s3api", "get-bucket-website", "--bucket", name, check=False)
     assert code != 0 and "NoSuchWebsiteConfiguration" in err
     server.cli("s3api", "delete-bucket", "--bucket", name)
+
+
+def test_bucket_versioning_state(server, bucket):
+    s3 = server.client("s3")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Off"})
+    assert e.value.response["Error"]["Code"] == "MalformedXML"
+
+
+def test_versions_and_delete_markers(server, bucket):
+    s3 = server.client("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"two")["VersionId"]
+    assert v1 != v2
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"one"
+    marker = s3.delete_object(Bucket=bucket, Key="k")
+    assert marker["DeleteMarker"] is True
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="k")
+    headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-delete-marker"] == "true"
+    assert headers["x-amz-version-id"] == marker["VersionId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k", VersionId=marker["VersionId"])
+    assert e.value.response["Error"]["Code"] == "MethodNotAllowed"
+    # Many versions paged two at a time by boto3's paginator.
+    for i in range(4):
+        s3.put_object(Bucket=bucket, Key=f"p/{i}", Body=b"x")
+        s3.put_object(Bucket=bucket, Key=f"p/{i}", Body=b"y")
+    pages = s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, PaginationConfig={"PageSize": 2})
+    versions, markers = [], []
+    for page in pages:
+        versions += [(v["Key"], v["VersionId"], v["IsLatest"]) for v in page.get("Versions", [])]
+        markers += [(m["Key"], m["VersionId"], m["IsLatest"]) for m in page.get("DeleteMarkers", [])]
+    assert markers == [("k", marker["VersionId"], True)]
+    assert versions[:2] == [("k", v2, False), ("k", v1, False)]
+    assert len(versions) == 10 and len({v[1] for v in versions}) == 10
+    assert [v[2] for v in versions[2:]] == [True, False] * 4
+    # Deleting the marker by id brings the key back.
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=marker["VersionId"])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"two"
+    out = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    assert out["Deleted"][0]["DeleteMarker"] is True
+    assert out["Deleted"][0]["DeleteMarkerVersionId"]
+
+
+def test_aws_cli_list_object_versions(server, bucket):
+    server.cli("s3api", "put-bucket-versioning", "--bucket", bucket,
+               "--versioning-configuration", "Status=Enabled")
+    _, state, _ = server.cli("s3api", "get-bucket-versioning", "--bucket", bucket)
+    assert state == {"Status": "Enabled"}
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(b"body")
+        f.flush()
+        _, put1, _ = server.cli("s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", f.name)
+        _, put2, _ = server.cli("s3api", "put-object", "--bucket", bucket, "--key", "k", "--body", f.name)
+    server.cli("s3", "rm", f"s3://{bucket}/k")
+    _, listed, _ = server.cli("s3api", "list-object-versions", "--bucket", bucket)
+    assert [v["VersionId"] for v in listed["Versions"]] == [put2["VersionId"], put1["VersionId"]]
+    assert len(listed["DeleteMarkers"]) == 1 and listed["DeleteMarkers"][0]["IsLatest"]
+    # A versioned bucket with versions left cannot be deleted.
+    code, _, err = server.cli("s3api", "delete-bucket", "--bucket", bucket, check=False)
+    assert code != 0 and "BucketNotEmpty" in err
+
+
+def test_get_object_attributes(server, bucket):
+    s3 = server.client("s3")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"hello")
+    got = s3.get_object_attributes(Bucket=bucket, Key="k",
+                                   ObjectAttributes=["ETag", "ObjectSize", "StorageClass", "Checksum"])
+    assert got["ETag"] == hashlib.md5(b"hello").hexdigest()
+    assert got["ObjectSize"] == 5
+    assert got["StorageClass"] == "STANDARD"
+    assert "ChecksumCRC32" in got["Checksum"] or "ChecksumCRC64NVME" in got["Checksum"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket=bucket, Key="missing", ObjectAttributes=["ETag"])
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"

@@ -37,6 +37,18 @@ impl Headers {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every value of a header joined by commas, as HTTP allows a list header to be sent
+    /// either way (the Rust SDK sends one line per item).
+    pub fn joined(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!values.is_empty()).then(|| values.join(","))
+    }
 }
 
 /// What the engine needs of an HTTP request. `path` and `query` are raw (still percent-encoded).

@@ -229,6 +229,11 @@ pub struct Overlay {
     /// Code for a missing required top-level member, worded "The request must contain the
     /// parameter X." (SQS's `MissingParameter`), instead of the generic validation error.
     pub missing_parameter_code: Option<String>,
+    /// Error code -> (error member -> HTTP header): headers some errors carry that their
+    /// model shape does not declare (S3's `x-amz-delete-marker` on a 404 `NoSuchKey`). Such
+    /// members go in the header, not the body.
+    #[serde(default)]
+    pub error_headers: HashMap<String, HashMap<String, String>>,
     /// Free text: where the facts in this overlay come from.
     #[serde(default)]
     pub source: serde_json::Value,

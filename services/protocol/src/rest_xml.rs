@@ -194,6 +194,15 @@ pub fn serialize_error(
     if let Some(shape) = shape {
         rest::serialize_locations(model, shape, &err.fields, &mut resp);
     }
+    let extra_headers = model.overlay.error_headers.get(&err.code);
+    for (member, header) in extra_headers.into_iter().flatten() {
+        let text = match err.fields.get(member) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => continue,
+            Some(other) => other.to_string(),
+        };
+        resp.headers.push((header.clone(), text));
+    }
     let mut w = XmlWriter::new();
     w.declaration();
     let bare = model.overlay.no_error_wrapping;
@@ -214,7 +223,9 @@ pub fn serialize_error(
     w.element("Code", &err.code);
     w.element("Message", &err.message);
     for (name, v) in &err.fields {
-        if matches!(name.as_str(), "Message" | "message" | "Code" | "Type") {
+        if matches!(name.as_str(), "Message" | "message" | "Code" | "Type")
+            || extra_headers.is_some_and(|h| h.contains_key(name))
+        {
             continue;
         }
         match shape.and_then(|s| s.members.get(name)) {

@@ -40,15 +40,33 @@ impl S3 {
             .and_then(|c| c.location_constraint)
             .filter(|c| !c.is_empty());
         let region = bucket_region(&ctx.region, constraint.as_deref())?;
+        let object_lock = input.object_lock_enabled_for_bucket.unwrap_or(false);
         let rec = BucketRecord {
             name: input.bucket.clone(),
             account_id: ctx.account_id.clone(),
             region: region.clone(),
             created_at: now(),
-            object_lock: input.object_lock_enabled_for_bucket.unwrap_or(false),
+            object_lock,
             ownership: input.object_ownership.clone(),
+            // Object Lock needs versions: S3 turns versioning on with it.
+            versioning: object_lock.then(|| "Enabled".to_string()),
         };
-        let configs = crate::configs::initial(input.object_ownership.as_deref());
+        let mut configs = crate::configs::initial(input.object_ownership.as_deref());
+        if let Some(p) = input.acl.policy(&ctx.account_id, &ctx.account_id)? {
+            // New buckets have ACLs disabled unless created with another ObjectOwnership.
+            let enforced = matches!(
+                input.object_ownership.as_deref(),
+                None | Some("BucketOwnerEnforced")
+            );
+            let owner_only = input.acl.acl.as_deref().is_some_and(|a| a == "private");
+            if enforced && !owner_only {
+                return Err(S3Error::InvalidBucketAclWithObjectOwnership);
+            }
+            configs.push(("acl", p.to_string()));
+        }
+        if object_lock {
+            configs.push(("versioning", r#"{"Status":"Enabled"}"#.to_string()));
+        }
         match self.store.create_bucket(&rec, &configs).await? {
             BucketCreation::Created => {}
             BucketCreation::Exists(existing) if existing.account_id != ctx.account_id => {

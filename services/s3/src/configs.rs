@@ -182,6 +182,16 @@ const CONFIGS: &[Config] = &[
         wrap: None,
         unset: Unset::Default(|_| json!({})),
     },
+    Config {
+        kind: "versioning",
+        put: "PutBucketVersioning",
+        get: "GetBucketVersioning",
+        delete: None,
+        payload: "VersioningConfiguration",
+        wrap: None,
+        // A bucket that was never configured reports an empty configuration, no Status.
+        unset: Unset::Default(|_| json!({})),
+    },
 ];
 
 /// What S3 sets on a new bucket (since April 2023): ACLs disabled, public access blocked.
@@ -240,6 +250,16 @@ fn check(kind: &str, doc: &Value) -> Result<(), S3Error> {
             Ok(())
         }
         "tagging" => check_tags(&tags_of(doc), 50),
+        // A bucket can be Enabled or Suspended, never set back to unversioned; S3 rejects any
+        // other Status (or none) as malformed. MFADelete is stored and echoed (MFA tokens
+        // are not checked, as no credential is).
+        "versioning" => match doc.get("Status").and_then(Value::as_str) {
+            Some("Enabled" | "Suspended") => match doc.get("MFADelete").and_then(Value::as_str) {
+                None | Some("Enabled" | "Disabled") => Ok(()),
+                Some(_) => Err(S3Error::MalformedXml),
+            },
+            _ => Err(S3Error::MalformedXml),
+        },
         _ => Ok(()),
     }
 }
@@ -267,16 +287,42 @@ impl S3 {
     }
 
     async fn put_config(&self, c: &Config, bucket: &str, input: &Value) -> Result<Value, S3Error> {
-        self.bucket(bucket).await?;
+        let b = self.bucket(bucket).await?;
         let Some(doc) = input.get(c.payload) else {
             return Err(S3Error::MissingRequestBody);
         };
         check(c.kind, doc)?;
-        if !self
-            .store
-            .put_config(bucket, c.kind, &doc.to_string())
-            .await?
-        {
+        let stored = if c.kind == "object-lock" {
+            crate::lock::check_configuration(doc)?;
+            // Object Lock can be turned on for an existing bucket once it is versioned.
+            if b.versioning.as_deref() != Some("Enabled") {
+                return Err(S3Error::InvalidBucketState(
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration".into(),
+                ));
+            }
+            self.store
+                .enable_object_lock(bucket, &doc.to_string())
+                .await?
+        } else if c.kind == "versioning" {
+            let status = doc
+                .get("Status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if b.object_lock && status != "Enabled" {
+                return Err(S3Error::InvalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.".into(),
+                ));
+            }
+            // The state every write reads lives on the bucket row; the document is echoed.
+            self.store
+                .set_versioning(bucket, status, &doc.to_string())
+                .await?
+        } else {
+            self.store
+                .put_config(bucket, c.kind, &doc.to_string())
+                .await?
+        };
+        if !stored {
             return Err(S3Error::NoSuchBucket(bucket.to_string()));
         }
         Ok(Value::Object(Map::new()))
@@ -311,6 +357,18 @@ impl S3 {
         self.bucket(bucket).await?;
         self.store.delete_config(bucket, c.kind).await?;
         Ok(Value::Object(Map::new()))
+    }
+
+    /// A bucket's CORS configuration (as PutBucketCors stored it), for the gateway to answer
+    /// browsers' preflights and decorate responses; `None` when unset or unreadable.
+    pub async fn cors_configuration(&self, bucket: &str) -> Option<Value> {
+        match self.store.get_config(bucket, "cors").await {
+            Ok(doc) => serde_json::from_str(&doc?).ok(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a bucket's CORS configuration failed");
+                None
+            }
+        }
     }
 
     /// A bucket's tags (for S3 Control), empty when it has none.

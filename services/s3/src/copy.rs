@@ -93,25 +93,38 @@ fn parse_copy_range(raw: &str, size: u64) -> Result<ByteRange, S3Error> {
 }
 
 impl S3 {
-    /// The source object and a stream of (part of) its body.
+    /// The source object (the version named, else the current one), a stream of (part of)
+    /// its body, and the source version id the response reports.
     async fn open_source(
         &self,
         source: &CopySource,
         range: impl Fn(u64) -> Result<Option<ByteRange>, S3Error>,
-    ) -> Result<(ObjectRecord, Body), S3Error> {
+    ) -> Result<(ObjectRecord, Body, Option<String>), S3Error> {
         let (bucket, key, version) = parse_copy_source(&source.copy_source)?;
-        if version.as_deref().is_some_and(|v| v != "null") {
-            return Err(S3Error::NoSuchVersion(version.unwrap_or_default()));
-        }
         for _ in 0..3 {
-            let o = self.object(&bucket, &key).await?;
+            let o = match self
+                .object_version(&bucket, &key, version.as_deref(), "GET")
+                .await
+            {
+                Err(S3Error::MethodNotAllowed { .. }) => {
+                    return Err(S3Error::InvalidRequest(
+                        "The source of a copy request may not specifically refer to a delete marker by version id.".into(),
+                    ))
+                }
+                other => other?,
+            };
             check_source(source, &o)?;
             let r = range(o.size as u64)?;
             let Some(file) = self.objects.open(&o.body_id).await? else {
                 continue;
             };
             let (start, len) = r.map_or((0, o.size as u64), |r| (r.start, r.len()));
-            return Ok((o, Body::Stream(file.into_stream(start, len))));
+            let source_version = crate::versions::version_header(&o, version.as_deref());
+            return Ok((
+                o,
+                Body::Stream(file.into_stream(start, len)),
+                source_version,
+            ));
         }
         Err(S3Error::NoSuchKey(key))
     }
@@ -134,13 +147,21 @@ impl S3 {
                 })
             }
         };
-        let (src, body) = self.open_source(&input.source, |_| Ok(None)).await?;
+        // A copy is a new object: its ACL is what this request says, never the source's.
+        let acl = self
+            .acl_for_write(&input.object.acl, &ctx.account_id, &dest)
+            .await?;
+        let lock = self.lock_for_write(&dest, &input.object.lock).await?;
+        let (src, body, source_version) = self.open_source(&input.source, |_| Ok(None)).await?;
         if src.size as u64 > MAX_COPY {
             return Err(S3Error::InvalidRequest(format!(
                 "The specified copy source is larger than the maximum allowable size for a copy source: {MAX_COPY}"
             )));
         }
-        let same = src.bucket == dest.name && src.key == input.object.key;
+        // Copying a version over the current object (to restore it) is a change.
+        let same = src.bucket == dest.name
+            && src.key == input.object.key
+            && !input.source.copy_source.contains("?versionId=");
         if same
             && !replace
             && input.object.storage_class.is_none()
@@ -203,12 +224,17 @@ impl S3 {
                 ..src.clone()
             }
         };
+        template.acl = acl;
+        template.lock_mode = lock.mode;
+        template.lock_until = lock.until;
+        template.legal_hold = lock.legal_hold;
         template.tags = if replace_tags {
             requested.tags
         } else {
             src.tags.clone()
         };
         let rec = ObjectRecord {
+            version_id: crate::versions::version_for(&dest),
             body_id: stored.id.clone(),
             size: stored.size as i64,
             etag: format!("\"{}\"", hex(&stored.md5)),
@@ -220,6 +246,7 @@ impl S3 {
             checksum_value: ingested.checksum.map(|(_, v)| v),
             checksum_type: Some("FULL_OBJECT".into()),
             part_sizes: None,
+            part_checksums: None,
             ..template
         };
         self.commit_object(&rec, &expect).await?;
@@ -230,6 +257,8 @@ impl S3 {
                 checksum: checksum_fields(&rec),
             },
             server_side_encryption: SSE_DEFAULT.into(),
+            version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
+            copy_source_version_id: source_version,
         })
     }
 
@@ -251,7 +280,7 @@ impl S3 {
             _ => return Err(S3Error::NoSuchUpload(input.upload_id)),
         };
         let range = input.source.copy_source_range.clone();
-        let (_, body) = self
+        let (_, body, source_version) = self
             .open_source(&input.source, |size| {
                 range
                     .as_deref()
@@ -316,6 +345,7 @@ impl S3 {
                 checksum,
             },
             server_side_encryption: SSE_DEFAULT.into(),
+            copy_source_version_id: source_version,
         })
     }
 }

@@ -70,7 +70,35 @@ pub enum S3Error {
     #[error("{0}")]
     InvalidTag(String),
     #[error("The specified version does not exist.")]
-    NoSuchVersion(String),
+    NoSuchVersion { key: String, version_id: String },
+    /// A read of a key whose latest version is a delete marker (its version id).
+    #[error("The specified key does not exist.")]
+    DeleteMarkerLatest { key: String, version_id: String },
+    /// A read of a delete marker by its version id.
+    #[error("The specified method is not allowed against this resource.")]
+    MethodNotAllowed {
+        method: String,
+        version_id: String,
+        last_modified: String,
+    },
+    #[error("{0}")]
+    InvalidBucketState(String),
+    #[error(
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )]
+    MalformedAcl,
+    #[error("Access Denied")]
+    AccessDenied,
+    #[error("The specified object does not have a ObjectLock configuration")]
+    NoObjectLockConfiguration,
+    #[error("The bucket does not allow ACLs")]
+    AccessControlListNotSupported,
+    #[error("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")]
+    InvalidBucketAclWithObjectOwnership,
+    #[error("This request does not support content")]
+    UnexpectedContent,
+    #[error("Your request was missing a required header")]
+    MissingSecurityHeader,
     #[error("The requested partnumber is not satisfiable")]
     InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
@@ -150,7 +178,37 @@ impl From<S3Error> for ServiceError {
             S3Error::MissingRequestBody => client("MissingRequestBodyError", 400),
             S3Error::BadRequest(_) => client("BadRequest", 400),
             S3Error::InvalidTag(_) => client("InvalidTag", 400),
-            S3Error::NoSuchVersion(v) => client("NoSuchVersion", 404).with_field("VersionId", v),
+            S3Error::NoSuchVersion { key, version_id } => client("NoSuchVersion", 404)
+                .with_field("Key", key)
+                .with_field("VersionId", version_id),
+            // DeleteMarker and VersionId go out as headers (the overlay's errorHeaders).
+            S3Error::DeleteMarkerLatest { key, version_id } => client("NoSuchKey", 404)
+                .with_field("Key", key)
+                .with_field("DeleteMarker", true)
+                .with_field("VersionId", version_id),
+            S3Error::MethodNotAllowed {
+                method,
+                version_id,
+                last_modified,
+            } => client("MethodNotAllowed", 405)
+                .with_field("Method", method)
+                .with_field("ResourceType", "DeleteMarker")
+                .with_field("DeleteMarker", true)
+                .with_field("VersionId", version_id)
+                .with_field("LastModified", last_modified)
+                .with_field("Allow", "DELETE"),
+            S3Error::InvalidBucketState(_) => client("InvalidBucketState", 409),
+            S3Error::MalformedAcl => client("MalformedACLError", 400),
+            S3Error::AccessDenied => client("AccessDenied", 403),
+            S3Error::NoObjectLockConfiguration => client("NoSuchObjectLockConfiguration", 404),
+            S3Error::AccessControlListNotSupported => client("AccessControlListNotSupported", 400),
+            S3Error::InvalidBucketAclWithObjectOwnership => {
+                client("InvalidBucketAclWithObjectOwnership", 400)
+            }
+            S3Error::UnexpectedContent => client("UnexpectedContent", 400),
+            S3Error::MissingSecurityHeader => {
+                client("MissingSecurityHeader", 400).with_field("MissingHeaderName", "x-amz-acl")
+            }
             S3Error::InvalidPartNumber => client("InvalidPartNumber", 416),
             S3Error::InvalidRange { size, range } => client("InvalidRange", 416)
                 .with_field("ActualObjectSize", size)

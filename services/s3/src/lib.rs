@@ -1,6 +1,8 @@
 //! Amazon S3: buckets and objects. Bodies stream to and from the object store; metadata lives
 //! in SQLite. Bucket names are global, as in AWS; each bucket records its owner and region.
 
+mod acl;
+mod attributes;
 mod buckets;
 mod checksum;
 mod conditions;
@@ -10,11 +12,13 @@ mod copy;
 mod errors;
 mod ingest;
 mod listing;
+mod lock;
 mod multipart;
 mod names;
 mod objects;
 mod shapes;
 mod tagging;
+mod versions;
 
 use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
@@ -74,7 +78,10 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketWebsite",
     "GetObject",
     "GetObjectAcl",
+    "GetObjectAttributes",
+    "GetObjectLegalHold",
     "GetObjectLockConfiguration",
+    "GetObjectRetention",
     "GetObjectTagging",
     "GetPublicAccessBlock",
     "HeadBucket",
@@ -86,6 +93,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListObjectsV2",
     "ListParts",
     "PutBucketAccelerateConfiguration",
+    "PutBucketAcl",
     "PutBucketCors",
     "PutBucketEncryption",
     "PutBucketLifecycleConfiguration",
@@ -96,9 +104,13 @@ pub const OPERATIONS: &[&str] = &[
     "PutBucketReplication",
     "PutBucketRequestPayment",
     "PutBucketTagging",
+    "PutBucketVersioning",
     "PutBucketWebsite",
     "PutObject",
+    "PutObjectAcl",
+    "PutObjectLegalHold",
     "PutObjectLockConfiguration",
+    "PutObjectRetention",
     "PutObjectTagging",
     "PutPublicAccessBlock",
     "UploadPart",
@@ -130,6 +142,11 @@ impl Service for S3 {
         OPERATIONS
     }
 
+    /// The gateway answers CORS from a bucket's configuration ([`S3::cors_configuration`]).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn call<'a>(
         &'a self,
         ctx: &'a RequestContext,
@@ -151,6 +168,7 @@ impl Service for S3 {
                 "ListObjectsV2" => route!(self, ctx, input, list_objects_v2),
                 "ListObjectVersions" => route!(self, ctx, input, list_object_versions),
                 "HeadObject" => route!(self, ctx, input, head_object),
+                "GetObjectAttributes" => route!(self, ctx, input, get_object_attributes),
                 "DeleteObject" => route!(self, ctx, input, delete_object),
                 "DeleteObjects" => route!(self, ctx, input, delete_objects),
                 "CreateMultipartUpload" => route!(self, ctx, input, create_multipart_upload),
@@ -164,13 +182,12 @@ impl Service for S3 {
                 "GetObjectTagging" => Ok(self.get_object_tagging(ctx, input).await?),
                 "DeleteObjectTagging" => Ok(self.delete_object_tagging(ctx, input).await?),
                 "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
-                // Versioning is not served yet: every bucket is unversioned, which S3 reports
-                // as an empty configuration.
-                "GetBucketVersioning" => {
-                    let bucket = input.get("Bucket").and_then(Value::as_str).unwrap_or("");
-                    self.bucket(bucket).await?;
-                    Ok(Value::Object(Default::default()))
-                }
+                "PutBucketAcl" => Ok(self.put_bucket_acl(ctx, input).await?),
+                "PutObjectAcl" => Ok(self.put_object_acl(ctx, input).await?),
+                "PutObjectRetention" => Ok(self.put_object_retention(ctx, input).await?),
+                "GetObjectRetention" => Ok(self.get_object_retention(ctx, input).await?),
+                "PutObjectLegalHold" => Ok(self.put_object_legal_hold(ctx, input).await?),
+                "GetObjectLegalHold" => Ok(self.get_object_legal_hold(ctx, input).await?),
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {

@@ -22,7 +22,7 @@ struct Page {
 }
 
 /// S3's `encoding-type=url`: percent-encoding that keeps `/` and writes spaces as `+`.
-fn url_encode(s: &str) -> String {
+pub(crate) fn url_encode(s: &str) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const KEEP: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
@@ -33,7 +33,7 @@ fn url_encode(s: &str) -> String {
     utf8_percent_encode(s, KEEP).to_string().replace("%20", "+")
 }
 
-fn check_encoding(e: &Option<String>) -> Result<bool, S3Error> {
+pub(crate) fn check_encoding(e: &Option<String>) -> Result<bool, S3Error> {
     match e.as_deref() {
         None => Ok(false),
         Some("url") => Ok(true),
@@ -45,7 +45,7 @@ fn check_encoding(e: &Option<String>) -> Result<bool, S3Error> {
     }
 }
 
-fn check_max_keys(n: Option<i64>) -> Result<i64, S3Error> {
+pub(crate) fn check_max_keys(n: Option<i64>) -> Result<i64, S3Error> {
     match n {
         None => Ok(MAX_KEYS),
         Some(n) if n < 0 => Err(S3Error::InvalidArgument {
@@ -236,74 +236,6 @@ impl S3 {
             key_count,
             continuation_token: input.continuation_token,
             start_after: input.start_after.as_deref().map(enc),
-        })
-    }
-}
-
-impl S3 {
-    /// ListObjectVersions of a bucket that has never been versioned (CloudEmu does not serve
-    /// versioning yet): each object is its only version, `null`, and the latest.
-    pub(crate) async fn list_object_versions(
-        &self,
-        _ctx: &RequestContext,
-        input: ListObjectVersionsRequest,
-    ) -> Result<ListObjectVersionsOutput, S3Error> {
-        self.bucket(&input.bucket).await?;
-        let encode = check_encoding(&input.encoding_type)?;
-        let max = check_max_keys(input.max_keys)?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let key_marker = input.key_marker.clone().unwrap_or_default();
-        let page = self
-            .page(
-                &input.bucket,
-                &prefix,
-                input.delimiter.as_deref(),
-                &key_marker,
-                max,
-            )
-            .await?;
-        let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
-        let next_key_marker = page
-            .truncated
-            .then(|| page.last.as_deref().map(enc))
-            .flatten();
-        let next_version_id_marker = next_key_marker.as_ref().and_then(|_| {
-            // A common prefix has no version; an object's is `null`.
-            let last_is_object = page.contents.last().map(|o| &o.key) == page.last.as_ref();
-            last_is_object.then(|| "null".to_string())
-        });
-        Ok(ListObjectVersionsOutput {
-            is_truncated: page.truncated,
-            key_marker: enc(&key_marker),
-            version_id_marker: input.version_id_marker.clone().unwrap_or_default(),
-            next_key_marker,
-            next_version_id_marker,
-            versions: page
-                .contents
-                .into_iter()
-                .map(|o| ObjectVersionEntry {
-                    key: enc(&o.key),
-                    etag: o.etag.clone(),
-                    checksum_algorithm: o.checksum_algorithm.clone().into_iter().collect(),
-                    checksum_type: o.checksum_algorithm.as_ref().and(o.checksum_type.clone()),
-                    size: o.size,
-                    storage_class: o.storage_class.clone().unwrap_or_else(|| "STANDARD".into()),
-                    version_id: "null".into(),
-                    is_latest: true,
-                    last_modified: timestamp(o.last_modified),
-                    owner: owner(&o.owner_account),
-                })
-                .collect(),
-            name: input.bucket,
-            prefix: enc(&prefix),
-            delimiter: input.delimiter.as_deref().map(enc),
-            max_keys: max,
-            common_prefixes: page
-                .prefixes
-                .iter()
-                .map(|p| CommonPrefix { prefix: enc(p) })
-                .collect(),
-            encoding_type: encode.then(|| "url".to_string()),
         })
     }
 }

@@ -74,7 +74,12 @@ impl S3 {
         input: CreateMultipartUploadRequest,
     ) -> Result<CreateMultipartUploadOutput, S3Error> {
         check_key(&input.object.key)?;
-        self.bucket(&input.object.bucket).await?;
+        let bucket = self.bucket(&input.object.bucket).await?;
+        // The object's ACL and lock are settled now, as for a PutObject.
+        let acl = self
+            .acl_for_write(&input.object.acl, &ctx.account_id, &bucket)
+            .await?;
+        let lock = self.lock_for_write(&bucket, &input.object.lock).await?;
         let algorithm = match input.object.checksum_algorithm.as_deref() {
             Some(a) => Some(Algorithm::parse(a).ok_or_else(|| {
                 S3Error::InvalidRequest(format!("Checksum algorithm {a} is not supported"))
@@ -104,6 +109,10 @@ impl S3 {
         let mut template = input.object.into_template(&ctx.account_id)?;
         template.checksum_algorithm = Some(algorithm.unwrap_or(Algorithm::Crc64Nvme).name().into());
         template.checksum_type = Some(checksum_type.to_string());
+        template.acl = acl;
+        template.lock_mode = lock.mode;
+        template.lock_until = lock.until;
+        template.legal_hold = lock.legal_hold;
         let u = UploadRecord {
             upload_id: upload_id.clone(),
             initiated: now(),
@@ -195,6 +204,8 @@ impl S3 {
         let u = self
             .upload(&input.bucket, &input.key, &input.upload_id)
             .await?;
+        // Its versioning state decides the new object's version id.
+        let bucket = self.bucket(&input.bucket).await?;
         let requested = input.multipart_upload.map(|m| m.parts).unwrap_or_default();
         if requested.is_empty() {
             return Err(S3Error::MalformedXml);
@@ -372,6 +383,18 @@ impl S3 {
             checksum_value,
             checksum_type: Some(checksum_type),
             part_sizes: Some(chosen.iter().map(|p| p.size).collect()),
+            // GetObjectAttributes reports each part's checksum when every part has one.
+            part_checksums: algorithm.and_then(|a| {
+                chosen
+                    .iter()
+                    .map(|p| {
+                        p.checksum_value
+                            .clone()
+                            .filter(|_| p.checksum_algorithm.as_deref() == Some(a.name()))
+                    })
+                    .collect()
+            }),
+            version_id: crate::versions::version_for(&bucket),
             ..u.template.clone()
         };
         match self
@@ -403,6 +426,7 @@ impl S3 {
             key: input.key,
             etag,
             server_side_encryption: SSE_DEFAULT.into(),
+            version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
             checksum: checksum_fields(&rec),
         })
     }

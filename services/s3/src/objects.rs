@@ -57,7 +57,14 @@ impl S3 {
     ) -> Result<PutObjectOutput, S3Error> {
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
-        let template = input.clone().into_template(&ctx.account_id)?;
+        let mut template = input.clone().into_template(&ctx.account_id)?;
+        template.acl = self
+            .acl_for_write(&input.acl, &ctx.account_id, &bucket)
+            .await?;
+        let lock = self.lock_for_write(&bucket, &input.lock).await?;
+        template.lock_mode = lock.mode;
+        template.lock_until = lock.until;
+        template.legal_hold = lock.legal_hold;
         let conditions = Conditions {
             if_match: input.if_match.clone(),
             if_none_match: input.if_none_match.clone(),
@@ -83,6 +90,7 @@ impl S3 {
             .await?;
         let stored = ingested.stored;
         let rec = ObjectRecord {
+            version_id: crate::versions::version_for(&bucket),
             body_id: stored.id.clone(),
             size: stored.size as i64,
             etag: format!("\"{}\"", hex(&stored.md5)),
@@ -99,6 +107,7 @@ impl S3 {
         Ok(PutObjectOutput {
             etag: rec.etag.clone(),
             server_side_encryption: SSE_DEFAULT.into(),
+            version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
             checksum: checksum_fields(&rec),
         })
     }
@@ -111,7 +120,7 @@ impl S3 {
     ) -> Result<(), S3Error> {
         match self.store.put_object(rec, expect).await {
             Ok(ObjectWrite::Stored { replaced }) => {
-                if let Some(old) = replaced {
+                for old in replaced {
                     self.free_body(&old).await;
                 }
                 Ok(())
@@ -161,7 +170,7 @@ impl S3 {
     pub(crate) async fn object(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
         match self.store.find_object(bucket, key).await? {
             None => Err(S3Error::NoSuchBucket(bucket.to_string())),
-            Some(None) => Err(S3Error::NoSuchKey(key.to_string())),
+            Some(None) => Err(self.missing_key(bucket, key).await),
             Some(Some(o)) => Ok(o),
         }
     }
@@ -187,6 +196,10 @@ impl S3 {
             server_side_encryption: SSE_DEFAULT.into(),
             storage_class: o.storage_class.clone(),
             metadata: o.user_metadata.iter().cloned().collect(),
+            version_id: None,
+            object_lock_mode: o.lock_mode.clone(),
+            object_lock_retain_until_date: o.lock_until,
+            object_lock_legal_hold_status: o.legal_hold.clone(),
             checksum: if checksum_mode.is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")) {
                 checksum_fields(o)
             } else {
@@ -200,7 +213,14 @@ impl S3 {
         _ctx: &RequestContext,
         input: GetObjectRequest,
     ) -> Result<ObjectHeaders, S3Error> {
-        let o = self.object(&input.bucket, &input.key).await?;
+        let o = self
+            .object_version(
+                &input.bucket,
+                &input.key,
+                input.version_id.as_deref(),
+                "HEAD",
+            )
+            .await?;
         let (headers, _) = self.read_plan(&o, &input)?;
         Ok(headers)
     }
@@ -212,10 +232,6 @@ impl S3 {
         o: &ObjectRecord,
         input: &GetObjectRequest,
     ) -> Result<(ObjectHeaders, Option<ByteRange>), S3Error> {
-        // Buckets are never versioned (yet): their objects' one version is `null`.
-        if let Some(v) = input.version_id.as_deref().filter(|v| *v != "null") {
-            return Err(S3Error::NoSuchVersion(v.to_string()));
-        }
         conditions_of(input).check_read(o)?;
         let size = o.size as u64;
         let range = match (&input.range, input.part_number) {
@@ -241,6 +257,7 @@ impl S3 {
             (None, None) => None,
         };
         let mut headers = self.headers_of(o, input.checksum_mode.as_deref());
+        headers.version_id = crate::versions::version_header(o, input.version_id.as_deref());
         if input.part_number.is_some() {
             headers.parts_count = o.part_sizes.as_ref().map(|p| p.len() as i64);
         }
@@ -280,7 +297,14 @@ impl S3 {
         // A concurrent overwrite may free the body between the row read and the open: the
         // next read sees the new row.
         for _ in 0..3 {
-            let o = self.object(&input.bucket, &input.key).await?;
+            let o = self
+                .object_version(
+                    &input.bucket,
+                    &input.key,
+                    input.version_id.as_deref(),
+                    "GET",
+                )
+                .await?;
             let (headers, range) = self.read_plan(&o, &input)?;
             let Some(file) = self.objects.open(&o.body_id).await? else {
                 continue;
@@ -295,30 +319,32 @@ impl S3 {
 
     pub(crate) async fn delete_object(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         input: ObjectInput,
-    ) -> Result<serde_json::Map<String, Value>, S3Error> {
-        self.bucket(&input.bucket).await?;
-        if input.version_id.as_deref().is_some_and(|v| v != "null") {
-            return Err(S3Error::InvalidArgument {
-                message: "Invalid version id specified".into(),
-                name: "versionId".into(),
-                value: input.version_id.unwrap_or_default(),
-            });
-        }
+    ) -> Result<DeleteObjectOutput, S3Error> {
+        let bucket = self.bucket(&input.bucket).await?;
         // Deleting a key that does not exist succeeds, as in S3.
-        if let Some(body) = self.store.delete_object(&input.bucket, &input.key).await? {
-            self.free_body(&body).await;
-        }
-        Ok(serde_json::Map::new())
+        let d = self
+            .delete_key(
+                ctx,
+                &bucket,
+                &input.key,
+                input.version_id.as_deref(),
+                input.bypass_governance_retention.unwrap_or(false),
+            )
+            .await?;
+        Ok(DeleteObjectOutput {
+            delete_marker: d.delete_marker.then_some(true),
+            version_id: d.version_id,
+        })
     }
 
     pub(crate) async fn delete_objects(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         input: DeleteObjectsRequest,
     ) -> Result<DeleteObjectsOutput, S3Error> {
-        self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket).await?;
         if input.delete.objects.len() > 1000 {
             return Err(S3Error::MalformedXml);
         }
@@ -328,42 +354,67 @@ impl S3 {
             errors: Vec::new(),
         };
         for obj in input.delete.objects {
-            if let Some(v) = obj.version_id.as_deref().filter(|v| *v != "null") {
-                out.errors.push(DeleteError {
-                    key: obj.key,
-                    code: "NoSuchVersion".into(),
-                    message: format!(
-                        "The specified version does not exist. (invalid version id: {v})"
-                    ),
-                });
-                continue;
+            if let Some(v) = obj.version_id.as_deref() {
+                if crate::versions::check_version_id(v).is_err() {
+                    out.errors.push(DeleteError {
+                        key: obj.key,
+                        version_id: obj.version_id.clone(),
+                        code: "NoSuchVersion".into(),
+                        message: format!(
+                            "The specified version does not exist. (invalid version id: {v})"
+                        ),
+                    });
+                    continue;
+                }
             }
             if obj.key.len() > crate::names::MAX_KEY_BYTES {
                 out.errors.push(DeleteError {
                     key: obj.key,
+                    version_id: obj.version_id,
                     code: "KeyTooLongError".into(),
                     message: "Your key is too long".into(),
                 });
                 continue;
             }
-            match self.store.delete_object(&input.bucket, &obj.key).await {
-                Ok(body) => {
-                    if let Some(body) = body {
-                        self.free_body(&body).await;
-                    }
+            match self
+                .delete_key(
+                    ctx,
+                    &bucket,
+                    &obj.key,
+                    obj.version_id.as_deref(),
+                    input.bypass_governance_retention.unwrap_or(false),
+                )
+                .await
+            {
+                Ok(d) => {
                     if !quiet {
+                        // A marker made here is named by DeleteMarkerVersionId; a version
+                        // deleted by id by VersionId (and, if it was a marker, both).
+                        let marker_id = d.delete_marker.then(|| d.version_id.clone()).flatten();
                         out.deleted.push(DeletedObject {
                             key: obj.key,
                             version_id: obj.version_id,
+                            delete_marker: d.delete_marker.then_some(true),
+                            delete_marker_version_id: marker_id,
                         });
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "DeleteObjects: one key failed");
+                    let e = ServiceError::from(e);
+                    let (code, message) = if e.status >= 500 {
+                        tracing::error!(error = %e, "DeleteObjects: one key failed");
+                        (
+                            "InternalError".to_string(),
+                            "We encountered an internal error. Please try again.".to_string(),
+                        )
+                    } else {
+                        (e.code, e.message)
+                    };
                     out.errors.push(DeleteError {
                         key: obj.key,
-                        code: "InternalError".into(),
-                        message: "We encountered an internal error. Please try again.".into(),
+                        version_id: obj.version_id,
+                        code,
+                        message,
                     });
                 }
             }

@@ -23,6 +23,8 @@ pub struct CreateBucketRequest {
     pub create_bucket_configuration: Option<CreateBucketConfiguration>,
     pub object_lock_enabled_for_bucket: Option<bool>,
     pub object_ownership: Option<String>,
+    #[serde(flatten)]
+    pub acl: crate::acl::AclHeaders,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +119,10 @@ pub struct PutObjectRequest {
     pub metadata: BTreeMap<String, String>,
     pub storage_class: Option<String>,
     pub tagging: Option<String>,
+    #[serde(flatten)]
+    pub acl: crate::acl::AclHeaders,
+    #[serde(flatten)]
+    pub lock: crate::lock::LockHeaders,
 }
 
 impl PutObjectRequest {
@@ -185,6 +191,8 @@ pub struct PutObjectOutput {
     #[serde(rename = "ETag")]
     pub etag: String,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -243,6 +251,14 @@ pub struct ObjectHeaders {
     pub storage_class: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_retain_until_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_lock_legal_hold_status: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -253,6 +269,7 @@ pub struct ObjectInput {
     pub bucket: String,
     pub key: String,
     pub version_id: Option<String>,
+    pub bypass_governance_retention: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,6 +292,7 @@ pub struct Delete {
 pub struct DeleteObjectsRequest {
     pub bucket: String,
     pub delete: Delete,
+    pub bypass_governance_retention: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -283,12 +301,28 @@ pub struct DeletedObject {
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
+}
+
+/// DeleteObject's headers.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteObjectOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteError {
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     pub code: String,
     pub message: String,
 }
@@ -483,6 +517,8 @@ pub struct CompleteMultipartUploadOutput {
     #[serde(rename = "ETag")]
     pub etag: String,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(flatten)]
     pub checksum: ChecksumFields,
 }
@@ -619,6 +655,10 @@ pub struct CopyObjectResult {
 pub struct CopyObjectOutput {
     pub copy_object_result: CopyObjectResult,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_source_version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -637,6 +677,8 @@ pub struct UploadPartCopyRequest {
 pub struct UploadPartCopyOutput {
     pub copy_part_result: CopyObjectResult,
     pub server_side_encryption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_source_version_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -672,6 +714,17 @@ pub struct ObjectVersionEntry {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct DeleteMarkerEntry {
+    pub owner: Owner,
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    #[serde(with = "epoch_seconds")]
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ListObjectVersionsOutput {
     pub is_truncated: bool,
     pub key_marker: String,
@@ -682,6 +735,8 @@ pub struct ListObjectVersionsOutput {
     pub next_version_id_marker: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<ObjectVersionEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delete_markers: Vec<DeleteMarkerEntry>,
     pub name: String,
     pub prefix: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -86,11 +86,8 @@ impl S3 {
         let (bucket, key) = bucket_key(&input);
         let tags = tags_of(input.get("Tagging").unwrap_or(&Value::Null));
         check_tags(&tags, 10)?;
-        self.bucket(&bucket).await?;
-        if !self.store.set_object_tags(&bucket, &key, &tags).await? {
-            return Err(S3Error::NoSuchKey(key));
-        }
-        Ok(json!({}))
+        self.set_tags(&bucket, &key, version_of(&input), &tags)
+            .await
     }
 
     pub(crate) async fn get_object_tagging(
@@ -99,8 +96,13 @@ impl S3 {
         input: Value,
     ) -> Result<Value, S3Error> {
         let (bucket, key) = bucket_key(&input);
-        let o = self.object(&bucket, &key).await?;
-        Ok(tag_set(&o.tags))
+        let asked = version_of(&input);
+        let o = self.object_version(&bucket, &key, asked, "GET").await?;
+        let mut out = tag_set(&o.tags);
+        if let Some(v) = crate::versions::version_header(&o, asked) {
+            out["VersionId"] = json!(v);
+        }
+        Ok(out)
     }
 
     pub(crate) async fn delete_object_tagging(
@@ -109,31 +111,45 @@ impl S3 {
         input: Value,
     ) -> Result<Value, S3Error> {
         let (bucket, key) = bucket_key(&input);
-        self.bucket(&bucket).await?;
-        if !self.store.set_object_tags(&bucket, &key, &[]).await? {
-            return Err(S3Error::NoSuchKey(key));
-        }
-        Ok(json!({}))
+        self.set_tags(&bucket, &key, version_of(&input), &[]).await
     }
 
-    /// Bucket and object ACLs: the owner has FULL_CONTROL (ACLs are disabled on new buckets).
-    pub(crate) async fn get_acl(&self, input: Value) -> Result<Value, S3Error> {
-        let (bucket, key) = bucket_key(&input);
-        let b = self.bucket(&bucket).await?;
-        let owner_account = if key.is_empty() {
-            b.account_id
-        } else {
-            self.object(&bucket, &key).await?.owner_account
-        };
-        let owner = crate::buckets::owner(&owner_account);
-        Ok(json!({
-            "Owner": {"ID": owner.id},
-            "Grants": [{
-                "Grantee": {"ID": owner.id, "Type": "CanonicalUser"},
-                "Permission": "FULL_CONTROL"
-            }]
-        }))
+    /// Replace the tags of a key's current object or of one version; the output names the
+    /// version.
+    async fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        tags: &[(String, String)],
+    ) -> Result<Value, S3Error> {
+        if let Some(v) = version {
+            crate::versions::check_version_id(v)?;
+        }
+        self.bucket(bucket).await?;
+        if !self
+            .store
+            .set_object_tags(bucket, key, version, tags)
+            .await?
+        {
+            return Err(match version {
+                Some(v) => S3Error::NoSuchVersion {
+                    key: key.to_string(),
+                    version_id: v.to_string(),
+                },
+                None => self.missing_key(bucket, key).await,
+            });
+        }
+        let o = self.object_version(bucket, key, version, "GET").await?;
+        Ok(match crate::versions::version_header(&o, version) {
+            Some(v) => json!({ "VersionId": v }),
+            None => json!({}),
+        })
     }
+}
+
+fn version_of(input: &Value) -> Option<&str> {
+    input.get("VersionId").and_then(Value::as_str)
 }
 
 fn bucket_key(input: &Value) -> (String, String) {

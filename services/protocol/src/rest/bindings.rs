@@ -46,6 +46,10 @@ pub fn parse_locations(
                 None => None,
             },
             "querystring" => parse_query_member(model, m, mshape, wire, &params, &bound)?,
+            "header" if mshape.kind == ShapeType::List => match req.headers.joined(wire) {
+                Some(v) => parse_header(model, m, mshape, &v)?,
+                None => None,
+            },
             "header" => match req.headers.get(wire) {
                 Some(v) => parse_header(model, m, mshape, v)?,
                 None => None,
