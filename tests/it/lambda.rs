@@ -9,6 +9,9 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, PackageType, Runtime, Sta
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+#[path = "lambda_esm.rs"]
+mod esm;
+
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 
 /// CRC-32 (IEEE), bitwise: enough for the few bytes of a test zip.

@@ -6,6 +6,7 @@ mod aliases;
 mod code;
 mod environment;
 mod errors;
+mod event_sources;
 mod executor;
 mod functions;
 mod invoke;
@@ -14,6 +15,7 @@ mod permissions;
 mod runtime_api;
 mod runtimes;
 mod shapes;
+mod sqs_poller;
 mod versions;
 
 use cloudemu_core::{
@@ -30,6 +32,9 @@ pub use runtimes::Interpreters;
 pub struct Lambda {
     store: LambdaStore,
     exec: Arc<executor::Executor>,
+    /// Calls into other services (SQS for event sources, S3 for code), set by `attach`.
+    client: cloudemu_core::InternalClient,
+    pollers: Arc<sqs_poller::Pollers>,
 }
 
 impl Lambda {
@@ -41,6 +46,8 @@ impl Lambda {
         Self {
             store,
             exec: executor::Executor::new(opts),
+            client: cloudemu_core::InternalClient::new(),
+            pollers: Arc::default(),
         }
     }
 }
@@ -48,12 +55,15 @@ impl Lambda {
 pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "CreateAlias",
+    "CreateEventSourceMapping",
     "CreateFunction",
     "DeleteAlias",
+    "DeleteEventSourceMapping",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
     "GetAccountSettings",
     "GetAlias",
+    "GetEventSourceMapping",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
@@ -61,6 +71,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPolicy",
     "Invoke",
     "ListAliases",
+    "ListEventSourceMappings",
     "ListFunctions",
     "ListTags",
     "ListVersionsByFunction",
@@ -70,6 +81,7 @@ pub const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "UpdateAlias",
+    "UpdateEventSourceMapping",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
 ];
@@ -88,6 +100,14 @@ impl Service for Lambda {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    fn attach(&self, client: cloudemu_core::InternalClient) {
+        self.client.install_from(&client);
+        if self.pollers.attach(client, self.store.esm()).is_some() {
+            let pollers = self.pollers.clone();
+            tokio::spawn(async move { pollers.resume().await });
+        }
     }
 
     fn call<'a>(
@@ -132,6 +152,19 @@ impl Service for Lambda {
                 "GetPolicy" => route!(self, ctx, input, get_policy),
                 "TagResource" => route!(self, ctx, input, tag_resource),
                 "UntagResource" => route!(self, ctx, input, untag_resource),
+                "CreateEventSourceMapping" => {
+                    route!(self, ctx, input, create_event_source_mapping)
+                }
+                "GetEventSourceMapping" => route!(self, ctx, input, get_event_source_mapping),
+                "ListEventSourceMappings" => {
+                    route!(self, ctx, input, list_event_source_mappings)
+                }
+                "UpdateEventSourceMapping" => {
+                    route!(self, ctx, input, update_event_source_mapping)
+                }
+                "DeleteEventSourceMapping" => {
+                    route!(self, ctx, input, delete_event_source_mapping)
+                }
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;
