@@ -365,14 +365,17 @@ async fn bad_requests_get_lambdas_errors() {
         )
         .send()
         .await
-        .expect_err("S3 code not yet");
+        .expect_err("no such bucket");
     assert_eq!(
         s3.code(),
         Some("InvalidParameterValueException"),
         "{:?}",
         s3.message()
     );
-    assert!(s3.message().unwrap_or_default().contains("S3Bucket"));
+    assert!(s3
+        .message()
+        .unwrap_or_default()
+        .starts_with("Error occurred while GetObject. S3 Error Code: NoSuchBucket."));
 
     let no_runtime = lambda
         .create_function()

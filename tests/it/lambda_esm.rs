@@ -659,3 +659,136 @@ async fn mappings_survive_a_restart_and_their_pollers_resume() {
     assert_eq!(parse(&q.drain(&out, 1).await)[0]["body"], "after-restart");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn code_is_read_from_cloudemus_own_s3() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&server.sdk_config())
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique("code");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let v1 = python_zip("def handler(e, c):\n    return {'v': 1}\n");
+    let v2 = python_zip("def handler(e, c):\n    return {'v': 2}\n");
+    for (key, body) in [("v1.zip", &v1), ("v2.zip", &v2)] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.clone().into())
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    let name = unique("s3fn");
+    let created = lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(ROLE)
+        .code(
+            FunctionCode::builder()
+                .s3_bucket(&bucket)
+                .s3_key("v1.zip")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction from S3");
+    assert_eq!(created.code_size(), v1.len() as i64);
+    assert_eq!(created.code_sha256(), Some(super::sha256_b64(&v1).as_str()));
+
+    let updated = lambda
+        .update_function_code()
+        .function_name(&name)
+        .s3_bucket(&bucket)
+        .s3_key("v2.zip")
+        .send()
+        .await
+        .expect("UpdateFunctionCode from S3");
+    assert_eq!(updated.code_sha256(), Some(super::sha256_b64(&v2).as_str()));
+    // The zip GetFunction serves is the one taken from S3.
+    let location = lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunction")
+        .code
+        .and_then(|c| c.location)
+        .expect("Code.Location");
+    let served = crate::harness::http()
+        .get(&location)
+        .send()
+        .await
+        .expect("GET zip");
+    assert_eq!(served.bytes().await.expect("zip").as_ref(), v2.as_slice());
+    if have("python3") {
+        let out = lambda
+            .invoke()
+            .function_name(&name)
+            .send()
+            .await
+            .expect("Invoke");
+        assert_eq!(super::json(out.payload()), serde_json::json!({"v": 2}));
+    }
+
+    let no_key = lambda
+        .update_function_code()
+        .function_name(&name)
+        .s3_bucket(&bucket)
+        .s3_key("missing.zip")
+        .send()
+        .await
+        .expect_err("missing key");
+    assert_eq!(no_key.code(), Some("InvalidParameterValueException"));
+    assert_eq!(
+        no_key.message(),
+        Some("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.")
+    );
+    let no_bucket = lambda
+        .create_function()
+        .function_name(unique("s3fn"))
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(ROLE)
+        .code(
+            FunctionCode::builder()
+                .s3_bucket(unique("nobucket"))
+                .s3_key("v1.zip")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("missing bucket");
+    assert_eq!(no_bucket.code(), Some("InvalidParameterValueException"));
+    assert!(no_bucket
+        .message()
+        .unwrap_or_default()
+        .starts_with("Error occurred while GetObject. S3 Error Code: NoSuchBucket."));
+    // Not a zip.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("junk")
+        .body(b"not a zip".to_vec().into())
+        .send()
+        .await
+        .expect("PutObject");
+    let junk = lambda
+        .update_function_code()
+        .function_name(&name)
+        .s3_bucket(&bucket)
+        .s3_key("junk")
+        .send()
+        .await
+        .expect_err("not a zip");
+    assert_eq!(junk.code(), Some("InvalidParameterValueException"));
+    server.stop().await;
+}

@@ -66,3 +66,20 @@ def test_sqs_event_source_mapping_boto3(server, unique_name):
         raise AssertionError("mapping still there")
     except lam.exceptions.ResourceNotFoundException:
         pass
+
+
+def test_code_from_s3_boto3(server, unique_name):
+    lam, s3 = server.client("lambda"), server.client("s3")
+    s3.create_bucket(Bucket=unique_name)
+    code = make_zip({"app.py": "def handler(e, c):\n    return {'from': 's3'}\n"})
+    s3.put_object(Bucket=unique_name, Key="fn.zip", Body=code)
+    lam.create_function(FunctionName=unique_name, Runtime="python3.12", Role=ROLE,
+                        Handler="app.handler",
+                        Code={"S3Bucket": unique_name, "S3Key": "fn.zip"})
+    out = lam.invoke(FunctionName=unique_name)
+    assert json.loads(out["Payload"].read()) == {"from": "s3"}
+    try:
+        lam.update_function_code(FunctionName=unique_name, S3Bucket=unique_name, S3Key="nope.zip")
+        raise AssertionError("missing key accepted")
+    except lam.exceptions.InvalidParameterValueException as e:
+        assert "S3 Error Code: NoSuchKey" in str(e)

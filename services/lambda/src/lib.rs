@@ -14,6 +14,7 @@ mod names;
 mod permissions;
 mod runtime_api;
 mod runtimes;
+mod s3_code;
 mod shapes;
 mod sqs_poller;
 mod versions;
