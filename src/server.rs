@@ -85,6 +85,7 @@ fn lambda_options(storage: &Storage, config: &Config) -> cloudemu_lambda::ExecOp
             node: config.lambda_node.clone(),
         },
         idle_timeout: Duration::from_secs(config.lambda_idle_seconds),
+        async_retry_scale: config.lambda_async_retry_scale,
         ..Default::default()
     };
     if let StorageMode::Disk(dir) = storage.mode() {

@@ -103,8 +103,13 @@ impl Queues {
 
     /// Receive (and delete) every message that arrives until `want` have, or 60 s pass.
     async fn drain(&self, url: &str, want: usize) -> Vec<String> {
+        self.drain_for(url, want, 60).await
+    }
+
+    /// [`Self::drain`] giving up after `secs` (to check that nothing more arrives).
+    async fn drain_for(&self, url: &str, want: usize, secs: u64) -> Vec<String> {
         let mut got = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(secs);
         while got.len() < want && Instant::now() < deadline {
             let out = self
                 .sqs
@@ -790,5 +795,391 @@ async fn code_is_read_from_cloudemus_own_s3() {
         .await
         .expect_err("not a zip");
     assert_eq!(junk.code(), Some("InvalidParameterValueException"));
+    server.stop().await;
+}
+
+/// Records every attempt in OUT_QUEUE, then fails when the event asks to.
+const ATTEMPTS: &str = r#"
+import json, os, urllib.request
+
+def handler(event, context):
+    req = urllib.request.Request(
+        os.environ["AWS_ENDPOINT_URL"] + "/",
+        data=json.dumps({"QueueUrl": os.environ["OUT_QUEUE"],
+                         "MessageBody": json.dumps({"event": event, "id": context.aws_request_id})}).encode(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AmazonSQS.SendMessage",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20260101/%s/sqs/aws4_request, SignedHeaders=host, Signature=0"
+            % (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_REGION"]),
+        },
+    )
+    urllib.request.urlopen(req).read()
+    if event.get("fail"):
+        raise RuntimeError("asked to fail")
+    return {"ok": event.get("n")}
+"#;
+
+async fn fast_retries() -> TestServer {
+    TestServer::memory_with(|c| c.lambda_async_retry_scale = 0.01).await
+}
+
+async fn create_attempts_fn(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    out: &str,
+    dlq_arn: Option<&str>,
+) {
+    let mut req = lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(ROLE)
+        .environment(Environment::builder().variables("OUT_QUEUE", out).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(python_zip(ATTEMPTS)))
+                .build(),
+        );
+    if let Some(arn) = dlq_arn {
+        req = req.dead_letter_config(
+            aws_sdk_lambda::types::DeadLetterConfig::builder()
+                .target_arn(arn)
+                .build(),
+        );
+    }
+    req.send().await.expect("CreateFunction");
+}
+
+fn destination(
+    on_success: Option<&str>,
+    on_failure: Option<&str>,
+) -> aws_sdk_lambda::types::DestinationConfig {
+    let mut d = aws_sdk_lambda::types::DestinationConfig::builder();
+    if let Some(a) = on_success {
+        d = d.on_success(
+            aws_sdk_lambda::types::OnSuccess::builder()
+                .destination(a)
+                .build(),
+        );
+    }
+    if let Some(a) = on_failure {
+        d = d.on_failure(
+            aws_sdk_lambda::types::OnFailure::builder()
+                .destination(a)
+                .build(),
+        );
+    }
+    d.build()
+}
+
+async fn invoke_event(lambda: &aws_sdk_lambda::Client, name: &str, payload: &str) {
+    let out = lambda
+        .invoke()
+        .function_name(name)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+        .payload(Blob::new(payload.as_bytes()))
+        .send()
+        .await
+        .expect("Invoke Event");
+    assert_eq!(out.status_code(), 202);
+}
+
+#[tokio::test]
+async fn event_invokes_retry_twice_then_reach_the_dlq_and_on_failure() {
+    if !have("python3") {
+        return;
+    }
+    let server = fast_retries().await;
+    let lambda = client(&server);
+    let q = queues(&server);
+    let (out, _) = q.create(&unique("attempts"), &[]).await;
+    let (dlq, dlq_arn) = q.create(&unique("dlq"), &[]).await;
+    let (failures, failures_arn) = q.create(&unique("onfailure"), &[]).await;
+    let name = unique("async");
+    create_attempts_fn(&lambda, &name, &out, Some(&dlq_arn)).await;
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .destination_config(destination(None, Some(&failures_arn)))
+        .send()
+        .await
+        .expect("PutFunctionEventInvokeConfig");
+    invoke_event(&lambda, &name, r#"{"fail": true, "n": 7}"#).await;
+
+    // Three attempts (the first and two retries), all with the same request id.
+    let attempts = parse(&q.drain(&out, 3).await);
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a["id"] == attempts[0]["id"]));
+
+    let dead = q
+        .sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .message_attribute_names("All")
+        .wait_time_seconds(20)
+        .send()
+        .await
+        .expect("receive DLQ")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    let dead = &dead[0];
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(dead.body().unwrap_or_default()).expect("JSON"),
+        serde_json::json!({"fail": true, "n": 7})
+    );
+    let attrs = dead.message_attributes().expect("attributes");
+    assert_eq!(attrs["ErrorMessage"].string_value(), Some("asked to fail"));
+    assert_eq!(
+        attrs["RequestID"].string_value(),
+        attempts[0]["id"].as_str()
+    );
+
+    let record = parse(&q.drain(&failures, 1).await).remove(0);
+    assert_eq!(record["version"], "1.0");
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(record["requestContext"]["requestId"], attempts[0]["id"]);
+    assert_eq!(
+        record["requestContext"]["functionArn"],
+        format!("arn:aws:lambda:us-east-1:000000000000:function:{name}:$LATEST")
+    );
+    assert_eq!(
+        record["requestPayload"],
+        serde_json::json!({"fail": true, "n": 7})
+    );
+    assert_eq!(record["responseContext"]["functionError"], "Unhandled");
+    assert_eq!(record["responseContext"]["statusCode"], 200);
+    assert_eq!(record["responsePayload"]["errorMessage"], "asked to fail");
+    // No fourth attempt.
+    assert!(q.drain_for(&out, 1, 3).await.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn event_invoke_success_goes_to_on_success_and_retries_can_be_turned_off() {
+    if !have("python3") {
+        return;
+    }
+    let server = fast_retries().await;
+    let lambda = client(&server);
+    let q = queues(&server);
+    let (out, _) = q.create(&unique("attempts"), &[]).await;
+    let (ok, ok_arn) = q.create(&unique("onsuccess"), &[]).await;
+    let (bad, bad_arn) = q.create(&unique("onfailure"), &[]).await;
+    let name = unique("async-ok");
+    create_attempts_fn(&lambda, &name, &out, None).await;
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .maximum_retry_attempts(0)
+        .destination_config(destination(Some(&ok_arn), Some(&bad_arn)))
+        .send()
+        .await
+        .expect("PutFunctionEventInvokeConfig");
+
+    invoke_event(&lambda, &name, r#"{"n": 1}"#).await;
+    let record = parse(&q.drain(&ok, 1).await).remove(0);
+    assert_eq!(record["requestContext"]["condition"], "Success");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
+    assert_eq!(record["requestPayload"], serde_json::json!({"n": 1}));
+    assert_eq!(record["responsePayload"], serde_json::json!({"ok": 1}));
+    assert_eq!(record["responseContext"]["executedVersion"], "$LATEST");
+    assert!(record["responseContext"].get("functionError").is_none());
+
+    invoke_event(&lambda, &name, r#"{"n": 2, "fail": true}"#).await;
+    let record = parse(&q.drain(&bad, 1).await).remove(0);
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
+    // One attempt for each event: MaximumRetryAttempts 0 means no retry.
+    assert_eq!(q.drain_for(&out, 3, 3).await.len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn event_invoke_configs_are_kept_per_qualifier_with_lambdas_checks() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("eic");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return e\n"),
+    )
+    .await;
+    let arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
+
+    let missing = lambda
+        .get_function_event_invoke_config()
+        .function_name(&name)
+        .send()
+        .await
+        .expect_err("none yet");
+    assert_eq!(missing.code(), Some("ResourceNotFoundException"));
+
+    let put = lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .maximum_retry_attempts(1)
+        .maximum_event_age_in_seconds(120)
+        .send()
+        .await
+        .expect("Put");
+    assert_eq!(put.function_arn(), Some(format!("{arn}:$LATEST").as_str()));
+    assert_eq!(put.maximum_retry_attempts(), Some(1));
+    assert_eq!(put.maximum_event_age_in_seconds(), Some(120));
+    assert!(put.last_modified().is_some());
+
+    let updated = lambda
+        .update_function_event_invoke_config()
+        .function_name(&name)
+        .destination_config(destination(
+            None,
+            Some("arn:aws:sqs:us-east-1:000000000000:q"),
+        ))
+        .send()
+        .await
+        .expect("Update");
+    // Update merges: the retry settings stay.
+    assert_eq!(updated.maximum_retry_attempts(), Some(1));
+    assert_eq!(
+        updated
+            .destination_config()
+            .and_then(|d| d.on_failure())
+            .and_then(|f| f.destination()),
+        Some("arn:aws:sqs:us-east-1:000000000000:q")
+    );
+    // Put replaces.
+    let replaced = lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .maximum_event_age_in_seconds(60)
+        .send()
+        .await
+        .expect("Put again");
+    assert_eq!(replaced.maximum_retry_attempts(), None);
+
+    lambda
+        .publish_version()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("PublishVersion");
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .qualifier("1")
+        .maximum_retry_attempts(0)
+        .send()
+        .await
+        .expect("Put for version 1");
+    let listed = lambda
+        .list_function_event_invoke_configs()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("List");
+    let mut arns: Vec<&str> = listed
+        .function_event_invoke_configs()
+        .iter()
+        .filter_map(|c| c.function_arn())
+        .collect();
+    arns.sort();
+    assert_eq!(arns, [format!("{arn}:$LATEST"), format!("{arn}:1")]);
+    let page = lambda
+        .list_function_event_invoke_configs()
+        .function_name(&name)
+        .max_items(1)
+        .send()
+        .await
+        .expect("List page");
+    assert_eq!(page.function_event_invoke_configs().len(), 1);
+    assert!(page.next_marker().is_some());
+
+    for (retries, age) in [(3, 60), (1, 59), (1, 21_601)] {
+        let e = lambda
+            .put_function_event_invoke_config()
+            .function_name(&name)
+            .maximum_retry_attempts(retries)
+            .maximum_event_age_in_seconds(age)
+            .send()
+            .await
+            .expect_err("out of range");
+        assert_eq!(e.code(), Some("ValidationException"), "{retries} {age}");
+    }
+    let no_version = lambda
+        .put_function_event_invoke_config()
+        .function_name(&name)
+        .qualifier("9")
+        .maximum_retry_attempts(0)
+        .send()
+        .await
+        .expect_err("no version 9");
+    assert_eq!(no_version.code(), Some("ResourceNotFoundException"));
+    let no_fn = lambda
+        .get_function_event_invoke_config()
+        .function_name(unique("nofn"))
+        .send()
+        .await
+        .expect_err("no function");
+    assert_eq!(no_fn.code(), Some("ResourceNotFoundException"));
+
+    lambda
+        .delete_function_event_invoke_config()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .expect("Delete");
+    let gone = lambda
+        .delete_function_event_invoke_config()
+        .function_name(&name)
+        .qualifier("1")
+        .send()
+        .await
+        .expect_err("deleted twice");
+    assert_eq!(gone.code(), Some("ResourceNotFoundException"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn accepted_events_survive_a_restart() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, dlq);
+    {
+        // AWS's own delays: the first retry is a minute away when the server stops.
+        let server = TestServer::disk_at(dir.path()).await;
+        let lambda = client(&server);
+        let q = queues(&server);
+        let (o, _) = q.create(&unique("attempts"), &[]).await;
+        let (d, dlq_arn) = q.create(&unique("dlq"), &[]).await;
+        let name = unique("durable-async");
+        create_attempts_fn(&lambda, &name, &o, Some(&dlq_arn)).await;
+        invoke_event(&lambda, &name, r#"{"fail": true}"#).await;
+        assert_eq!(q.drain(&o, 1).await.len(), 1, "first attempt");
+        (out, dlq) = (o, d);
+        server.stop().await;
+    }
+    let server = TestServer::disk_at_with(dir.path(), |c| c.lambda_async_retry_scale = 0.01).await;
+    let q = queues(&server);
+    let url_of = |u: &str| {
+        format!(
+            "{}/{}",
+            server.endpoint,
+            u.splitn(4, '/').nth(3).unwrap_or("")
+        )
+    };
+    let (out, dlq) = (url_of(&out), url_of(&dlq));
+    // The event resumes: its remaining attempts run, then it reaches the DLQ.
+    assert_eq!(
+        q.drain(&dlq, 1).await.len(),
+        1,
+        "event lost across the restart"
+    );
+    assert!(!q.drain_for(&out, 2, 3).await.is_empty());
     server.stop().await;
 }

@@ -83,3 +83,30 @@ def test_code_from_s3_boto3(server, unique_name):
         raise AssertionError("missing key accepted")
     except lam.exceptions.InvalidParameterValueException as e:
         assert "S3 Error Code: NoSuchKey" in str(e)
+
+
+def test_event_invoke_on_success_destination_boto3(server, unique_name):
+    lam, sqs = server.client("lambda"), server.client("sqs")
+    dest = sqs.create_queue(QueueName=unique_name + "-ok")["QueueUrl"]
+    dest_arn = sqs.get_queue_attributes(QueueUrl=dest, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    lam.create_function(FunctionName=unique_name, Runtime="python3.12", Role=ROLE,
+                        Handler="app.handler",
+                        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return {'got': e}\n"})})
+    cfg = lam.put_function_event_invoke_config(
+        FunctionName=unique_name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=600,
+        DestinationConfig={"OnSuccess": {"Destination": dest_arn}})
+    assert cfg["FunctionArn"].endswith(f":function:{unique_name}:$LATEST")
+    assert cfg["DestinationConfig"]["OnSuccess"] == {"Destination": dest_arn}
+    assert lam.list_function_event_invoke_configs(FunctionName=unique_name)[
+        "FunctionEventInvokeConfigs"][0]["MaximumRetryAttempts"] == 1
+
+    out = lam.invoke(FunctionName=unique_name, InvocationType="Event", Payload=b'{"k": 1}')
+    assert out["StatusCode"] == 202
+    bodies = receive_all(sqs, dest, 1)
+    record = json.loads(bodies[0])
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["requestId"] == out["ResponseMetadata"]["RequestId"]
+    assert record["requestPayload"] == {"k": 1}
+    assert record["responsePayload"] == {"got": {"k": 1}}
+    lam.delete_function_event_invoke_config(FunctionName=unique_name)

@@ -3,9 +3,11 @@
 
 mod account;
 mod aliases;
+mod async_invoke;
 mod code;
 mod environment;
 mod errors;
+mod event_invoke_config;
 mod event_sources;
 mod executor;
 mod functions;
@@ -36,6 +38,7 @@ pub struct Lambda {
     /// Calls into other services (SQS for event sources, S3 for code), set by `attach`.
     client: cloudemu_core::InternalClient,
     pollers: Arc<sqs_poller::Pollers>,
+    async_invoker: Arc<async_invoke::AsyncInvoker>,
 }
 
 impl Lambda {
@@ -44,7 +47,9 @@ impl Lambda {
     }
 
     pub fn with_options(store: LambdaStore, opts: ExecOptions) -> Self {
+        let async_invoker = Arc::new(async_invoke::AsyncInvoker::new(opts.async_retry_scale));
         Self {
+            async_invoker,
             store,
             exec: executor::Executor::new(opts),
             client: cloudemu_core::InternalClient::new(),
@@ -62,6 +67,7 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteEventSourceMapping",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
+    "DeleteFunctionEventInvokeConfig",
     "GetAccountSettings",
     "GetAlias",
     "GetEventSourceMapping",
@@ -69,15 +75,18 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
+    "GetFunctionEventInvokeConfig",
     "GetPolicy",
     "Invoke",
     "ListAliases",
     "ListEventSourceMappings",
     "ListFunctions",
+    "ListFunctionEventInvokeConfigs",
     "ListTags",
     "ListVersionsByFunction",
     "PublishVersion",
     "PutFunctionConcurrency",
+    "PutFunctionEventInvokeConfig",
     "RemovePermission",
     "TagResource",
     "UntagResource",
@@ -85,6 +94,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateEventSourceMapping",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
+    "UpdateFunctionEventInvokeConfig",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `Lambda`.
@@ -105,10 +115,15 @@ impl Service for Lambda {
 
     fn attach(&self, client: cloudemu_core::InternalClient) {
         self.client.install_from(&client);
-        if self.pollers.attach(client, self.store.esm()).is_some() {
+        if self
+            .pollers
+            .attach(client.clone(), self.store.esm())
+            .is_some()
+        {
             let pollers = self.pollers.clone();
             tokio::spawn(async move { pollers.resume().await });
         }
+        self.async_invoker.attach(client, self.store.esm());
     }
 
     fn call<'a>(
@@ -165,6 +180,21 @@ impl Service for Lambda {
                 }
                 "DeleteEventSourceMapping" => {
                     route!(self, ctx, input, delete_event_source_mapping)
+                }
+                "PutFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, put_function_event_invoke_config)
+                }
+                "UpdateFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, update_function_event_invoke_config)
+                }
+                "GetFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, get_function_event_invoke_config)
+                }
+                "DeleteFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, delete_function_event_invoke_config)
+                }
+                "ListFunctionEventInvokeConfigs" => {
+                    route!(self, ctx, input, list_function_event_invoke_configs)
                 }
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
