@@ -357,12 +357,16 @@ async fn mapping_control_plane_answers_as_lambda_does() {
         .create_event_source_mapping()
         .function_name(&name)
         .event_source_arn(&fifo)
-        .batch_size(20)
+        .batch_size(10)
         .maximum_batching_window_in_seconds(1)
         .send()
         .await
-        .expect_err("FIFO batches are at most 10");
+        .expect_err("FIFO queues take no batching window");
     assert_eq!(fifo_err.code(), Some("InvalidParameterValueException"));
+    assert_eq!(
+        fifo_err.message(),
+        Some("Batching window is not supported for FIFO queues")
+    );
     let unknown = lambda
         .get_event_source_mapping()
         .uuid("a1b2c3d4-0000-0000-0000-000000000000")
@@ -1181,5 +1185,68 @@ async fn accepted_events_survive_a_restart() {
         "event lost across the restart"
     );
     assert!(!q.drain_for(&out, 2, 3).await.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn filter_criteria_pass_matching_records_and_delete_the_rest() {
+    if !have("python3") {
+        return;
+    }
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let q = queues(&server);
+    let (src, src_arn) = q.create(&unique("in"), &[]).await;
+    let (out, _) = q.create(&unique("out"), &[]).await;
+    let name = unique("filtered");
+    create_forwarder(&lambda, &name, &[("OUT_QUEUE", &out)]).await;
+    let filter = |pattern: &str| {
+        aws_sdk_lambda::types::FilterCriteria::builder()
+            .filters(
+                aws_sdk_lambda::types::Filter::builder()
+                    .pattern(pattern)
+                    .build(),
+            )
+            .build()
+    };
+    let bad = lambda
+        .create_event_source_mapping()
+        .function_name(&name)
+        .event_source_arn(&src_arn)
+        .filter_criteria(filter("{\"body\": \"not a list\"}"))
+        .send()
+        .await
+        .expect_err("invalid pattern");
+    assert_eq!(bad.code(), Some("InvalidParameterValueException"));
+    assert_eq!(bad.message(), Some("Invalid filter pattern definition."));
+
+    for body in [
+        r#"{"kind": "refund", "n": 1}"#,
+        r#"{"kind": "order", "n": 2}"#,
+        "plain text",
+    ] {
+        q.send(&src, body).await;
+    }
+    let created = lambda
+        .create_event_source_mapping()
+        .function_name(&name)
+        .event_source_arn(&src_arn)
+        .filter_criteria(filter(r#"{"body": {"kind": ["order"]}}"#))
+        .send()
+        .await
+        .expect("CreateEventSourceMapping");
+    assert_eq!(
+        created.filter_criteria().map(|f| f.filters().len()),
+        Some(1)
+    );
+    let forwarded = parse(&q.drain(&out, 1).await);
+    assert_eq!(forwarded[0]["body"], r#"{"kind": "order", "n": 2}"#);
+    // The records no filter matched were deleted, not left to be redelivered.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while q.count(&src).await > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(q.count(&src).await, 0);
+    assert!(q.drain_for(&out, 1, 2).await.is_empty());
     server.stop().await;
 }

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 /// Lambda's waits before the second and third attempts.
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(60), Duration::from_secs(120)];
-/// Wait before re-trying an invocation Lambda itself could not run (throttled, say).
+/// Waits before re-trying an invocation Lambda itself could not run (throttled, say):
+/// doubling from one second up to five minutes, as Lambda backs off.
 const SYSTEM_RETRY: Duration = Duration::from_secs(1);
+const SYSTEM_RETRY_MAX: Duration = Duration::from_secs(300);
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
@@ -103,6 +105,7 @@ impl AsyncInvoker {
         // The function sees the request id the 202 answered with.
         ctx.request_id = ev.id.clone();
         let payload: Value = serde_json::from_slice(&ev.payload).unwrap_or(json!({}));
+        let mut backoff = SYSTEM_RETRY;
         loop {
             let function = match self.describe(client, &ctx, &ev).await {
                 Ok(f) => f,
@@ -140,7 +143,8 @@ impl AsyncInvoker {
                 Err(e) if e.code == UNAVAILABLE => return,
                 Err(e) if e.status == 429 || e.status >= 500 => {
                     // Lambda retries throttles and its own errors until the event is too old.
-                    tokio::time::sleep(SYSTEM_RETRY).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(SYSTEM_RETRY_MAX);
                     continue;
                 }
                 Err(e) => {

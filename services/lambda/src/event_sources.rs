@@ -143,9 +143,14 @@ fn check_batch(
     fifo: bool,
     response_types: &[String],
 ) -> Result<(), LambdaError> {
+    if fifo && window > 0 {
+        return Err(LambdaError::InvalidParameter(
+            "Batching window is not supported for FIFO queues".into(),
+        ));
+    }
     if fifo && batch > FIFO_MAX_BATCH {
         return Err(LambdaError::InvalidParameter(format!(
-            "BatchSize must be less than or equal to {FIFO_MAX_BATCH} for SQS FIFO queues."
+            "Maximum batch size must be between 1 and {FIFO_MAX_BATCH} inclusive"
         )));
     }
     if batch > 10 && window == 0 {
@@ -166,6 +171,15 @@ fn check_batch(
         )));
     }
     Ok(())
+}
+
+fn check_filters(criteria: &Option<Value>) -> Result<(), LambdaError> {
+    match criteria {
+        Some(c) => crate::event_filter::patterns(c)
+            .map(|_| ())
+            .map_err(LambdaError::InvalidParameter),
+        None => Ok(()),
+    }
 }
 
 impl Lambda {
@@ -236,6 +250,7 @@ impl Lambda {
         let window = input.maximum_batching_window_in_seconds.unwrap_or(0);
         let types = input.function_response_types.unwrap_or_default();
         check_batch(batch, window, queue.name.ends_with(".fifo"), &types)?;
+        check_filters(&input.filter_criteria)?;
         self.check_queue(ctx, &queue).await?;
         let esm = self.store.esm();
         let existing = esm
@@ -388,6 +403,7 @@ impl Lambda {
         if let Some(t) = input.function_response_types {
             config.function_response_types = t;
         }
+        check_filters(&input.filter_criteria)?;
         if let Some(f) = input.filter_criteria {
             // An empty FilterCriteria removes the filters, as on Lambda.
             config.filter_criteria = f
@@ -472,6 +488,9 @@ mod tests {
         assert!(check_batch(11, 0, false, &[]).is_err());
         assert!(check_batch(10_000, 1, false, &[]).is_ok());
         assert!(check_batch(11, 1, true, &[]).is_err());
+        assert!(check_batch(11, 0, true, &[]).is_err());
+        assert!(check_batch(10, 1, true, &[]).is_err());
+        assert!(check_batch(10, 0, true, &[]).is_ok());
         assert!(check_batch(5, 0, false, &["Other".into()]).is_err());
     }
 

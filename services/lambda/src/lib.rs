@@ -7,6 +7,7 @@ mod async_invoke;
 mod code;
 mod environment;
 mod errors;
+mod event_filter;
 mod event_invoke_config;
 mod event_sources;
 mod executor;

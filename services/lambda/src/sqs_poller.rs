@@ -97,6 +97,9 @@ impl Pollers {
     }
 }
 
+/// A received message and the event record made from it.
+type Received<'a> = (&'a Value, Value);
+
 struct Poller {
     client: InternalClient,
     store: LambdaEsmStore,
@@ -238,7 +241,9 @@ impl Poller {
                     if left.is_zero() {
                         break;
                     }
-                    (left.as_secs() as i64).clamp(0, LONG_POLL_SECS)
+                    // Rounded up: a sub-second remainder long-polls one second, not zero
+                    // (which would spin until the window closes).
+                    (left.as_secs_f64().ceil() as i64).clamp(1, LONG_POLL_SECS)
                 }
             };
             let out = self
@@ -285,8 +290,30 @@ impl Poller {
         c: &MappingConfiguration,
         messages: &[Value],
     ) -> Result<(), ServiceError> {
+        // Records no filter matches are deleted without invoking the function, as Lambda does
+        // for SQS sources.
+        let patterns = c
+            .filter_criteria
+            .as_ref()
+            .and_then(|f| crate::event_filter::patterns(f).ok())
+            .unwrap_or_default();
+        let (records, dropped): (Vec<Received>, Vec<Received>) = messages
+            .iter()
+            .map(|m| (m, record(m, &c.event_source_arn, &self.region)))
+            .partition(|(_, r)| {
+                crate::event_filter::any_match(&patterns, &crate::event_filter::sqs_view(r))
+            });
+        if !dropped.is_empty() {
+            let dropped: Vec<&Value> = dropped.iter().map(|(m, _)| *m).collect();
+            self.delete(url, &dropped).await?;
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        let messages: Vec<Value> = records.iter().map(|(m, _)| (*m).clone()).collect();
+        let messages = messages.as_slice();
         let event = json!({
-            "Records": messages.iter().map(|m| record(m, &c.event_source_arn, &self.region)).collect::<Vec<_>>(),
+            "Records": records.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
         });
         let payload = base64::engine::general_purpose::STANDARD
             .encode(serde_json::to_vec(&event).unwrap_or_default());
@@ -337,7 +364,12 @@ impl Poller {
                     .is_some_and(|id| !failed.iter().any(|f| f == id))
             })
             .collect();
-        for chunk in done.chunks(10) {
+        self.delete(url, &done).await
+    }
+
+    /// Delete messages by receipt handle, ten per DeleteMessageBatch.
+    async fn delete(&self, url: &str, messages: &[&Value]) -> Result<(), ServiceError> {
+        for chunk in messages.chunks(10) {
             let entries: Vec<Value> = chunk
                 .iter()
                 .enumerate()
