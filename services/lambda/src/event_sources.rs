@@ -442,9 +442,9 @@ impl Lambda {
         if !found {
             return Err(not_found());
         }
-        // The poller re-reads the mapping for every batch, so only enabling/disabling needs it.
+        // Pollers re-read the mapping for every batch; a restart applies a new concurrency.
         if enabled {
-            self.pollers.start(&MappingRecord {
+            self.pollers.restart(&MappingRecord {
                 function_name: name,
                 function_arn: arn,
                 enabled,

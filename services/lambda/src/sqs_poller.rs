@@ -1,4 +1,5 @@
-//! One poller task per enabled SQS event source mapping: long-polls the queue through SQS's own
+//! Poller tasks for each enabled SQS event source mapping (five, or the mapping's
+//! ScalingConfig.MaximumConcurrency if lower): long-polls the queue through SQS's own
 //! API (the in-process client), invokes the function with the batch in the event shape Lambda
 //! sends, deletes what succeeded, and leaves failures to the queue's visibility timeout and
 //! redrive policy, as Lambda does.
@@ -61,17 +62,25 @@ impl Pollers {
         }
         let (tx, rx) = watch::channel(false);
         running.insert(m.uuid.clone(), tx);
-        let poller = Poller {
-            client: client.clone(),
-            store: store.clone(),
-            uuid: m.uuid.clone(),
-            account: m.account_id.clone(),
-            region: m.region.clone(),
-        };
-        tokio::spawn(poller.run(rx));
+        for _ in 0..concurrency(m) {
+            let poller = Poller {
+                client: client.clone(),
+                store: store.clone(),
+                uuid: m.uuid.clone(),
+                account: m.account_id.clone(),
+                region: m.region.clone(),
+            };
+            tokio::spawn(poller.run(rx.clone()));
+        }
     }
 
-    /// Stop a mapping's poller (a batch being processed finishes first).
+    /// Restart a mapping's pollers (its concurrency may have changed).
+    pub fn restart(&self, m: &MappingRecord) {
+        self.stop(&m.uuid);
+        self.start(m);
+    }
+
+    /// Stop a mapping's pollers (batches being processed finish first).
     pub fn stop(&self, uuid: &str) {
         if let Some(tx) = self.running.lock().ok().and_then(|mut r| r.remove(uuid)) {
             let _ = tx.send(true);
@@ -99,6 +108,16 @@ impl Pollers {
 
 /// A received message and the event record made from it.
 type Received<'a> = (&'a Value, Value);
+
+/// Batches a mapping processes at once: Lambda starts five pollers for an SQS source, and
+/// ScalingConfig.MaximumConcurrency caps the invocations a mapping may run (at least 2).
+fn concurrency(m: &MappingRecord) -> usize {
+    const INITIAL_POLLERS: usize = 5;
+    serde_json::from_str::<MappingConfiguration>(&m.config)
+        .ok()
+        .and_then(|c| c.scaling_config?.get("MaximumConcurrency")?.as_u64())
+        .map_or(INITIAL_POLLERS, |n| (n as usize).min(INITIAL_POLLERS))
+}
 
 struct Poller {
     client: InternalClient,
@@ -491,6 +510,36 @@ mod tests {
                 &batch
             ),
             None
+        );
+    }
+
+    #[test]
+    fn pollers_per_mapping() {
+        let mapping = |scaling: Option<Value>| MappingRecord {
+            uuid: "u".into(),
+            account_id: "a".into(),
+            region: "r".into(),
+            function_name: "f".into(),
+            function_arn: "arn".into(),
+            event_source_arn: "arn:aws:sqs:r:a:q".into(),
+            config: json!({
+                "UUID": "u", "BatchSize": 10, "MaximumBatchingWindowInSeconds": 0,
+                "EventSourceArn": "arn:aws:sqs:r:a:q", "FunctionArn": "arn", "LastModified": 0.0,
+                "State": "Enabled", "StateTransitionReason": "USER_INITIATED",
+                "EventSourceMappingArn": "x", "ScalingConfig": scaling,
+            })
+            .to_string(),
+            enabled: true,
+            created_at: 0.0,
+        };
+        assert_eq!(concurrency(&mapping(None)), 5);
+        assert_eq!(
+            concurrency(&mapping(Some(json!({"MaximumConcurrency": 2})))),
+            2
+        );
+        assert_eq!(
+            concurrency(&mapping(Some(json!({"MaximumConcurrency": 900})))),
+            5
         );
     }
 
