@@ -13,7 +13,9 @@ CREATE TABLE lambda_event_source_mappings (
     event_source_arn TEXT NOT NULL,
     config           TEXT NOT NULL,
     enabled          INTEGER NOT NULL,
-    created_at       REAL NOT NULL
+    created_at       REAL NOT NULL,
+    -- JSON object of tag key -> value (mappings are taggable by their ARN).
+    tags             TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX lambda_esm_by_scope ON lambda_event_source_mappings (account_id, region, uuid);
 

@@ -175,6 +175,35 @@ impl LambdaEsmStore {
         Ok(res.rows_affected() > 0)
     }
 
+    /// A mapping's tags (a JSON object), or `None` if there is no such mapping.
+    pub async fn mapping_tags(
+        &self,
+        account: &str,
+        region: &str,
+        uuid: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT tags FROM lambda_event_source_mappings \
+             WHERE uuid = ? AND account_id = ? AND region = ?",
+        )
+        .bind(uuid)
+        .bind(account)
+        .bind(region)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|r| r.get("tags")))
+    }
+
+    /// Replace a mapping's tags; `false` if it is gone.
+    pub async fn set_mapping_tags(&self, uuid: &str, tags: &str) -> Result<bool> {
+        let res = sqlx::query("UPDATE lambda_event_source_mappings SET tags = ? WHERE uuid = ?")
+            .bind(tags)
+            .bind(uuid)
+            .execute(self.db.pool())
+            .await?;
+        Ok(res.rows_affected() > 0)
+    }
+
     pub async fn delete_mapping(&self, uuid: &str) -> Result<bool> {
         let res = sqlx::query("DELETE FROM lambda_event_source_mappings WHERE uuid = ?")
             .bind(uuid)

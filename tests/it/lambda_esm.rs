@@ -375,6 +375,57 @@ async fn mapping_control_plane_answers_as_lambda_does() {
         .expect_err("unknown UUID");
     assert_eq!(unknown.code(), Some("ResourceNotFoundException"));
 
+    // Mappings are taggable by their ARN (Terraform reads their tags).
+    let tagged = lambda
+        .create_event_source_mapping()
+        .function_name(&name)
+        .event_source_arn(&fifo)
+        .tags("team", "core")
+        .send()
+        .await
+        .expect("tagged mapping");
+    let esm_arn = tagged.event_source_mapping_arn().expect("ARN").to_string();
+    assert_eq!(
+        esm_arn,
+        format!(
+            "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:{}",
+            tagged.uuid().unwrap_or_default()
+        )
+    );
+    lambda
+        .tag_resource()
+        .resource(&esm_arn)
+        .tags("env", "test")
+        .send()
+        .await
+        .expect("TagResource");
+    lambda
+        .untag_resource()
+        .resource(&esm_arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .expect("UntagResource");
+    let tags = lambda
+        .list_tags()
+        .resource(&esm_arn)
+        .send()
+        .await
+        .expect("ListTags")
+        .tags
+        .unwrap_or_default();
+    assert_eq!(
+        tags,
+        std::collections::HashMap::from([("env".to_string(), "test".to_string())])
+    );
+    let no_tags = lambda
+        .list_tags()
+        .resource("arn:aws:lambda:us-east-1:000000000000:event-source-mapping:a1b2c3d4-0000-0000-0000-000000000000")
+        .send()
+        .await
+        .expect_err("unknown mapping");
+    assert_eq!(no_tags.code(), Some("ResourceNotFoundException"));
+
     // Update and delete answer the transitional states.
     let updated = lambda
         .update_event_source_mapping()
@@ -514,7 +565,7 @@ async fn report_batch_item_failures_deletes_only_the_successes() {
         .create(
             &unique("in"),
             &[
-                (QueueAttributeName::VisibilityTimeout, "1".into()),
+                (QueueAttributeName::VisibilityTimeout, "5".into()),
                 (QueueAttributeName::RedrivePolicy, policy),
             ],
         )
@@ -535,7 +586,8 @@ async fn report_batch_item_failures_deletes_only_the_successes() {
         .expect("CreateEventSourceMapping");
     // The failed item is retried until the redrive policy moves it to the DLQ...
     assert_eq!(q.drain(&dlq, 1).await, ["fail-1"]);
-    // ...while the successes were deleted after their first delivery: never delivered twice.
+    // ...while the successes were deleted after their first delivery: never delivered twice
+    // (the 5 s visibility timeout outlasts an invoke, so no other poller sees them meanwhile).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let forwarded = parse(&q.drain(&out, 2).await);
     let mut bodies: Vec<&str> = forwarded

@@ -58,6 +58,7 @@ pub struct CreateMappingRequest {
     pub function_response_types: Option<Vec<String>>,
     pub scaling_config: Option<Value>,
     pub starting_position: Option<String>,
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -304,6 +305,13 @@ impl Lambda {
             created_at: config.last_modified,
         };
         esm.create_mapping(&record).await?;
+        if let Some(tags) = input.tags.filter(|t| !t.is_empty()) {
+            esm.set_mapping_tags(
+                &record.uuid,
+                &serde_json::to_string(&tags).unwrap_or_default(),
+            )
+            .await?;
+        }
         if enabled {
             self.pollers.start(&record);
         }
@@ -475,6 +483,52 @@ impl Lambda {
             state: "Deleting".into(),
             ..config
         })
+    }
+}
+
+/// The UUID an event source mapping ARN names (`…:event-source-mapping:<uuid>`).
+pub fn mapping_uuid(arn: &str) -> Option<&str> {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "lambda", _, _, "event-source-mapping", uuid] => Some(uuid),
+        _ => None,
+    }
+}
+
+impl Lambda {
+    /// ListTags, TagResource and UntagResource on a mapping's ARN.
+    pub(crate) async fn mapping_tags(
+        &self,
+        ctx: &RequestContext,
+        arn: &str,
+        uuid: &str,
+        set: Option<std::collections::BTreeMap<String, String>>,
+        remove: Option<Vec<String>>,
+    ) -> Result<Value, LambdaError> {
+        let esm = self.store.esm();
+        let missing = || {
+            tracing::debug!(resource = %arn, "tags of an unknown event source mapping");
+            not_found()
+        };
+        let doc = esm
+            .mapping_tags(&ctx.account_id, &ctx.region, uuid)
+            .await?
+            .ok_or_else(missing)?;
+        let mut tags: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&doc).unwrap_or_default();
+        if set.is_none() && remove.is_none() {
+            return Ok(json!({"Tags": tags}));
+        }
+        tags.extend(set.unwrap_or_default());
+        for k in remove.unwrap_or_default() {
+            tags.remove(&k);
+        }
+        if !esm
+            .set_mapping_tags(uuid, &serde_json::to_string(&tags).unwrap_or_default())
+            .await?
+        {
+            return Err(missing());
+        }
+        Ok(json!({}))
     }
 }
 
