@@ -5,6 +5,7 @@
 pub mod backlog;
 pub mod config;
 pub mod gateway;
+pub mod internal;
 pub mod logging;
 pub mod registry;
 pub mod server;

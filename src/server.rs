@@ -85,12 +85,35 @@ fn lambda_options(storage: &Storage, config: &Config) -> cloudemu_lambda::ExecOp
             node: config.lambda_node.clone(),
         },
         idle_timeout: Duration::from_secs(config.lambda_idle_seconds),
+        async_retry_scale: config.lambda_async_retry_scale,
         ..Default::default()
     };
     if let StorageMode::Disk(dir) = storage.mode() {
         opts.work_dir = dir.join("lambda-environments");
     }
     opts
+}
+
+/// Give every service the in-process client (cloudemu_core::internal) once all are built and
+/// the address is known; services start their background work (pollers, retry queues) here.
+fn attach_internal_client(state: &web::Data<AppState>, addr: SocketAddr) {
+    let client = cloudemu_core::InternalClient::new();
+    let ip = if addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    client.install(
+        Arc::new(crate::internal::RegistryCaller {
+            state: Arc::downgrade(&state.clone().into_inner()),
+        }),
+        SocketAddr::new(ip, addr.port()).to_string(),
+    );
+    for id in state.registry.enabled() {
+        if let Some(svc) = state.registry.service(id) {
+            svc.attach(client.clone());
+        }
+    }
 }
 
 /// Open storage, build the service registry and start serving.
@@ -141,6 +164,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             addr: bind_addr.clone(),
             source: std::io::Error::other("no address bound"),
         })?;
+    attach_internal_client(&state, addr);
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);

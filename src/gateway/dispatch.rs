@@ -485,7 +485,7 @@ async fn process(
 
 /// The first required top-level member the input lacks, as the service's own missing-parameter
 /// error, for services whose overlay names one.
-fn missing_parameter(
+pub(crate) fn missing_parameter(
     model: &ServiceModel,
     op: &Operation,
     input: &serde_json::Value,

@@ -677,3 +677,11 @@ pub enum Publish {
     NotFound,
     RevisionMismatch,
 }
+
+impl LambdaStore {
+    /// Event source mappings, event-invoke configurations and queued asynchronous invocations
+    /// (`lambda_esm`).
+    pub fn esm(&self) -> crate::lambda_esm::LambdaEsmStore {
+        crate::lambda_esm::LambdaEsmStore::new(self.db.clone())
+    }
+}

@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
+pub mod lambda_esm;
 pub mod objects;
 pub mod s3;
 pub mod sqs;

@@ -41,6 +41,13 @@ impl TestServer {
         Self::start(config(Some(dir))).await
     }
 
+    /// A server over an existing data dir with a changed configuration.
+    pub async fn disk_at_with(dir: &Path, change: impl FnOnce(&mut Config)) -> Self {
+        let mut c = config(Some(dir));
+        change(&mut c);
+        Self::start(c).await
+    }
+
     async fn start(config: Config) -> Self {
         let running = cloudemu::start(config).await.expect("server starts");
         let endpoint = format!("http://{}", running.addr);

@@ -9,6 +9,9 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, PackageType, Runtime, Sta
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+#[path = "lambda_esm.rs"]
+mod esm;
+
 const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
 
 /// CRC-32 (IEEE), bitwise: enough for the few bytes of a test zip.
@@ -362,14 +365,17 @@ async fn bad_requests_get_lambdas_errors() {
         )
         .send()
         .await
-        .expect_err("S3 code not yet");
+        .expect_err("no such bucket");
     assert_eq!(
         s3.code(),
         Some("InvalidParameterValueException"),
         "{:?}",
         s3.message()
     );
-    assert!(s3.message().unwrap_or_default().contains("S3Bucket"));
+    assert!(s3
+        .message()
+        .unwrap_or_default()
+        .starts_with("Error occurred while GetObject. S3 Error Code: NoSuchBucket."));
 
     let no_runtime = lambda
         .create_function()

@@ -4,10 +4,12 @@
 pub mod body;
 pub mod error;
 pub mod identity;
+pub mod internal;
 pub mod serde_helpers;
 
 pub use body::{Body, ByteStream, Trailer};
 pub use error::ServiceError;
+pub use internal::InternalClient;
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -81,6 +83,11 @@ pub trait Service: Send + Sync + 'static {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
+
+    /// Called once after every service is built, with the client through which this service
+    /// may call other services' operations ([`internal`]); background work that needs it
+    /// (pollers, retry queues) starts here. Runs inside the Tokio runtime.
+    fn attach(&self, _client: InternalClient) {}
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

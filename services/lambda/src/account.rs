@@ -66,6 +66,11 @@ impl Lambda {
         ctx: &RequestContext,
         input: TagResourceRequest,
     ) -> Result<Value, LambdaError> {
+        if let Some(uuid) = crate::event_sources::mapping_uuid(&input.resource) {
+            return self
+                .mapping_tags(ctx, &input.resource, uuid, None, None)
+                .await;
+        }
         let r = self.require_function(ctx, &input.resource).await?;
         let tags: BTreeMap<String, String> = serde_json::from_str(&r.tags).unwrap_or_default();
         Ok(json!({"Tags": tags}))
@@ -76,6 +81,12 @@ impl Lambda {
         ctx: &RequestContext,
         input: TagResourceRequest,
     ) -> Result<Empty, LambdaError> {
+        if let Some(uuid) = crate::event_sources::mapping_uuid(&input.resource) {
+            let tags = Some(input.tags.clone().unwrap_or_default());
+            self.mapping_tags(ctx, &input.resource, uuid, tags, None)
+                .await?;
+            return Ok(Empty {});
+        }
         let name = self.tag_target(ctx, &input.resource).await?;
         let set: Vec<(String, String)> = input.tags.unwrap_or_default().into_iter().collect();
         self.write_tags(ctx, &name, &set, &[]).await
@@ -86,6 +97,12 @@ impl Lambda {
         ctx: &RequestContext,
         input: TagResourceRequest,
     ) -> Result<Empty, LambdaError> {
+        if let Some(uuid) = crate::event_sources::mapping_uuid(&input.resource) {
+            let keys = Some(input.tag_keys.clone().unwrap_or_default());
+            self.mapping_tags(ctx, &input.resource, uuid, None, keys)
+                .await?;
+            return Ok(Empty {});
+        }
         let name = self.tag_target(ctx, &input.resource).await?;
         self.write_tags(ctx, &name, &[], &input.tag_keys.unwrap_or_default())
             .await

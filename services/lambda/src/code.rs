@@ -24,6 +24,11 @@ pub fn accept_zip(b64: &str) -> Result<ZipPackage, LambdaError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| LambdaError::InvalidParameter(UNZIP_ERROR.into()))?;
+    accept_zip_bytes(bytes)
+}
+
+/// Check that `bytes` is a zip (see [`accept_zip`]) and digest it.
+pub fn accept_zip_bytes(bytes: Vec<u8>) -> Result<ZipPackage, LambdaError> {
     let tail_start = bytes.len().saturating_sub(22 + 65535);
     let tail = &bytes[tail_start..];
     if bytes.len() < 22 || !tail.windows(4).any(|w| w == EOCD) {

@@ -23,6 +23,8 @@ pub struct ExecOptions {
     pub work_dir: PathBuf,
     /// Idle environments are stopped after this long.
     pub idle_timeout: Duration,
+    /// Multiplies Lambda's asynchronous retry delays (1 and 2 minutes); 1 is AWS's timing.
+    pub async_retry_scale: f64,
 }
 
 impl Default for ExecOptions {
@@ -36,6 +38,7 @@ impl Default for ExecOptions {
                 uuid::Uuid::new_v4().simple()
             )),
             idle_timeout: Duration::from_secs(300),
+            async_retry_scale: 1.0,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The control plane for functions: create, read, list, update code and configuration, delete.
 
-use crate::code::{accept_zip, ZipPackage};
+use crate::code::ZipPackage;
 use crate::errors::LambdaError;
 use crate::names::{function_arn, resolve};
+use crate::s3_code::CodeSource;
 use crate::shapes::*;
 use crate::Lambda;
 use chrono::Utc;
@@ -27,9 +28,10 @@ fn not_supported_source(
     s3_key: &Option<String>,
     image: &Option<String>,
 ) -> Result<(), LambdaError> {
-    if s3_bucket.is_some() || s3_key.is_some() {
+    // S3Bucket/S3Key are read from CloudEmu's S3 (s3_code.rs); a bucket alone names nothing.
+    if s3_bucket.is_some() != s3_key.is_some() {
         return Err(LambdaError::InvalidParameter(
-            "CloudEmu does not read function code from S3 (S3Bucket/S3Key) yet; send the zip as ZipFile.".into(),
+            "Please provide a source for function code.".into(),
         ));
     }
     if image.is_some() {
@@ -154,14 +156,24 @@ impl Lambda {
                 "Runtime and Handler are mandatory parameters for functions created with deployment packages.".into(),
             ));
         };
-        let Some(zip) = code.zip_file else {
+        if code.zip_file.is_none() && code.s3_key.is_none() {
+            return Err(LambdaError::InvalidParameter(
+                "Please provide a source for function code.".into(),
+            ));
+        }
+        check_layers(&input.layers)?;
+        check_timeout(input.timeout)?;
+        let source = CodeSource {
+            zip_file: code.zip_file,
+            s3_bucket: code.s3_bucket,
+            s3_key: code.s3_key,
+            s3_object_version: code.s3_object_version,
+        };
+        let Some(ZipPackage { bytes, sha256 }) = self.package(ctx, source).await? else {
             return Err(LambdaError::InvalidParameter(
                 "Please provide a source for function code.".into(),
             ));
         };
-        check_layers(&input.layers)?;
-        check_timeout(input.timeout)?;
-        let ZipPackage { bytes, sha256 } = accept_zip(&zip)?;
         let code_size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         let stored = self.store.put_code(bytes).await?;
         let revision = new_revision();
@@ -352,12 +364,17 @@ impl Lambda {
     ) -> Result<FunctionConfiguration, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
         not_supported_source(&input.s3_bucket, &input.s3_key, &input.image_uri)?;
-        let Some(zip) = input.zip_file else {
+        let source = CodeSource {
+            zip_file: input.zip_file,
+            s3_bucket: input.s3_bucket,
+            s3_key: input.s3_key,
+            s3_object_version: input.s3_object_version,
+        };
+        let Some(ZipPackage { bytes, sha256 }) = self.package(ctx, source).await? else {
             return Err(LambdaError::InvalidParameter(
                 "Please provide a source for function code.".into(),
             ));
         };
-        let ZipPackage { bytes, sha256 } = accept_zip(&zip)?;
         let mut config = parse_config(&r)?;
         config.code_size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         config.code_sha256 = sha256;

@@ -78,8 +78,6 @@ impl Lambda {
             });
         }
 
-        // Reserved concurrency is the function's, across its versions.
-        let function_key = format!("{}/{}/{}", ctx.account_id, ctx.region, config.function_name);
         // Each version runs in its own environments; $LATEST keys on the bare name.
         let key = match config.version.as_str() {
             "$LATEST" => format!("{}/{}/{}", ctx.account_id, ctx.region, config.function_name),
@@ -136,19 +134,8 @@ impl Lambda {
         let exec = self.exec.clone();
         let revision = config.revision_id.clone();
         if kind == "Event" {
-            // Accepted now, run in the background (retries and destinations are not done yet).
-            tokio::spawn(async move {
-                // Lambda would retry a throttled event; until the retry queue exists it is
-                // dropped with a log line.
-                let Some(_slot) = exec.acquire(&function_key, record.reserved_concurrency) else {
-                    tracing::info!(function = %key, "asynchronous invocation throttled");
-                    return;
-                };
-                let r = exec.run(&key, &revision, spec, run).await;
-                if r.function_error {
-                    tracing::info!(function = %key, "asynchronous invocation failed");
-                }
-            });
+            // Stored before the 202, then run, retried and routed by async_invoke.
+            self.accept_event(ctx, &input, run.payload.clone()).await?;
             return Ok(InvokeResponse {
                 status_code: 202,
                 function_error: None,

@@ -3,9 +3,13 @@
 
 mod account;
 mod aliases;
+mod async_invoke;
 mod code;
 mod environment;
 mod errors;
+mod event_filter;
+mod event_invoke_config;
+mod event_sources;
 mod executor;
 mod functions;
 mod invoke;
@@ -13,7 +17,9 @@ mod names;
 mod permissions;
 mod runtime_api;
 mod runtimes;
+mod s3_code;
 mod shapes;
+mod sqs_poller;
 mod versions;
 
 use cloudemu_core::{
@@ -30,6 +36,10 @@ pub use runtimes::Interpreters;
 pub struct Lambda {
     store: LambdaStore,
     exec: Arc<executor::Executor>,
+    /// Calls into other services (SQS for event sources, S3 for code), set by `attach`.
+    client: cloudemu_core::InternalClient,
+    pollers: Arc<sqs_poller::Pollers>,
+    async_invoker: Arc<async_invoke::AsyncInvoker>,
 }
 
 impl Lambda {
@@ -38,9 +48,13 @@ impl Lambda {
     }
 
     pub fn with_options(store: LambdaStore, opts: ExecOptions) -> Self {
+        let async_invoker = Arc::new(async_invoke::AsyncInvoker::new(opts.async_retry_scale));
         Self {
+            async_invoker,
             store,
             exec: executor::Executor::new(opts),
+            client: cloudemu_core::InternalClient::new(),
+            pollers: Arc::default(),
         }
     }
 }
@@ -48,30 +62,40 @@ impl Lambda {
 pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "CreateAlias",
+    "CreateEventSourceMapping",
     "CreateFunction",
     "DeleteAlias",
+    "DeleteEventSourceMapping",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
+    "DeleteFunctionEventInvokeConfig",
     "GetAccountSettings",
     "GetAlias",
+    "GetEventSourceMapping",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
+    "GetFunctionEventInvokeConfig",
     "GetPolicy",
     "Invoke",
     "ListAliases",
+    "ListEventSourceMappings",
     "ListFunctions",
+    "ListFunctionEventInvokeConfigs",
     "ListTags",
     "ListVersionsByFunction",
     "PublishVersion",
     "PutFunctionConcurrency",
+    "PutFunctionEventInvokeConfig",
     "RemovePermission",
     "TagResource",
     "UntagResource",
     "UpdateAlias",
+    "UpdateEventSourceMapping",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
+    "UpdateFunctionEventInvokeConfig",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `Lambda`.
@@ -88,6 +112,19 @@ impl Service for Lambda {
 
     fn operations(&self) -> &'static [&'static str] {
         OPERATIONS
+    }
+
+    fn attach(&self, client: cloudemu_core::InternalClient) {
+        self.client.install_from(&client);
+        if self
+            .pollers
+            .attach(client.clone(), self.store.esm())
+            .is_some()
+        {
+            let pollers = self.pollers.clone();
+            tokio::spawn(async move { pollers.resume().await });
+        }
+        self.async_invoker.attach(client, self.store.esm());
     }
 
     fn call<'a>(
@@ -132,6 +169,34 @@ impl Service for Lambda {
                 "GetPolicy" => route!(self, ctx, input, get_policy),
                 "TagResource" => route!(self, ctx, input, tag_resource),
                 "UntagResource" => route!(self, ctx, input, untag_resource),
+                "CreateEventSourceMapping" => {
+                    route!(self, ctx, input, create_event_source_mapping)
+                }
+                "GetEventSourceMapping" => route!(self, ctx, input, get_event_source_mapping),
+                "ListEventSourceMappings" => {
+                    route!(self, ctx, input, list_event_source_mappings)
+                }
+                "UpdateEventSourceMapping" => {
+                    route!(self, ctx, input, update_event_source_mapping)
+                }
+                "DeleteEventSourceMapping" => {
+                    route!(self, ctx, input, delete_event_source_mapping)
+                }
+                "PutFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, put_function_event_invoke_config)
+                }
+                "UpdateFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, update_function_event_invoke_config)
+                }
+                "GetFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, get_function_event_invoke_config)
+                }
+                "DeleteFunctionEventInvokeConfig" => {
+                    route!(self, ctx, input, delete_function_event_invoke_config)
+                }
+                "ListFunctionEventInvokeConfigs" => {
+                    route!(self, ctx, input, list_function_event_invoke_configs)
+                }
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;
