@@ -2260,3 +2260,91 @@ async fn unversioned_buckets_list_null_versions() {
         .expect("still there");
     server.stop().await;
 }
+
+/// Lifecycle rules read back as written, with the transition default S3 keeps beside them
+/// (Terraform's `aws_s3_bucket_lifecycle_configuration` waits until both read back).
+#[tokio::test]
+async fn lifecycle_configuration_reads_back_with_its_transition_default() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, TransitionDefaultMinimumObjectSize,
+    };
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = unique("lifecycle");
+    s3.create_bucket().bucket(&b).send().await.expect("bucket");
+    let rule = LifecycleRule::builder()
+        .id("expire-tmp")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+        .expiration(LifecycleExpiration::builder().days(7).build())
+        .build()
+        .expect("rule");
+    let config = BucketLifecycleConfiguration::builder()
+        .rules(rule)
+        .build()
+        .expect("config");
+
+    // Without the header, S3's default applies and is reported on the write and the read.
+    let put = s3
+        .put_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .lifecycle_configuration(config.clone())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        put.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::AllStorageClasses128K)
+    );
+    let got = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::AllStorageClasses128K)
+    );
+    let rules = got.rules();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].id(), Some("expire-tmp"));
+    assert_eq!(rules[0].status(), &ExpirationStatus::Enabled);
+    assert_eq!(rules[0].filter().and_then(|f| f.prefix()), Some("tmp/"));
+    assert_eq!(rules[0].expiration().and_then(|e| e.days()), Some(7));
+
+    // A chosen value is kept.
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .lifecycle_configuration(config)
+        .transition_default_minimum_object_size(
+            TransitionDefaultMinimumObjectSize::VariesByStorageClass,
+        )
+        .send()
+        .await
+        .expect("put varies");
+    let got = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&TransitionDefaultMinimumObjectSize::VariesByStorageClass)
+    );
+
+    s3.delete_bucket_lifecycle()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("delete");
+    let err = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code(), Some("NoSuchLifecycleConfiguration"));
+}

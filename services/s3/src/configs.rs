@@ -264,6 +264,18 @@ fn check(kind: &str, doc: &Value) -> Result<(), S3Error> {
     }
 }
 
+/// The lifecycle member (an `x-amz-transition-default-minimum-object-size` header on the wire).
+const TRANSITION_DEFAULT: &str = "TransitionDefaultMinimumObjectSize";
+
+/// PutBucketLifecycleConfiguration's transition default: what the client sent, or
+/// `all_storage_classes_128K`, S3's default since September 2024.
+fn transition_default_size(input: &Value) -> String {
+    match input.get(TRANSITION_DEFAULT).and_then(Value::as_str) {
+        None | Some("") => "all_storage_classes_128K".into(),
+        Some(v) => v.into(),
+    }
+}
+
 impl S3 {
     /// Serve a configuration operation, or `None` if `operation` is not one.
     pub(crate) async fn config_call(
@@ -317,6 +329,22 @@ impl S3 {
             self.store
                 .set_versioning(bucket, status, &doc.to_string())
                 .await?
+        } else if c.kind == "lifecycle" {
+            // The transition default travels in a header, beside the document; S3 keeps it with
+            // the rules and reports it on every read (Terraform waits until it reads back).
+            let size = transition_default_size(input);
+            let mut doc = doc.clone();
+            if let Value::Object(m) = &mut doc {
+                m.insert(TRANSITION_DEFAULT.into(), Value::String(size.clone()));
+            }
+            if !self
+                .store
+                .put_config(bucket, c.kind, &doc.to_string())
+                .await?
+            {
+                return Err(S3Error::NoSuchBucket(bucket.to_string()));
+            }
+            return Ok(json!({ TRANSITION_DEFAULT: size }));
         } else {
             self.store
                 .put_config(bucket, c.kind, &doc.to_string())
