@@ -987,3 +987,105 @@ async fn a_move_task_without_destination_returns_each_message_to_its_own_source(
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn move_tasks_one_at_a_time_and_cancelled_while_running() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let dlq = queue(&sqs, "slow-dlq").await;
+    let dlq_arn = arn_of(&sqs, &dlq).await;
+    sqs.create_queue()
+        .queue_name(unique("slow-src"))
+        .attributes(
+            A::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#),
+        )
+        .send()
+        .await
+        .expect("source");
+    let target = queue(&sqs, "slow-target").await;
+    let target_arn = arn_of(&sqs, &target).await;
+    for i in 0..20 {
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .expect("send");
+    }
+    // One message a second: the task runs for many seconds.
+    let task = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&target_arn)
+        .max_number_of_messages_per_second(1)
+        .send()
+        .await
+        .expect("StartMessageMoveTask")
+        .task_handle
+        .expect("handle");
+    let err = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&target_arn)
+        .send()
+        .await
+        .expect_err("one running task per source");
+    // The legacy query code, as AWS sends it in `x-amzn-query-error`.
+    assert_eq!(code(&err), "AWS.SimpleQueueService.UnsupportedOperation");
+    let err = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .max_number_of_messages_per_second(501)
+        .send()
+        .await
+        .expect_err("rate above 500");
+    assert_eq!(code(&err), "InvalidParameterValue");
+
+    let cancelled = sqs
+        .cancel_message_move_task()
+        .task_handle(&task)
+        .send()
+        .await
+        .expect("CancelMessageMoveTask");
+    assert!(cancelled.approximate_number_of_messages_moved() < 20);
+    let err = sqs
+        .cancel_message_move_task()
+        .task_handle(&task)
+        .send()
+        .await
+        .expect_err("only running tasks can be cancelled");
+    // The legacy query code, as AWS sends it in `x-amzn-query-error`.
+    assert_eq!(code(&err), "AWS.SimpleQueueService.UnsupportedOperation");
+    let err = sqs
+        .cancel_message_move_task()
+        .task_handle("bm90LWEtdGFzaw==")
+        .send()
+        .await
+        .expect_err("unknown handle");
+    assert_eq!(code(&err), "ResourceNotFoundException");
+
+    let mut status = String::new();
+    for _ in 0..100 {
+        let list = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq_arn)
+            .send()
+            .await
+            .expect("ListMessageMoveTasks");
+        let t = &list.results()[0];
+        status = t.status().unwrap_or_default().to_string();
+        if status == "CANCELLED" {
+            assert_eq!(t.destination_arn(), Some(target_arn.as_str()));
+            assert_eq!(t.max_number_of_messages_per_second(), Some(1));
+            assert_eq!(t.approximate_number_of_messages_to_move(), Some(20));
+            assert!(t.approximate_number_of_messages_moved() < 20);
+            // Only a running task shows its handle.
+            assert_eq!(t.task_handle(), None);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "CANCELLED");
+    server.stop().await;
+}
