@@ -9,9 +9,12 @@
 //!
 //! Services define a [`BatchWriter`] per kind of write and submit items through a
 //! [`GroupCommit`] handle.
+//!
+//! Every statement is a round trip to sqlx's SQLite worker thread, so on disk the writer keeps a
+//! connection of its own: a pooled one cost an acquire and a ping round trip per batch.
 
 use crate::{Db, Result, StorageError};
-use sqlx::SqliteConnection;
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -60,9 +63,12 @@ pub enum GroupCommitError {
 impl<W: BatchWriter> GroupCommit<W> {
     /// Start the writer task on the current Tokio runtime. `max_batch` bounds one
     /// transaction; `queue` bounds the writes waiting (callers wait when it is full).
+    // A thread and runtime of its own was tried; its gain was not measured apart from the
+    // other changes, so the simpler placement stays.
     pub fn spawn(db: Db, writer: W, max_batch: usize, queue: usize) -> Self {
         let (tx, rx) = mpsc::channel(queue.max(1));
-        tokio::spawn(run(db, writer, rx, max_batch.max(1)));
+        let max_batch = max_batch.max(1);
+        tokio::spawn(run(db, writer, rx, max_batch));
         Self { queue: tx }
     }
 
@@ -89,6 +95,7 @@ async fn run<W: BatchWriter>(
 ) {
     let mut items = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
+    let mut own: Option<SqliteConnection> = None;
     while let Some((item, reply)) = rx.recv().await {
         items.push(item);
         replies.push(reply);
@@ -102,7 +109,7 @@ async fn run<W: BatchWriter>(
                 Err(_) => break,
             }
         }
-        let result = commit_batch(&db, &writer, &items).await;
+        let result = commit_batch(&db, &mut own, &writer, &items).await;
         match result {
             Ok(outputs) if outputs.len() == replies.len() => {
                 for (reply, out) in replies.drain(..).zip(outputs) {
@@ -133,13 +140,35 @@ async fn run<W: BatchWriter>(
 
 async fn commit_batch<W: BatchWriter>(
     db: &Db,
+    own: &mut Option<SqliteConnection>,
     writer: &W,
     items: &[W::Item],
 ) -> Result<Vec<W::Output>> {
-    let mut tx = db.begin_immediate().await?;
-    let outputs = writer.write(&mut tx, items).await?;
-    tx.commit().await?;
-    Ok(outputs)
+    let opts = db.pool().connect_options();
+    // An in-memory database exists only on its pool's one connection.
+    if opts.get_filename() == std::path::Path::new(":memory:") {
+        let mut tx = db.begin_immediate().await?;
+        let outputs = writer.write(&mut tx, items).await?;
+        tx.commit().await?;
+        return Ok(outputs);
+    }
+    let conn = match own {
+        Some(c) => c,
+        None => own.insert(opts.connect().await?),
+    };
+    let result = async {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let outputs = writer.write(&mut tx, items).await?;
+        tx.commit().await?;
+        Ok(outputs)
+    }
+    .await;
+    if result.is_err() {
+        // A connection that failed mid-transaction is not trusted again: the next batch opens
+        // a fresh one (dropping this one rolls back whatever it left open).
+        *own = None;
+    }
+    result
 }
 
 #[cfg(test)]

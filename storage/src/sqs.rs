@@ -87,7 +87,8 @@ pub struct MessageRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sent {
     pub message_id: String,
-    pub seq: i64,
+    /// FIFO queues only: the message's sequence number.
+    pub seq: Option<i64>,
 }
 
 /// A receive: make up to `max` visible messages invisible until `visible_ms`.
@@ -101,6 +102,12 @@ pub struct ReceiveSpec {
     pub fifo: bool,
     /// Dead-letter queue id and maxReceiveCount: messages received that often move there.
     pub redrive: Option<(i64, i64)>,
+    /// FIFO ReceiveRequestAttemptId and the end of its window: remembered with the receive,
+    /// in the same transaction, when it hands out messages.
+    pub attempt: Option<(String, i64)>,
+    /// When nothing is received, also report when the next hidden message becomes visible
+    /// (a long poll sleeps until then at the latest).
+    pub next_if_empty: bool,
 }
 
 /// A message handle: the message row, its queue, and the nonce of the receive it came from.
@@ -130,10 +137,12 @@ pub enum Write {
         entries: Vec<(Handle, i64)>,
     },
     Receive(ReceiveSpec),
-    /// Move up to `max` visible messages from `from` to `to`, visible now (message move tasks).
+    /// Move up to `max` visible messages from `from` to `to`, visible now (message move tasks);
+    /// with no `to`, each message goes back to the queue the DLQ redrive took it from (messages
+    /// without a live origin stay).
     Move {
         from: i64,
-        to: i64,
+        to: Option<i64>,
         max: i64,
         now_ms: i64,
     },
@@ -153,7 +162,7 @@ impl Write {
                 q.extend(spec.redrive.map(|(dlq, _)| dlq));
                 q
             }
-            Write::Move { from, to, .. } => vec![*from, *to],
+            Write::Move { from, to, .. } => std::iter::once(*from).chain(*to).collect(),
         }
     }
 }
@@ -161,11 +170,18 @@ impl Write {
 #[derive(Debug, Clone)]
 pub enum Written {
     Sent(Vec<Sent>),
-    /// Per handle: whether a message was deleted (a stale handle deletes nothing).
-    Deleted(Vec<bool>),
+    /// Done: each handle that named its message's latest receive deleted it; a stale handle
+    /// deletes nothing (AWS answers success for both).
+    Deleted,
     Visibility(Vec<VisibilityOutcome>),
-    Received(Vec<MessageRecord>),
-    Moved(i64),
+    Received {
+        messages: Vec<MessageRecord>,
+        /// Asked for with `next_if_empty` and nothing received: the next instant a hidden
+        /// message of the queue becomes visible, if one is waiting.
+        next_visible_ms: Option<i64>,
+    },
+    /// How many messages went to which queue.
+    Moved(Vec<(i64, i64)>),
     /// A queue the write names no longer exists (deleted, or state reset): nothing was written.
     QueueGone,
 }
@@ -220,26 +236,36 @@ fn queue_from_row(r: &SqliteRow) -> QueueRecord {
     }
 }
 
+/// The message columns every read selects, in the order [`message_from_row`] reads them: by
+/// position, since a lookup by name hashes the name for every column of every row.
+macro_rules! message_fields {
+    () => {
+        "id, queue_id, message_id, body, md5_body, attributes, md5_attributes, \
+         system_attributes, md5_system, sender_id, sent_ms, visible_ms, expires_ms, \
+         receive_count, first_receive_ms, receipt, group_id, dedup_id"
+    };
+}
+
 fn message_from_row(r: &SqliteRow) -> MessageRecord {
     MessageRecord {
-        id: r.get("id"),
-        queue_id: r.get("queue_id"),
-        message_id: r.get("message_id"),
-        body: r.get("body"),
-        md5_body: r.get("md5_body"),
-        attributes: r.get("attributes"),
-        md5_attributes: r.get("md5_attributes"),
-        system_attributes: r.get("system_attributes"),
-        md5_system: r.get("md5_system"),
-        sender_id: r.get("sender_id"),
-        sent_ms: r.get("sent_ms"),
-        visible_ms: r.get("visible_ms"),
-        expires_ms: r.get("expires_ms"),
-        receive_count: r.get("receive_count"),
-        first_receive_ms: r.get("first_receive_ms"),
-        receipt: r.get("receipt"),
-        group_id: r.get("group_id"),
-        dedup_id: r.get("dedup_id"),
+        id: r.get(0),
+        queue_id: r.get(1),
+        message_id: r.get(2),
+        body: r.get(3),
+        md5_body: r.get(4),
+        attributes: r.get(5),
+        md5_attributes: r.get(6),
+        system_attributes: r.get(7),
+        md5_system: r.get(8),
+        sender_id: r.get(9),
+        sent_ms: r.get(10),
+        visible_ms: r.get(11),
+        expires_ms: r.get(12),
+        receive_count: r.get(13),
+        first_receive_ms: r.get(14),
+        receipt: r.get(15),
+        group_id: r.get(16),
+        dedup_id: r.get(17),
     }
 }
 
@@ -422,6 +448,10 @@ impl SqsStore {
             .bind(q.id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sqs_receive_attempts WHERE queue_id = ?")
+            .bind(q.id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT OR REPLACE INTO sqs_deleted_queues (account_id, region, name, deleted_ms) \
              VALUES (?, ?, ?, ?)",
@@ -492,22 +522,31 @@ impl SqsStore {
         })
     }
 
-    /// The next instant a message of the queue becomes visible, if any is waiting.
-    pub async fn next_visible_ms(&self, queue_id: i64, now_ms: i64) -> Result<Option<i64>> {
+    /// The nonce of the receive that used a ReceiveRequestAttemptId within its window.
+    pub async fn attempt_nonce(
+        &self,
+        queue_id: i64,
+        attempt_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ? AND visible_ms > ?",
+            "SELECT nonce FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? \
+             AND expires_ms > ?",
         )
         .bind(queue_id)
+        .bind(attempt_id)
         .bind(now_ms)
-        .fetch_one(self.db.pool())
+        .fetch_optional(self.db.pool())
         .await?)
     }
 
     /// Up to `limit` unexpired messages in send order, unchanged (test peeking).
     pub async fn peek(&self, queue_id: i64, now_ms: i64, limit: i64) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM sqs_messages WHERE queue_id = ? AND expires_ms > ? ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_fields!(),
+            " FROM sqs_messages WHERE queue_id = ? AND expires_ms > ? ORDER BY id LIMIT ?"
+        ))
         .bind(queue_id)
         .bind(now_ms)
         .bind(limit)
@@ -523,9 +562,11 @@ impl SqsStore {
         nonce: &str,
         now_ms: i64,
     ) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM sqs_messages WHERE queue_id = ? AND receipt = ? AND visible_ms > ? ORDER BY id",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_fields!(),
+            " FROM sqs_messages WHERE queue_id = ? AND receipt = ? AND visible_ms > ? ORDER BY id"
+        ))
         .bind(queue_id)
         .bind(nonce)
         .bind(now_ms)
@@ -547,6 +588,10 @@ impl SqsStore {
         .await?
         .rows_affected();
         sqlx::query("DELETE FROM sqs_dedup WHERE expires_ms <= ?")
+            .bind(now_ms)
+            .execute(self.db.pool())
+            .await?;
+        sqlx::query("DELETE FROM sqs_receive_attempts WHERE expires_ms <= ?")
             .bind(now_ms)
             .execute(self.db.pool())
             .await?;
@@ -620,30 +665,12 @@ impl BatchWriter for SqsWriter {
         Box::pin(async move {
             let mut out: Vec<Option<Written>> = vec![None; items.len()];
             // Writes for queues deleted since the caller looked them up write nothing: no
-            // message may outlive its queue. Sends check in their INSERT; receives, deletes
+            // message may outlive its queue. Sends check before they insert; receives, deletes
             // and visibility changes of a gone queue find no rows; moves check here.
-            let mut ids: Vec<i64> = items
-                .iter()
-                .filter(|w| matches!(w, Write::Move { .. }))
-                .flat_map(Write::queues)
-                .collect();
+            let moves = items.iter().filter(|w| matches!(w, Write::Move { .. }));
+            let ids: Vec<i64> = moves.flat_map(Write::queues).collect();
             if !ids.is_empty() {
-                ids.sort_unstable();
-                ids.dedup();
-                let mut qb: QueryBuilder<Sqlite> =
-                    QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
-                let mut sep = qb.separated(", ");
-                for id in &ids {
-                    sep.push_bind(*id);
-                }
-                qb.push(")");
-                let live: HashSet<i64> = qb
-                    .build()
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
+                let live = live_queues(conn, ids.into_iter()).await?;
                 for (i, item) in items.iter().enumerate() {
                     if matches!(item, Write::Move { .. })
                         && item.queues().iter().any(|q| !live.contains(q))
@@ -670,7 +697,25 @@ impl BatchWriter for SqsWriter {
                         out[i] = Some(Written::Visibility(res));
                     }
                     Write::Receive(spec) => {
-                        out[i] = Some(Written::Received(receive(conn, spec).await?))
+                        let messages = receive(conn, spec).await?;
+                        if let (Some((attempt, until)), false) =
+                            (&spec.attempt, messages.is_empty())
+                        {
+                            sqlx::query(
+                                "INSERT OR REPLACE INTO sqs_receive_attempts \
+                                 (queue_id, attempt_id, nonce, expires_ms) VALUES (?, ?, ?, ?)",
+                            )
+                            .bind(spec.queue_id)
+                            .bind(attempt)
+                            .bind(&spec.nonce)
+                            .bind(until)
+                            .execute(&mut *conn)
+                            .await?;
+                        }
+                        out[i] = Some(Written::Received {
+                            messages,
+                            next_visible_ms: None,
+                        })
                     }
                     Write::Move {
                         from,
@@ -678,35 +723,55 @@ impl BatchWriter for SqsWriter {
                         max,
                         now_ms,
                     } => {
-                        let n = sqlx::query(
-                            "UPDATE sqs_messages SET queue_id = ?, visible_ms = ?, receipt = NULL, \
-                             receive_count = 0, first_receive_ms = NULL WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ? \
-                             AND visible_ms <= ? AND expires_ms > ? ORDER BY id LIMIT ?)",
-                        )
-                        .bind(to)
-                        .bind(now_ms)
-                        .bind(from)
-                        .bind(now_ms)
-                        .bind(now_ms)
-                        .bind(max)
-                        .execute(&mut *conn)
-                        .await?
-                        .rows_affected();
-                        out[i] = Some(Written::Moved(n as i64));
+                        out[i] = Some(Written::Moved(
+                            move_messages(conn, *from, *to, *max, *now_ms).await?,
+                        ))
                     }
                     Write::Send(_) | Write::Delete(_) => {}
                 }
             }
+            next_visible_for_empty(conn, items, &mut out).await?;
             Ok(out
                 .into_iter()
-                .map(|o| o.unwrap_or(Written::Moved(0)))
+                .map(|o| o.unwrap_or(Written::Moved(Vec::new())))
                 .collect())
         })
     }
 }
 
-const MESSAGE_COLUMNS: &str = "queue_id, message_id, body, md5_body, attributes, md5_attributes, \
-     system_attributes, md5_system, sender_id, sent_ms, visible_ms, expires_ms, group_id, dedup_id";
+/// The columns a send writes, in the order [`push_message`] binds them.
+macro_rules! message_columns {
+    () => {
+        "queue_id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, \
+         md5_system, sender_id, sent_ms, visible_ms, expires_ms, group_id, dedup_id"
+    };
+}
+
+/// Which of `ids` name queues that exist (asked inside the writer's transaction).
+async fn live_queues(
+    conn: &mut SqliteConnection,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashSet<i64>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
+    let mut sep = qb.separated(", ");
+    for id in &ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+    Ok(qb
+        .build()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
 
 fn push_message(
     b: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>,
@@ -743,14 +808,22 @@ async fn send_all(
             plain.extend(msgs.iter().filter(|m| m.dedup.is_none()));
         }
     }
-    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(plain.len());
+    // Standard queues have no sequence numbers, so nothing needs RETURNING (each returned row
+    // is one more hand-off from sqlx's worker thread): which queues still exist is asked once,
+    // inside this transaction, and only their messages are inserted.
+    let live = live_queues(conn, plain.iter().map(|m| m.queue_id)).await?;
+    let plain: Vec<&NewMessage> = plain
+        .into_iter()
+        .filter(|m| live.contains(&m.queue_id))
+        .collect();
     for chunk in plain.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = guarded_insert();
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
+            "INSERT INTO sqs_messages (",
+            message_columns!(),
+            ") "
+        ));
         qb.push_values(chunk, |mut b, m| push_message(&mut b, m));
-        qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id, message_id");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            seqs.insert(row.get(1), row.get(0));
-        }
+        qb.build().execute(&mut *conn).await?;
     }
     for (i, item) in items.iter().enumerate() {
         let Write::Send(msgs) = item else { continue };
@@ -761,9 +834,9 @@ async fn send_all(
         let mut gone = false;
         for m in msgs {
             let one = match &m.dedup {
-                None => seqs.get(&m.message_id).map(|seq| Sent {
+                None => live.contains(&m.queue_id).then(|| Sent {
                     message_id: m.message_id.clone(),
-                    seq: *seq,
+                    seq: None,
                 }),
                 Some(d) => send_deduplicated(conn, m, d).await?,
             };
@@ -786,8 +859,10 @@ async fn send_all(
 /// `INSERT … SELECT * FROM (VALUES …) WHERE column1 IN (queues)`: rows for a queue that no
 /// longer exists are dropped (the caller sees them missing from RETURNING).
 fn guarded_insert() -> QueryBuilder<'static, Sqlite> {
-    QueryBuilder::new(format!(
-        "INSERT INTO sqs_messages ({MESSAGE_COLUMNS}) SELECT * FROM ("
+    QueryBuilder::new(concat!(
+        "INSERT INTO sqs_messages (",
+        message_columns!(),
+        ") SELECT * FROM ("
     ))
 }
 
@@ -810,7 +885,7 @@ async fn send_deduplicated(
     if let Some(row) = seen {
         return Ok(Some(Sent {
             message_id: row.get(0),
-            seq: row.get(1),
+            seq: Some(row.get(1)),
         }));
     }
     let mut qb = guarded_insert();
@@ -834,7 +909,7 @@ async fn send_deduplicated(
     .await?;
     Ok(Some(Sent {
         message_id: m.message_id.clone(),
-        seq,
+        seq: Some(seq),
     }))
 }
 
@@ -852,10 +927,10 @@ async fn delete_all(
             handles.extend(hs.iter());
         }
     }
-    let mut deleted: HashSet<i64> = HashSet::new();
     for chunk in handles.chunks(ROWS_PER_STATEMENT) {
         // `id IN (…)` finds the rows by primary key; the handle text then must match the
-        // latest receive exactly (a stale receipt deletes nothing).
+        // latest receive exactly (a stale receipt deletes nothing). No RETURNING: callers do
+        // not need to know, and every returned row is one more hand-off from sqlx's worker.
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
         let mut sep = qb.separated(", ");
@@ -867,19 +942,12 @@ async fn delete_all(
         for h in chunk {
             sep.push_bind(format!("{}:{}:{}", h.queue_id, h.id, h.nonce));
         }
-        qb.push(") RETURNING id");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            deleted.insert(row.get(0));
-        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
     }
     for (i, item) in items.iter().enumerate() {
-        if out[i].is_some() {
-            continue;
-        }
-        if let Write::Delete(hs) = item {
-            out[i] = Some(Written::Deleted(
-                hs.iter().map(|h| deleted.contains(&h.id)).collect(),
-            ));
+        if out[i].is_none() && matches!(item, Write::Delete(_)) {
+            out[i] = Some(Written::Deleted);
         }
     }
     Ok(())
@@ -927,7 +995,7 @@ async fn receive_merged(
     let mut groups: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if let (Write::Receive(spec), None) = (item, &out[i]) {
-            if !spec.fifo && spec.redrive.is_none() {
+            if !spec.fifo && spec.redrive.is_none() && spec.attempt.is_none() {
                 groups
                     .entry((spec.queue_id, spec.visible_ms - spec.now_ms))
                     .or_default()
@@ -953,26 +1021,106 @@ async fn receive_merged(
             nonce: specs.first().map(|s| s.nonce.clone()).unwrap_or_default(),
             fifo: false,
             redrive: None,
+            attempt: None,
+            next_if_empty: false,
         };
         let mut rows = receive(conn, &merged).await?.into_iter();
         for (i, spec) in members.iter().zip(&specs) {
             let mine: Vec<MessageRecord> = rows.by_ref().take(spec.max as usize).collect();
-            out[*i] = Some(Written::Received(mine));
+            out[*i] = Some(Written::Received {
+                messages: mine,
+                next_visible_ms: None,
+            });
         }
     }
     Ok(())
+}
+
+/// For every receive that found nothing and asked: when its queue's next hidden message
+/// becomes visible. One statement per queue, however many long polls wait on it, so a
+/// thousand polls starting at once cost no thousand reads.
+async fn next_visible_for_empty(
+    conn: &mut SqliteConnection,
+    items: &[Write],
+    out: &mut [Option<Written>],
+) -> Result<()> {
+    let mut next: HashMap<i64, Option<i64>> = HashMap::new();
+    for (item, done) in items.iter().zip(out.iter_mut()) {
+        let (
+            Write::Receive(spec),
+            Some(Written::Received {
+                messages,
+                next_visible_ms,
+            }),
+        ) = (item, done)
+        else {
+            continue;
+        };
+        if !spec.next_if_empty || !messages.is_empty() {
+            continue;
+        }
+        let at = match next.get(&spec.queue_id) {
+            Some(at) => *at,
+            None => {
+                let at: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ? AND visible_ms > ?",
+                )
+                .bind(spec.queue_id)
+                .bind(spec.now_ms)
+                .fetch_one(&mut *conn)
+                .await?;
+                next.insert(spec.queue_id, at);
+                at
+            }
+        };
+        *next_visible_ms = at;
+    }
+    Ok(())
+}
+
+/// A message move task's slice: returns how many messages went to which queue.
+async fn move_messages(
+    conn: &mut SqliteConnection,
+    from: i64,
+    to: Option<i64>,
+    max: i64,
+    now_ms: i64,
+) -> Result<Vec<(i64, i64)>> {
+    // A moved message starts over in its new queue: no receipt, no receives, no origin.
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "UPDATE sqs_messages SET queue_id = COALESCE(?1, origin_queue_id), origin_queue_id = NULL, \
+         visible_ms = ?2, receipt = NULL, receive_count = 0, first_receive_ms = NULL \
+         WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?3 AND visible_ms <= ?2 \
+         AND expires_ms > ?2 AND (?1 IS NOT NULL OR origin_queue_id IN (SELECT id FROM sqs_queues)) \
+         ORDER BY id LIMIT ?4) RETURNING queue_id",
+    )
+    .bind(to)
+    .bind(now_ms)
+    .bind(from)
+    .bind(max)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut per_queue: Vec<(i64, i64)> = Vec::new();
+    for q in rows {
+        match per_queue.iter_mut().find(|(id, _)| *id == q) {
+            Some((_, n)) => *n += 1,
+            None => per_queue.push((q, 1)),
+        }
+    }
+    Ok(per_queue)
 }
 
 async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
     if !spec.fifo && spec.redrive.is_none() {
         // The common case in one statement. Standard queues promise no order, so the index on
         // (queue_id, visible_ms) serves the first visible rows without sorting.
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
              first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 \
              WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?4 AND visible_ms <= ?2 \
-             AND expires_ms > ?2 LIMIT ?5) RETURNING *",
-        )
+             AND expires_ms > ?2 LIMIT ?5) RETURNING ",
+            message_fields!()
+        ))
         .bind(spec.visible_ms)
         .bind(spec.now_ms)
         .bind(&spec.nonce)
@@ -1037,8 +1185,9 @@ async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<
     }
     if let (Some((dlq, _)), false) = (spec.redrive, dead.is_empty()) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sqs_messages SET queue_id = ");
+        // `origin_queue_id = queue_id` reads the row before the update: the queue it leaves.
         qb.push_bind(dlq)
-            .push(", visible_ms = ")
+            .push(", origin_queue_id = queue_id, visible_ms = ")
             .push_bind(spec.now_ms)
             .push(", receipt = NULL WHERE id IN (");
         let mut sep = qb.separated(", ");
@@ -1062,7 +1211,7 @@ async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<
     for id in &chosen {
         sep.push_bind(*id);
     }
-    qb.push(") RETURNING *");
+    qb.push(concat!(") RETURNING ", message_fields!()));
     let mut msgs: Vec<MessageRecord> = qb
         .build()
         .fetch_all(&mut *conn)
@@ -1143,11 +1292,13 @@ mod counts_tests {
                 nonce: "n1".into(),
                 fifo: false,
                 redrive: None,
+                attempt: None,
+                next_if_empty: false,
             }))
             .await
             .expect("receive")
         {
-            Written::Received(m) => m,
+            Written::Received { messages, .. } => messages,
             other => panic!("{other:?}"),
         };
         assert_eq!(got.len(), 2);
@@ -1168,7 +1319,7 @@ mod counts_tests {
         store
             .write(Write::Move {
                 from: q,
-                to: dlq,
+                to: Some(dlq),
                 max: 10,
                 now_ms: 2000,
             })

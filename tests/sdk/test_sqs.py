@@ -171,3 +171,45 @@ def test_sqs_cli(server, unique_name):
     code, _, err = server.cli("sqs", "get-queue-url", "--queue-name", "missing-queue", check=False)
     assert code != 0 and "AWS.SimpleQueueService.NonExistentQueue" in err
     server.cli("sqs", "delete-queue", "--queue-url", url)
+
+
+def test_move_task_returns_messages_to_their_sources_boto3(server, unique_name):
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName=f"{unique_name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+    sources = {}
+    for name in ("a", "b"):
+        url = sqs.create_queue(QueueName=f"{unique_name}-{name}",
+                               Attributes={"RedrivePolicy": policy})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=f"from-{name}")
+        sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []  # dead-lettered
+        sources[name] = url
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+    for _ in range(100):
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] == "COMPLETED":
+            break
+        time.sleep(0.1)
+    assert task["Status"] == "COMPLETED" and task["ApproximateNumberOfMessagesMoved"] == 2
+    assert "DestinationArn" not in task
+    for name, url in sources.items():
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in got] == [f"from-{name}"]
+
+
+def test_fifo_receive_request_attempt_id_cli(server, unique_name):
+    _, out, _ = server.cli("sqs", "create-queue", "--queue-name", f"{unique_name}.fifo",
+                           "--attributes", "FifoQueue=true,ContentBasedDeduplication=true")
+    url = out["QueueUrl"]
+    for body in ("one", "two"):
+        server.cli("sqs", "send-message", "--queue-url", url, "--message-body", body,
+                   "--message-group-id", "g")
+    receive = ("sqs", "receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+               "--receive-request-attempt-id", "retry-me")
+    _, first, _ = server.cli(*receive)
+    _, again, _ = server.cli(*receive)
+    assert [m["Body"] for m in first["Messages"]] == ["one", "two"]
+    assert [m["ReceiptHandle"] for m in again["Messages"]] == \
+        [m["ReceiptHandle"] for m in first["Messages"]]

@@ -1,7 +1,7 @@
 //! Amazon SQS: standard and FIFO queues, dead-letter queues, long polling, message move tasks.
 //!
 //! Messages live in SQLite (`cloudemu_storage::sqs`), never in memory; what this crate keeps in
-//! memory is only who is waiting (long polls) and ReceiveRequestAttemptId retries.
+//! memory is only who is waiting (long polls) and a cache of queue records.
 //!
 //! Besides `impl Service`, the typed handlers (`receive_message`, `delete_message`,
 //! `change_message_visibility`, …) are public so other services (Lambda's event source
@@ -28,10 +28,8 @@ pub use errors::SqsError;
 
 pub struct Sqs {
     store: SqsStore,
-    /// Long polls wait here, one `Notify` per queue id, woken by sends and visibility changes.
-    waiters: Mutex<HashMap<i64, Arc<Notify>>>,
-    /// ReceiveRequestAttemptId -> (nonce of that receive, when the retry window ends).
-    attempts: Mutex<HashMap<(i64, String), (String, i64)>>,
+    /// Long polls wait here, woken by sends and visibility changes.
+    waiters: Arc<Waiters>,
     /// Queue records for the message path, by (account, region, name). Every change to a
     /// queue goes through this struct and forgets its entry; a queue deleted behind our back
     /// (`/_cloudemu/reset`) is caught by the writer, which answers `QueueGone`.
@@ -63,18 +61,27 @@ impl Sqs {
         });
         Self {
             store,
-            waiters: Mutex::new(HashMap::new()),
-            attempts: Mutex::new(HashMap::new()),
+            waiters: Arc::default(),
             queues: Mutex::new(HashMap::new()),
             cancelled_moves: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
     fn notify(&self, queue_id: i64) -> Arc<Notify> {
-        let mut w = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-        w.entry(queue_id)
-            .or_insert_with(|| Arc::new(Notify::new()))
-            .clone()
+        self.waiters.notify(queue_id)
+    }
+
+    fn wake(&self, queue_id: i64, messages: usize) {
+        self.waiters.wake(queue_id, messages)
+    }
+
+    fn wake_all(&self, queue_id: i64) {
+        self.waiters.wake_all(queue_id)
+    }
+
+    /// For background work (move tasks) that makes messages available.
+    fn waiters_handle(&self) -> Arc<Waiters> {
+        Arc::clone(&self.waiters)
     }
 
     /// The queue a URL names, from the cache unless `fresh`.
@@ -112,10 +119,36 @@ impl Sqs {
         let mut cache = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         cache.remove(&(q.account_id.clone(), q.region.clone(), q.name.clone()));
     }
+}
 
-    /// Wake every long poll on a queue (a message may have become available).
-    fn wake(&self, queue_id: i64) {
-        let w = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+/// Long polls waiting per queue id, one `Notify` each.
+#[derive(Default)]
+pub(crate) struct Waiters(Mutex<HashMap<i64, Arc<Notify>>>);
+
+impl Waiters {
+    fn notify(&self, queue_id: i64) -> Arc<Notify> {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.entry(queue_id)
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
+    }
+
+    /// Up to `messages` messages of a queue may have become available: wake one long poll
+    /// for each, oldest first. Waking them all would have a thousand polls race to the
+    /// database for one message. A poll that finds nothing waits again; one that is gone
+    /// passes its wake-up on (tokio's `Notify` guarantees both).
+    fn wake(&self, queue_id: i64, messages: usize) {
+        let w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = w.get(&queue_id) {
+            for _ in 0..messages {
+                n.notify_one();
+            }
+        }
+    }
+
+    /// Wake every long poll on a queue: it is gone, or its attributes changed.
+    fn wake_all(&self, queue_id: i64) {
+        let w = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = w.get(&queue_id) {
             n.notify_waiters();
         }

@@ -503,13 +503,13 @@ impl Sqs {
                 if let Some(s) = sent.into_iter().next() {
                     if fifo {
                         result.message_id = s.message_id;
-                        result.sequence_number = Some(sequence_number(s.seq));
+                        result.sequence_number = s.seq.map(sequence_number);
                     }
                 }
             }
             other => return Err(unexpected(other)),
         }
-        self.wake(q.id);
+        self.wake(q.id, 1);
         Ok(result)
     }
 
@@ -553,19 +553,20 @@ impl Sqs {
         let mut successful = Vec::new();
         if !rows.is_empty() {
             let fifo = is_fifo(&q);
+            let sent_count = rows.len();
             match self.store.write(Write::Send(rows)).await? {
                 Written::Sent(sent) => {
                     for ((id, mut result), s) in results.into_iter().zip(sent) {
                         if fifo {
                             result.message_id = s.message_id;
-                            result.sequence_number = Some(sequence_number(s.seq));
+                            result.sequence_number = s.seq.map(sequence_number);
                         }
                         successful.push(SendMessageBatchResultEntry { id, result });
                     }
                 }
                 other => return Err(unexpected(other)),
             }
-            self.wake(q.id);
+            self.wake(q.id, sent_count);
         }
         Ok(SendMessageBatchResult { successful, failed })
     }
@@ -603,21 +604,17 @@ impl Sqs {
             None => None,
         };
 
-        // A retried FIFO receive with the same attempt id gets the same messages back.
-        let attempt_key = input
+        // A retried FIFO receive with the same attempt id gets the same messages back; the id
+        // is stored with the receive, so this holds across a restart too.
+        let attempt_id = input
             .receive_request_attempt_id
             .as_ref()
             .filter(|_| fifo)
-            .map(|a| (q.id, a.clone()));
+            .cloned();
         let mut nonce = uuid::Uuid::new_v4().simple().to_string();
-        if let Some(key) = &attempt_key {
+        if let Some(attempt) = &attempt_id {
             let now = now_ms();
-            let known = {
-                let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-                attempts.retain(|_, (_, until)| *until > now);
-                attempts.get(key).map(|(n, _)| n.clone())
-            };
-            if let Some(n) = known {
+            if let Some(n) = self.store.attempt_nonce(q.id, attempt, now).await? {
                 let held = self.store.held_by(q.id, &n, now).await?;
                 if !held.is_empty() {
                     return Ok(ReceiveMessageResult {
@@ -649,20 +646,20 @@ impl Sqs {
                 nonce: nonce.clone(),
                 fifo,
                 redrive,
+                attempt: attempt_id.clone().map(|a| (a, now + DEDUP_WINDOW_MS)),
+                next_if_empty: now < deadline,
             };
-            let msgs = match self.store.write(Write::Receive(spec)).await? {
-                Written::Received(m) => m,
+            let (msgs, next_visible) = match self.store.write(Write::Receive(spec)).await? {
+                Written::Received {
+                    messages,
+                    next_visible_ms,
+                } => (messages, next_visible_ms),
                 other => return Err(unexpected(other)),
             };
             if !msgs.is_empty() || now >= deadline {
-                if let (Some(key), false) = (attempt_key, msgs.is_empty()) {
-                    let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-                    attempts.insert(key, (nonce.clone(), now + DEDUP_WINDOW_MS));
-                }
-                if redrive.is_some() {
-                    if let Some((dlq, _)) = redrive {
-                        self.wake(dlq);
-                    }
+                if let Some((dlq, _)) = redrive {
+                    // The receive may have dead-lettered messages: how many is not known here.
+                    self.wake_all(dlq);
                 }
                 return Ok(ReceiveMessageResult {
                     messages: msgs
@@ -674,10 +671,7 @@ impl Sqs {
                 });
             }
             // Sleep until a send wakes us, the next hidden message becomes visible, or time is up.
-            let wake_at = match self.store.next_visible_ms(q.id, now).await? {
-                Some(t) => t.min(deadline),
-                None => deadline,
-            };
+            let wake_at = next_visible.map_or(deadline, |t| t.min(deadline));
             let pause = Duration::from_millis((wake_at - now).max(1) as u64);
             tokio::select! {
                 _ = &mut notified => {}
@@ -699,7 +693,7 @@ impl Sqs {
         }
         if is_fifo(&q) {
             // The message's group may be unblocked now.
-            self.wake(q.id);
+            self.wake(q.id, 1);
         }
         Ok(Empty {})
     }
@@ -734,11 +728,12 @@ impl Sqs {
             }
         }
         if !handles.is_empty() {
+            let deleted = handles.len();
             if let Written::QueueGone = self.store.write(Write::Delete(handles)).await? {
                 return Err(SqsError::QueueGone);
             }
             if is_fifo(&q) {
-                self.wake(q.id);
+                self.wake(q.id, deleted);
             }
         }
         Ok(BatchResult {
@@ -756,6 +751,7 @@ impl Sqs {
         entries: Vec<(Handle, i64)>,
     ) -> Result<Vec<VisibilityOutcome>, SqsError> {
         let now = now_ms();
+        let count = entries.len();
         let entries = entries
             .into_iter()
             .map(|(h, secs)| (h, now + secs * 1000))
@@ -771,7 +767,7 @@ impl Sqs {
             Written::Visibility(v) => v,
             other => return Err(unexpected(other)),
         };
-        self.wake(q.id);
+        self.wake(q.id, count);
         Ok(out)
     }
 

@@ -44,12 +44,13 @@ impl Sqs {
             ));
         }
         let dest = match &input.destination_arn {
-            Some(arn) => self.queue_by_arn(arn).await?.ok_or_else(|| {
+            Some(arn) => Some(self.queue_by_arn(arn).await?.ok_or_else(|| {
                 SqsError::ResourceNotFound(
                     "The resource that you specified for the DestinationArn parameter doesn't exist.".into(),
                 )
-            })?,
-            None => redriving[0].clone(),
+            })?),
+            // Each message goes back to the queue it was dead-lettered from.
+            None => None,
         };
         if let Some(rate) = input.max_number_of_messages_per_second {
             if !(1..=500).contains(&rate) {
@@ -91,8 +92,8 @@ impl Sqs {
         let rate = input
             .max_number_of_messages_per_second
             .unwrap_or(DEFAULT_RATE);
-        let (from, to) = (source.id, dest.id);
-        let wake = self.notify(to);
+        let (from, to) = (source.id, dest.map(|d| d.id));
+        let waiters = self.waiters_handle();
         tokio::spawn(async move {
             let mut rec = record;
             while rec.moved < rec.to_move {
@@ -105,7 +106,7 @@ impl Sqs {
                     break;
                 }
                 let batch = rate.min(rec.to_move - rec.moved);
-                let moved = match store
+                let moved: Vec<(i64, i64)> = match store
                     .write(Write::Move {
                         from,
                         to,
@@ -114,17 +115,20 @@ impl Sqs {
                     })
                     .await
                 {
-                    Ok(Written::Moved(n)) => n,
+                    Ok(Written::Moved(per_queue)) => per_queue,
                     Ok(_) | Err(_) => {
                         rec.status = "FAILED".into();
                         rec.failure = Some("AWS.SimpleQueueService.InternalError".into());
                         break;
                     }
                 };
-                rec.moved += moved;
-                wake.notify_waiters();
+                let moved_now: i64 = moved.iter().map(|(_, n)| n).sum();
+                rec.moved += moved_now;
+                for (queue, n) in moved {
+                    waiters.wake(queue, n as usize);
+                }
                 let _ = store.put_move_task(&rec).await;
-                if moved < batch {
+                if moved_now < batch {
                     break;
                 }
                 // The rate is per second: the next slice waits its turn.

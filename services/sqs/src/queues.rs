@@ -214,7 +214,7 @@ impl Sqs {
         let q = self.require_queue(ctx, &input.queue_url).await?;
         self.store.delete_queue(&q, now_ms()).await?;
         self.forget(&q);
-        self.wake(q.id);
+        self.wake_all(q.id);
         Ok(Empty {})
     }
 
@@ -327,7 +327,7 @@ impl Sqs {
         }
         self.forget(&q);
         // A shorter wait or delay may let a held long poll find messages sooner.
-        self.wake(q.id);
+        self.wake_all(q.id);
         Ok(Empty {})
     }
 

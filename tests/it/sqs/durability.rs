@@ -109,6 +109,71 @@ async fn messages_and_their_state_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn a_receive_request_attempt_id_retried_after_a_restart_gets_the_same_messages() {
+    let keep = tempfile::tempdir().expect("dir");
+    let data = keep.path().join("data");
+    let first = TestServer::disk_at(&data).await;
+    let sqs = client(&first);
+    let url = sqs
+        .create_queue()
+        .queue_name("attempts.fifo")
+        .attributes(A::FifoQueue, "true")
+        .attributes(A::ContentBasedDeduplication, "true")
+        .send()
+        .await
+        .expect("create")
+        .queue_url
+        .expect("url");
+    for i in 0..4 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("m{i}"))
+            .message_group_id("g")
+            .send()
+            .await
+            .expect("send");
+    }
+    let received = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(2)
+        .receive_request_attempt_id("before-restart")
+        .send()
+        .await
+        .expect("receive");
+    let seen = |r: &aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput| {
+        r.messages()
+            .iter()
+            .map(|m| {
+                (
+                    m.body().unwrap_or_default().to_string(),
+                    m.receipt_handle().unwrap_or_default().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = seen(&received);
+    assert_eq!(before.len(), 2);
+    first.stop().await;
+
+    // The client never saw the answer and retries with the same attempt id on a restarted
+    // server: AWS promises the same messages and receipt handles within 5 minutes.
+    let second = TestServer::disk_at(&data).await;
+    let sqs = client(&second);
+    let retry = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(2)
+        .receive_request_attempt_id("before-restart")
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(seen(&retry), before);
+    assert_eq!(before[0].0, "m0");
+    second.stop().await;
+}
+
+#[tokio::test]
 async fn acknowledged_sends_survive_kill_9() {
     let keep = tempfile::tempdir().expect("dir");
     let data = keep.path().join("data");

@@ -287,3 +287,50 @@ async fn receive_request_attempt_id_retries_return_the_same_messages() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_held_poll_gets_the_next_message_of_a_group_once_the_one_in_flight_is_deleted() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let url = fifo_queue(&sqs, true).await;
+    for body in ["first", "second"] {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .message_group_id("g")
+            .send()
+            .await
+            .expect("send");
+    }
+    let first = sqs
+        .receive_message()
+        .queue_url(&url)
+        .visibility_timeout(600)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(first.messages()[0].body(), Some("first"));
+    // The group is blocked while "first" is in flight: this poll waits (its timer would fire
+    // only in 600 s), and the delete has to wake it.
+    let poll = {
+        let (sqs, url) = (sqs.clone(), url.clone());
+        tokio::spawn(async move {
+            sqs.receive_message()
+                .queue_url(&url)
+                .wait_time_seconds(20)
+                .send()
+                .await
+                .expect("long poll")
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqs.delete_message()
+        .queue_url(&url)
+        .receipt_handle(first.messages()[0].receipt_handle().expect("handle"))
+        .send()
+        .await
+        .expect("delete");
+    let got = poll.await.expect("poll");
+    assert_eq!(got.messages()[0].body(), Some("second"));
+    server.stop().await;
+}

@@ -466,6 +466,79 @@ async fn long_poll_returns_as_soon_as_a_message_arrives() {
     server.stop().await;
 }
 
+/// Start a long poll (one message at most) in the background.
+fn long_poll(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    wait: i32,
+) -> tokio::task::JoinHandle<Vec<String>> {
+    let (sqs, url) = (sqs.clone(), url.to_string());
+    tokio::spawn(async move {
+        sqs.receive_message()
+            .queue_url(&url)
+            .wait_time_seconds(wait)
+            .send()
+            .await
+            .expect("long poll")
+            .messages()
+            .iter()
+            .map(|m| m.body().unwrap_or_default().to_string())
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn a_batch_wakes_as_many_held_polls_as_it_sends_and_delays_are_waited_for() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let url = queue(&sqs, "wake-n").await;
+    // Each send wakes one held poll per message: a batch of two must reach both polls (each
+    // takes one), or the second would run out its 20 s and answer empty.
+    let polls = [long_poll(&sqs, &url, 20), long_poll(&sqs, &url, 20)];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqs.send_message_batch()
+        .queue_url(&url)
+        .entries(
+            SendMessageBatchRequestEntry::builder()
+                .id("a")
+                .message_body("one")
+                .build()
+                .expect("entry"),
+        )
+        .entries(
+            SendMessageBatchRequestEntry::builder()
+                .id("b")
+                .message_body("two")
+                .build()
+                .expect("entry"),
+        )
+        .send()
+        .await
+        .expect("batch");
+    let mut got = Vec::new();
+    for p in polls {
+        got.extend(p.await.expect("poll"));
+    }
+    got.sort();
+    assert_eq!(got, ["one", "two"]);
+
+    // A delayed message wakes the held poll that it is not yet visible for; the poll then
+    // waits for the delay to end instead of its whole 20 s.
+    let poll = long_poll(&sqs, &url, 20);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = Instant::now();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("later")
+        .delay_seconds(1)
+        .send()
+        .await
+        .expect("delayed send");
+    assert_eq!(poll.await.expect("poll"), ["later"]);
+    assert!(start.elapsed() < Duration::from_secs(15));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn batches_and_their_errors() {
     let server = TestServer::memory().await;
@@ -800,5 +873,219 @@ async fn peek_endpoint_lists_messages_without_receiving_them() {
         .await
         .expect("peek");
     assert_eq!(missing.status().as_u16(), 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_move_task_without_destination_returns_each_message_to_its_own_source() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let dlq = queue(&sqs, "shared-dlq").await;
+    let dlq_arn = arn_of(&sqs, &dlq).await;
+    let mut sources = Vec::new();
+    for name in ["src-a", "src-b"] {
+        let url = sqs
+            .create_queue()
+            .queue_name(unique(name))
+            .attributes(
+                A::RedrivePolicy,
+                format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"1"}}"#),
+            )
+            .send()
+            .await
+            .expect("create with redrive")
+            .queue_url
+            .expect("url");
+        for i in 0..2 {
+            sqs.send_message()
+                .queue_url(&url)
+                .message_body(format!("{name}-{i}"))
+                .send()
+                .await
+                .expect("send");
+        }
+        // Received once (released at once), then once more: past maxReceiveCount, so both
+        // messages go to the shared DLQ.
+        let got = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("receive");
+        assert_eq!(got.messages().len(), 2);
+        let again = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        assert!(again.messages().is_empty());
+        sources.push((name, url));
+    }
+    let bodies = |r: aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput| {
+        let mut b: Vec<String> = r
+            .messages()
+            .iter()
+            .map(|m| m.body().unwrap_or_default().to_string())
+            .collect();
+        b.sort();
+        b
+    };
+    let dead = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("receive from dlq");
+    assert_eq!(bodies(dead), ["src-a-0", "src-a-1", "src-b-0", "src-b-1"]);
+
+    sqs.start_message_move_task()
+        .source_arn(&dlq_arn)
+        .send()
+        .await
+        .expect("StartMessageMoveTask");
+    let mut status = String::new();
+    for _ in 0..100 {
+        let list = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq_arn)
+            .send()
+            .await
+            .expect("ListMessageMoveTasks");
+        let t = &list.results()[0];
+        status = t.status().unwrap_or_default().to_string();
+        if status == "COMPLETED" {
+            assert_eq!(t.approximate_number_of_messages_moved(), 4);
+            assert_eq!(t.destination_arn(), None);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "COMPLETED");
+    for (name, url) in &sources {
+        let back = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(S::ApproximateReceiveCount)
+            .send()
+            .await
+            .expect("receive moved back");
+        for m in back.messages() {
+            // Back in its source, a message starts its receive count over.
+            assert_eq!(
+                m.attributes().expect("attrs")[&S::ApproximateReceiveCount],
+                "1"
+            );
+        }
+        assert_eq!(bodies(back), [format!("{name}-0"), format!("{name}-1")]);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn move_tasks_one_at_a_time_and_cancelled_while_running() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let dlq = queue(&sqs, "slow-dlq").await;
+    let dlq_arn = arn_of(&sqs, &dlq).await;
+    sqs.create_queue()
+        .queue_name(unique("slow-src"))
+        .attributes(
+            A::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"3"}}"#),
+        )
+        .send()
+        .await
+        .expect("source");
+    let target = queue(&sqs, "slow-target").await;
+    let target_arn = arn_of(&sqs, &target).await;
+    for i in 0..20 {
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(format!("m{i}"))
+            .send()
+            .await
+            .expect("send");
+    }
+    // One message a second: the task runs for many seconds.
+    let task = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&target_arn)
+        .max_number_of_messages_per_second(1)
+        .send()
+        .await
+        .expect("StartMessageMoveTask")
+        .task_handle
+        .expect("handle");
+    let err = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .destination_arn(&target_arn)
+        .send()
+        .await
+        .expect_err("one running task per source");
+    // The legacy query code, as AWS sends it in `x-amzn-query-error`.
+    assert_eq!(code(&err), "AWS.SimpleQueueService.UnsupportedOperation");
+    let err = sqs
+        .start_message_move_task()
+        .source_arn(&dlq_arn)
+        .max_number_of_messages_per_second(501)
+        .send()
+        .await
+        .expect_err("rate above 500");
+    assert_eq!(code(&err), "InvalidParameterValue");
+
+    let cancelled = sqs
+        .cancel_message_move_task()
+        .task_handle(&task)
+        .send()
+        .await
+        .expect("CancelMessageMoveTask");
+    assert!(cancelled.approximate_number_of_messages_moved() < 20);
+    let err = sqs
+        .cancel_message_move_task()
+        .task_handle(&task)
+        .send()
+        .await
+        .expect_err("only running tasks can be cancelled");
+    // The legacy query code, as AWS sends it in `x-amzn-query-error`.
+    assert_eq!(code(&err), "AWS.SimpleQueueService.UnsupportedOperation");
+    let err = sqs
+        .cancel_message_move_task()
+        .task_handle("bm90LWEtdGFzaw==")
+        .send()
+        .await
+        .expect_err("unknown handle");
+    assert_eq!(code(&err), "ResourceNotFoundException");
+
+    let mut status = String::new();
+    for _ in 0..100 {
+        let list = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq_arn)
+            .send()
+            .await
+            .expect("ListMessageMoveTasks");
+        let t = &list.results()[0];
+        status = t.status().unwrap_or_default().to_string();
+        if status == "CANCELLED" {
+            assert_eq!(t.destination_arn(), Some(target_arn.as_str()));
+            assert_eq!(t.max_number_of_messages_per_second(), Some(1));
+            assert_eq!(t.approximate_number_of_messages_to_move(), Some(20));
+            assert!(t.approximate_number_of_messages_moved() < 20);
+            // Only a running task shows its handle.
+            assert_eq!(t.task_handle(), None);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "CANCELLED");
     server.stop().await;
 }

@@ -641,3 +641,66 @@ async fn unknown_attributes_and_missing_parameters_get_sqs_own_errors() {
     assert!(xml.contains("<Code>MissingParameter</Code>"), "{xml}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_queue_lives_in_one_region_only() {
+    let server = TestServer::memory().await;
+    let east = client(&server);
+    let west = aws_sdk_sqs::Client::new(
+        &server
+            .sdk_config()
+            .to_builder()
+            .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let name = unique("regional");
+    let url = east
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create")
+        .queue_url
+        .expect("url");
+    let err = west
+        .get_queue_url()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect_err("not in eu-west-1");
+    assert!(err.into_service_error().is_queue_does_not_exist());
+    // The same name in another region is another queue, with its own ARN and messages.
+    let west_url = west
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .expect("create in eu-west-1")
+        .queue_url
+        .expect("url");
+    let arn = west
+        .get_queue_attributes()
+        .queue_url(&west_url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .expect("attrs")[&A::QueueArn]
+        .clone();
+    assert_eq!(arn, format!("arn:aws:sqs:eu-west-1:000000000000:{name}"));
+    west.send_message()
+        .queue_url(&west_url)
+        .message_body("west")
+        .send()
+        .await
+        .expect("send");
+    let got = east
+        .receive_message()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("receive");
+    assert!(got.messages().is_empty());
+    server.stop().await;
+}
