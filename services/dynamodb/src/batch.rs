@@ -96,6 +96,18 @@ impl DynamoDb {
             units.push((meta.table_name.clone(), table_units));
         }
         // All of a batch's writes commit together (AWS does not promise that; it never hurts).
+        // Only stream records need the items as they were: without streams, skip that read.
+        let streamed = metas.iter().any(|m| {
+            m.stream_specification
+                .as_ref()
+                .is_some_and(|s| s.stream_enabled)
+        });
+        if !streamed {
+            self.store
+                .write_items_blind(&keys_out, move |_| Ok::<_, DynamoError>((writes, ())))
+                .await??;
+            return Ok(batch_write_reply(&input, &units));
+        }
         self.store
             .write_items(&keys_out, move |current| {
                 let mut out = Vec::with_capacity(writes.len());
@@ -118,15 +130,7 @@ impl DynamoDb {
                 Ok::<_, DynamoError>((out, ()))
             })
             .await??;
-        let mut out = json!({ "UnprocessedItems": {} });
-        let caps: Vec<Value> = units
-            .iter()
-            .filter_map(|(t, u)| consumed(input.return_consumed_capacity.as_deref(), t, *u))
-            .collect();
-        if !caps.is_empty() {
-            out["ConsumedCapacity"] = Value::Array(caps);
-        }
-        Ok(out)
+        Ok(batch_write_reply(&input, &units))
     }
 
     pub(crate) async fn batch_get_item(
@@ -168,6 +172,7 @@ impl DynamoDb {
             let mut items = Vec::new();
             let mut left = Vec::new();
             let mut table_units = 0.0;
+            let mut wanted = Vec::with_capacity(spec.keys.len());
             for key in &spec.keys {
                 let k = item_from_wire(key)?;
                 let (pk, sk) = keys::of_key(&def, &k)?;
@@ -176,19 +181,20 @@ impl DynamoDb {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
+                wanted.push(ItemKey {
+                    table_id: id,
+                    pk,
+                    sk,
+                });
+            }
+            // One read for the table's keys; the 16 MB cut is applied to what came back.
+            let bodies = self.store.get_items(wanted).await?;
+            for (key, body) in spec.keys.iter().zip(bodies) {
                 if bytes >= MAX_GET_BYTES {
                     left.push(Value::Object(key.clone()));
                     continue;
                 }
-                let Some(body) = self
-                    .store
-                    .get_item(&ItemKey {
-                        table_id: id,
-                        pk,
-                        sk,
-                    })
-                    .await?
-                else {
+                let Some(body) = body else {
                     continue;
                 };
                 let item = item_from_body(&body)?;
@@ -222,4 +228,16 @@ impl DynamoDb {
         }
         Ok(out)
     }
+}
+
+fn batch_write_reply(input: &BatchWriteItemInput, units: &[(String, f64)]) -> Value {
+    let mut out = json!({ "UnprocessedItems": {} });
+    let caps: Vec<Value> = units
+        .iter()
+        .filter_map(|(t, u)| consumed(input.return_consumed_capacity.as_deref(), t, *u))
+        .collect();
+    if !caps.is_empty() {
+        out["ConsumedCapacity"] = Value::Array(caps);
+    }
+    out
 }

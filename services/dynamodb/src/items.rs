@@ -165,7 +165,7 @@ impl DynamoDb {
         ctx: &RequestContext,
         table: &str,
         key: &AttrMap,
-    ) -> Result<(TableMeta, ItemKey, Item)> {
+    ) -> Result<(std::sync::Arc<TableMeta>, ItemKey, Item)> {
         let (id, meta) = self
             .find_table(ctx, table)
             .await?

@@ -27,7 +27,7 @@ pub(crate) enum Action {
 }
 
 pub(crate) struct Planned {
-    pub meta: crate::table::TableMeta,
+    pub meta: std::sync::Arc<crate::table::TableMeta>,
     pub key: ItemKey,
     pub action: Action,
     pub condition: Option<Condition>,
@@ -349,8 +349,11 @@ impl DynamoDb {
             }
             plans.push((key, projection));
         }
-        for (key, projection) in plans {
-            match self.store.get_item(&key).await? {
+        // All items from one snapshot: a transactional read sees no write half-applied.
+        let (keys, projections): (Vec<_>, Vec<_>) = plans.into_iter().unzip();
+        let bodies = self.store.get_items(keys).await?;
+        for (body, projection) in bodies.into_iter().zip(projections) {
+            match body {
                 Some(body) => {
                     let item = item_from_body(&body)?;
                     let item = match &projection {

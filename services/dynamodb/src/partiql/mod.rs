@@ -101,7 +101,11 @@ fn key_of(def: &KeyDef, c: &Condition) -> Result<Item> {
 }
 
 impl DynamoDb {
-    async fn partiql_table(&self, ctx: &RequestContext, name: &str) -> Result<(i64, TableMeta)> {
+    async fn partiql_table(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(i64, std::sync::Arc<TableMeta>)> {
         self.find_table(ctx, name)
             .await?
             .ok_or_else(DynamoError::no_table)
