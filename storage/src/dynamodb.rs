@@ -85,6 +85,16 @@ pub struct StreamAppend {
     pub record: String,
 }
 
+/// A transaction's ClientRequestToken, recorded with its writes (same transaction).
+#[derive(Debug, Clone)]
+pub struct RequestToken {
+    pub account: String,
+    pub region: String,
+    pub token: String,
+    /// What the request asked for: a repeat must ask for the same.
+    pub fingerprint: String,
+}
+
 /// A stored stream record.
 #[derive(Debug, Clone)]
 pub struct StreamRow {
@@ -532,7 +542,57 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.submit(keys, true, f).await
+        self.submit(keys, true, None, f).await
+    }
+
+    /// [`Self::write_items`] that also records `token` when the writes commit (and only then).
+    pub async fn write_items_with_token<T, E>(
+        &self,
+        keys: &[ItemKey],
+        token: Option<RequestToken>,
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(keys, true, token, f).await
+    }
+
+    /// The fingerprint a token was recorded with, if at or after `not_before` (epoch seconds).
+    pub async fn request_token(
+        &self,
+        account: &str,
+        region: &str,
+        token: &str,
+        not_before: i64,
+    ) -> Result<Option<String>> {
+        let (a, r, t) = (account.to_string(), region.to_string(), token.to_string());
+        self.db
+            .sync()
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT fingerprint FROM ddb_request_tokens \
+                     WHERE account_id = ?1 AND region = ?2 AND token = ?3 AND created >= ?4",
+                )?
+                .query_row(params![a, r, t, not_before], |row| row.get(0))
+                .optional()?)
+            })
+            .await
+    }
+
+    /// Forget tokens recorded before `cutoff` (epoch seconds).
+    pub async fn forget_request_tokens(&self, cutoff: i64) -> Result<()> {
+        self.db
+            .sync()
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM ddb_request_tokens WHERE created < ?1")?
+                    .execute([cutoff])?;
+                Ok(())
+            })
+            .await
     }
 
     /// Like [`Self::write_items`] for writes that do not depend on what is stored (`f` sees
@@ -548,13 +608,14 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.submit(keys, false, f).await
+        self.submit(keys, false, None, f).await
     }
 
     async fn submit<T, E>(
         &self,
         keys: &[ItemKey],
         read: bool,
+        token: Option<RequestToken>,
         f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
             + Send
             + 'static,
@@ -577,6 +638,20 @@ impl DynamoDbStore {
                 match f(current) {
                     Ok((writes, t)) => {
                         apply_writes(c, &keys, writes)?;
+                        if let Some(tk) = &token {
+                            c.prepare_cached(
+                                "INSERT OR REPLACE INTO ddb_request_tokens \
+                                 (account_id, region, token, fingerprint, created) \
+                                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )?
+                            .execute(params![
+                                tk.account,
+                                tk.region,
+                                tk.token,
+                                tk.fingerprint,
+                                chrono::Utc::now().timestamp()
+                            ])?;
+                        }
                         Ok(Ok(t))
                     }
                     Err(e) => Ok(Err(e)),
@@ -884,6 +959,34 @@ impl DynamoDbStore {
             .collect())
     }
 
+    /// Delete stream records written before `cutoff` (epoch seconds; AWS keeps 24 hours),
+    /// oldest first, at most `limit`; returns how many went. Sequence numbers grow with
+    /// time, so only the oldest records are looked at: a young oldest record ends the trim.
+    pub async fn trim_stream_records(&self, cutoff: i64, limit: i64) -> Result<usize> {
+        self.db
+            .sync()
+            .write(move |c| {
+                let due: Vec<i64> = select(
+                    c,
+                    "SELECT seq, CAST(json_extract(record, '$.dynamodb.ApproximateCreationDateTime') \
+                     AS INTEGER) FROM ddb_stream_records ORDER BY seq LIMIT ?1",
+                    &[SqlValue::Integer(limit)],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)),
+                )?
+                .into_iter()
+                .take_while(|(_, at)| at.is_some_and(|t| t < cutoff))
+                .map(|(seq, _)| seq)
+                .collect();
+                let Some(&last) = due.last() else {
+                    return Ok(0);
+                };
+                c.prepare_cached("DELETE FROM ddb_stream_records WHERE seq <= ?1")?
+                    .execute([last])?;
+                Ok(due.len())
+            })
+            .await
+    }
+
     /// The first and last sequence numbers of a stream, if it has records.
     pub async fn stream_bounds(&self, table_id: i64, label: &str) -> Result<Option<(i64, i64)>> {
         let row = sqlx::query(
@@ -960,6 +1063,45 @@ mod tests {
             expires: None,
             stream: None,
         }
+    }
+
+    #[tokio::test]
+    async fn stream_records_older_than_the_cutoff_are_trimmed_oldest_first() {
+        let storage = Storage::open(StorageMode::Memory).await.expect("open");
+        let store = storage.dynamodb();
+        let key = ItemKey {
+            table_id: 1,
+            pk: b"a".to_vec(),
+            sk: Vec::new(),
+        };
+        for at in [100, 200, 300] {
+            let record = format!(r#"{{"dynamodb":{{"ApproximateCreationDateTime":{at}}}}}"#);
+            let write = ItemWrite::Put {
+                size: 2,
+                body: "{}".into(),
+                indexes: None,
+                expires: None,
+                stream: Some(StreamAppend {
+                    label: "l".into(),
+                    record,
+                }),
+            };
+            store
+                .write_items_blind(std::slice::from_ref(&key), move |_| {
+                    Ok::<_, ()>((vec![write], ()))
+                })
+                .await
+                .expect("write")
+                .expect("decided");
+        }
+        assert_eq!(store.trim_stream_records(250, 1000).await.expect("trim"), 2);
+        assert_eq!(
+            store.trim_stream_records(250, 1000).await.expect("again"),
+            0
+        );
+        let left = store.stream_records(1, "l", 0, 10).await.expect("read");
+        assert_eq!(left.len(), 1);
+        assert!(left[0].record.contains("300"));
     }
 
     #[tokio::test]

@@ -3,7 +3,10 @@
 
 use crate::errors::{DynamoError, Result};
 use crate::expr::{eval, Refs};
-use crate::items::{consumed, finish_refs, parse_projection, read_units, write_units};
+use crate::items::{
+    collection_metrics, collection_metrics_per_table, consumed, finish_refs, parse_projection,
+    read_units, write_units,
+};
 use crate::keys;
 use crate::shapes::*;
 use crate::streams::{self, Actor};
@@ -40,6 +43,8 @@ impl DynamoDb {
         let mut metas = Vec::new();
         let mut seen = HashSet::new();
         let mut units: Vec<(String, f64)> = Vec::new();
+        let mut collections = Vec::new();
+        let metrics_mode = input.return_item_collection_metrics.as_deref();
         for (table, requests) in &input.request_items {
             let (id, meta) = self
                 .find_table(ctx, table)
@@ -63,6 +68,9 @@ impl DynamoDb {
                             ));
                         }
                         table_units += write_units(size);
+                        if let Some(m) = collection_metrics(metrics_mode, &meta, &item) {
+                            collections.push((meta.table_name.clone(), m));
+                        }
                         (pk, sk, crate::indexes::put_write(&meta, &item, size)?)
                     }
                     (None, Some(d)) => {
@@ -71,6 +79,9 @@ impl DynamoDb {
                         )?;
                         let (pk, sk) = keys::of_key(&def, &key)?;
                         table_units += 1.0;
+                        if let Some(m) = collection_metrics(metrics_mode, &meta, &key) {
+                            collections.push((meta.table_name.clone(), m));
+                        }
                         (pk, sk, crate::indexes::delete_write(&meta))
                     }
                     _ => {
@@ -106,7 +117,7 @@ impl DynamoDb {
             self.store
                 .write_items_blind(&keys_out, move |_| Ok::<_, DynamoError>((writes, ())))
                 .await??;
-            return Ok(batch_write_reply(&input, &units));
+            return Ok(batch_write_reply(&input, &units, collections));
         }
         self.store
             .write_items(&keys_out, move |current| {
@@ -130,7 +141,7 @@ impl DynamoDb {
                 Ok::<_, DynamoError>((out, ()))
             })
             .await??;
-        Ok(batch_write_reply(&input, &units))
+        Ok(batch_write_reply(&input, &units, collections))
     }
 
     pub(crate) async fn batch_get_item(
@@ -230,8 +241,15 @@ impl DynamoDb {
     }
 }
 
-fn batch_write_reply(input: &BatchWriteItemInput, units: &[(String, f64)]) -> Value {
+fn batch_write_reply(
+    input: &BatchWriteItemInput,
+    units: &[(String, f64)],
+    collections: Vec<(String, Value)>,
+) -> Value {
     let mut out = json!({ "UnprocessedItems": {} });
+    if let Some(m) = collection_metrics_per_table(collections) {
+        out["ItemCollectionMetrics"] = m;
+    }
     let caps: Vec<Value> = units
         .iter()
         .filter_map(|(t, u)| consumed(input.return_consumed_capacity.as_deref(), t, *u))

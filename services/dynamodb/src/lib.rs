@@ -36,7 +36,8 @@ pub use streams::{DynamoDbStreams, STREAM_OPERATIONS};
 use expr::eval::values_equal as eval_equal;
 
 /// ClientRequestTokens seen in the last 10 minutes: (account, region, token) -> (request
-/// fingerprint, when). Kept in memory: a restart forgets them, as it ends every retry loop.
+/// fingerprint, when). In memory for requests in flight; a committed token is also stored
+/// with its writes (`ddb_request_tokens`), so a restart keeps the window.
 type Tokens = HashMap<(String, String, String), (String, Instant)>;
 
 /// A table's stored row and its definition parsed from it.

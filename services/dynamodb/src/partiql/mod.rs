@@ -2,6 +2,7 @@
 //! UPDATE and DELETE on single tables through the same storage, evaluator and index/stream
 //! maintenance as the classic API.
 
+mod index_select;
 mod parser;
 
 use crate::errors::{DynamoError, Result};
@@ -131,10 +132,19 @@ impl DynamoDb {
                 projection,
                 condition,
             } => {
-                if index.is_some() {
-                    return Err(DynamoError::validation(
-                        "PartiQL SELECT on a secondary index is not supported by CloudEmu yet",
-                    ));
+                if let Some(index) = index {
+                    let (id, meta) = self.partiql_table(ctx, &table).await?;
+                    return self
+                        .partiql_select_index(
+                            id,
+                            &meta,
+                            &index,
+                            projection,
+                            condition,
+                            input.limit,
+                            input.next_token,
+                        )
+                        .await;
                 }
                 self.partiql_select(
                     ctx,
