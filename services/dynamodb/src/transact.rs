@@ -38,6 +38,26 @@ pub(crate) struct Planned {
     pub fail: (&'static str, &'static str),
 }
 
+/// A request's identity for token idempotency: its JSON with every object's keys sorted, so
+/// a retry whose maps list their keys in another order (SDKs build them from hash maps) is
+/// still the same request.
+pub(crate) fn fingerprint_of(request: &impl serde::Serialize) -> String {
+    fn sorted(v: Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    serde_json::to_value(request)
+        .map(|v| sorted(v).to_string())
+        .unwrap_or_default()
+}
+
 /// What a failed condition reports by default.
 pub(crate) const CONDITION_FAILED: (&str, &str) =
     ("ConditionalCheckFailed", "The conditional request failed");
@@ -215,7 +235,7 @@ impl DynamoDb {
         let fingerprint = input
             .client_request_token
             .as_ref()
-            .map(|_| serde_json::to_string(&input.transact_items).unwrap_or_default());
+            .map(|_| fingerprint_of(&input.transact_items));
         // Puts, updates and deletes (not condition checks) report their item collection.
         let mode = input.return_item_collection_metrics.as_deref();
         let mut collections = Vec::new();
