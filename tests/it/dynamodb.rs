@@ -2472,3 +2472,69 @@ async fn local_indexes_fetch_unprojected_attributes_from_the_table() {
     assert!(plain.item_collection_metrics().is_none_or(|m| m.is_empty()));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn acknowledged_item_writes_survive_kill_9() {
+    use std::time::{Duration, Instant};
+    // The real binary, killed with SIGKILL: only what was acknowledged must be there after.
+    let dir = tempfile::tempdir().expect("dir");
+    let connect = |port: u16| {
+        let conf = aws_config::SdkConfig::builder()
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("test", "test", None, None, "t"),
+                ),
+            )
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Client::new(&conf)
+    };
+    let healthy = |port: u16| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let url = format!("http://127.0.0.1:{port}/_cloudemu/health");
+        while Instant::now() < deadline {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server on port {port} did not become healthy");
+    };
+    let (mut child, port) = crate::persistence::spawn_binary(dir.path());
+    healthy(port).await;
+    let ddb = connect(port);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    // Concurrent writers: they share group commits on the server.
+    let writes = (0..40).map(|i| {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s("k9"))
+            .item("sk", n(&i.to_string()))
+            .send()
+    });
+    for w in futures_util::future::join_all(writes).await {
+        w.expect("PutItem acknowledged");
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    let (mut child, port) = crate::persistence::spawn_binary(dir.path());
+    healthy(port).await;
+    let q = connect(port)
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("k9"))
+        .send()
+        .await
+        .expect("Query after kill -9");
+    assert_eq!(q.count(), 40);
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+}
