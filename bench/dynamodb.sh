@@ -47,11 +47,23 @@ for start in range(0, large, 10000):
                for i in range(start, min(start + 10000, large))])
 PY
 
+# The server's CPU time (user+system, clock ticks) and context switches (all its threads).
+# Per request they hardly depend on what else loads the machine, unlike req/s.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+switches() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+hz=$(getconf CLK_TCK)
+
 for op in put get query; do
     echo
     echo "== DynamoDB $op: $CONNECTIONS connections, $DURATION"
-    OP=$op wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/dynamodb.lua "$endpoint/" \
-        | grep -E "Requests/sec|50%|99%|Non-2xx"
+    t0=$(cpu_ticks); s0=$(switches)
+    out=$(OP=$op wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/dynamodb.lua "$endpoint/")
+    t1=$(cpu_ticks); s1=$(switches)
+    echo "$out" | grep -E "Requests/sec|50%|99%|Non-2xx"
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    awk -v t="$((t1 - t0))" -v s="$((s1 - s0))" -v n="$n" -v hz="$hz" 'BEGIN {
+        printf "  server CPU per request: %.1f us; context switches per request: %.2f\n",
+            t / hz * 1e6 / n, s / n }'
 done
 echo
 echo "RSS after load: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status)"

@@ -1,5 +1,6 @@
 //! The shared SQLite database.
 
+use crate::sync_db::SyncDb;
 use crate::Result;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
@@ -20,6 +21,9 @@ pub struct Db {
     generation: Arc<AtomicU64>,
     /// The database file (None in memory): `close` checkpoints it once the pool is gone.
     path: Option<PathBuf>,
+    /// Synchronous connections on their own threads (one handoff per request, not per
+    /// statement): the same database as `pool`.
+    sync: SyncDb,
 }
 
 impl Db {
@@ -62,17 +66,25 @@ impl Db {
                 }
             }
         });
+        // After the migrations: these connections expect the schema and WAL mode in place.
+        let sync = SyncDb::open_file(path)?;
         Ok(Self {
             pool,
             generation: Arc::default(),
             path: Some(path.to_path_buf()),
+            sync,
         })
     }
 
-    /// One connection that never closes: each in-memory SQLite connection is its own database.
+    /// One pooled connection that never closes, to a named shared-cache in-memory database
+    /// (unique to this `Db`), so the synchronous connections open the same database; it lives
+    /// as long as one of them is open.
     pub async fn open_memory() -> Result<Self> {
+        let name = format!("file:cloudemu-mem-{}", uuid::Uuid::new_v4().simple());
         let opts = SqliteConnectOptions::new()
+            .filename(&name)
             .in_memory(true)
+            .shared_cache(true)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .min_connections(1)
@@ -82,15 +94,22 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
+        let sync = SyncDb::open_shared_memory(&name)?;
         Ok(Self {
             pool,
             generation: Arc::default(),
             path: None,
+            sync,
         })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The synchronous connections ([`SyncDb`]): run a request's statements in one closure.
+    pub fn sync(&self) -> &SyncDb {
+        &self.sync
     }
 
     /// Changes whenever all state is deleted (`reset`): caches compare it before trusting
@@ -128,6 +147,9 @@ impl Db {
     }
 
     pub(crate) async fn close(&self) {
+        // Queued work finishes and those connections close first: the checkpoints below
+        // copy everything only when no other connection is reading.
+        self.sync.close().await;
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await;

@@ -4,13 +4,13 @@
 //! service's order-preserving encodings of their hash (`pk`) and range (`sk`) keys, so SQLite's
 //! primary-key order is DynamoDB's key order and a Query is a range scan of that index.
 
-use crate::group_commit::{BatchWriter, BoxFuture as GcFuture, GroupCommit};
 use crate::{Db, Result};
-use sqlx::SqliteConnection;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
+use sqlx::Row;
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRow {
@@ -85,6 +85,16 @@ pub struct StreamAppend {
     pub record: String,
 }
 
+/// A transaction's ClientRequestToken, recorded with its writes (same transaction).
+#[derive(Debug, Clone)]
+pub struct RequestToken {
+    pub account: String,
+    pub region: String,
+    pub token: String,
+    /// What the request asked for: a repeat must ask for the same.
+    pub fingerprint: String,
+}
+
 /// A stored stream record.
 #[derive(Debug, Clone)]
 pub struct StreamRow {
@@ -102,98 +112,36 @@ pub struct SkRange {
     pub upper: Bound<Vec<u8>>,
 }
 
-/// Table definitions are read on every item request; they are cached here.
+/// Table definitions are read on every item request; they are cached here (shared, so a hit
+/// copies nothing).
 #[derive(Default)]
 struct TableCache {
     /// The database generation the entries belong to.
     generation: u64,
     /// Bumped by every invalidation: a read that raced one must not fill the cache.
     version: u64,
-    rows: HashMap<(String, String, String), TableRow>,
+    rows: HashMap<(String, String, String), Arc<TableRow>>,
 }
 
 #[derive(Clone)]
 pub struct DynamoDbStore {
     db: Db,
     cache: Arc<Mutex<TableCache>>,
-    writer: Arc<OnceLock<GroupCommit<ItemWriter>>>,
     /// Tables deleted recently: a write that was already in flight may still land rows for
     /// them, which `purge_deleted` removes once such writes have finished.
     deleted: Arc<Mutex<Vec<(i64, std::time::Instant)>>>,
 }
 
-/// A write job's answer when it refuses (the service's error, boxed).
-type Refusal = Box<dyn std::any::Any + Send>;
-type Decide =
-    Box<dyn FnOnce(Vec<Option<String>>) -> std::result::Result<Vec<ItemWrite>, Refusal> + Send>;
+// The item paths run on `SyncDb` (one thread handoff per request, not per statement and row);
+// table definitions, streams, TTL and statistics stay on sqlx.
 
-/// One request's conditional write, run by the group-commit writer.
-pub struct WriteJob {
-    keys: Vec<ItemKey>,
-    /// False when the decision does not depend on the current items (saves a read each).
-    read: bool,
-    decide: Mutex<Option<Decide>>,
+fn read_body(c: &Connection, key: &ItemKey) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT body FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .query_row(params![key.table_id, key.pk, key.sk], |r| r.get(0))
+        .optional()
 }
 
-/// Runs write jobs in order inside the writer's transaction.
-pub struct ItemWriter;
-
-impl BatchWriter for ItemWriter {
-    type Item = WriteJob;
-    type Output = Option<Refusal>;
-
-    fn write<'c>(
-        &'c self,
-        conn: &'c mut SqliteConnection,
-        items: &'c [WriteJob],
-    ) -> GcFuture<'c, Result<Vec<Option<Refusal>>>> {
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(items.len());
-            for job in items {
-                let mut current = Vec::with_capacity(job.keys.len());
-                for key in job.keys.iter().filter(|_| job.read) {
-                    let row = sqlx::query(
-                        "SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?",
-                    )
-                    .bind(key.table_id)
-                    .bind(&key.pk)
-                    .bind(&key.sk)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    current.push(row.map(|r| r.get::<String, _>(0)));
-                }
-                current.resize(job.keys.len(), None);
-                let decide = job
-                    .decide
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                let Some(decide) = decide else {
-                    out.push(None);
-                    continue;
-                };
-                // A panic in one request's logic must not take the shared writer down.
-                let decided =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(current)));
-                match decided {
-                    Ok(Ok(writes)) => {
-                        apply_writes(&mut *conn, &job.keys, writes).await?;
-                        out.push(None);
-                    }
-                    Ok(Err(refusal)) => out.push(Some(refusal)),
-                    Err(_) => out.push(Some(Box::new(()) as Refusal)),
-                }
-            }
-            Ok(out)
-        })
-    }
-}
-
-async fn apply_writes(
-    conn: &mut SqliteConnection,
-    keys: &[ItemKey],
-    writes: Vec<ItemWrite>,
-) -> Result<()> {
+fn apply_writes(c: &Connection, keys: &[ItemKey], writes: Vec<ItemWrite>) -> rusqlite::Result<()> {
     for (key, write) in keys.iter().zip(writes) {
         let reindex = match &write {
             ItemWrite::Put { indexes, .. } => indexes.is_some(),
@@ -205,22 +153,16 @@ async fn apply_writes(
             ItemWrite::Keep => None,
         };
         if let Some(a) = stream {
-            sqlx::query(
-                "INSERT INTO ddb_stream_records (table_id, stream_label, record) VALUES (?, ?, ?)",
-            )
-            .bind(key.table_id)
-            .bind(&a.label)
-            .bind(&a.record)
-            .execute(&mut *conn)
-            .await?;
+            c.prepare_cached(
+                "INSERT INTO ddb_stream_records (table_id, stream_label, record) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![key.table_id, a.label, a.record])?;
         }
         if reindex {
-            sqlx::query("DELETE FROM ddb_index_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                .bind(key.table_id)
-                .bind(&key.pk)
-                .bind(&key.sk)
-                .execute(&mut *conn)
-                .await?;
+            c.prepare_cached(
+                "DELETE FROM ddb_index_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+            )?
+            .execute(params![key.table_id, key.pk, key.sk])?;
         }
         match write {
             ItemWrite::Put {
@@ -231,28 +173,26 @@ async fn apply_writes(
                 ..
             } => {
                 for e in indexes.iter().flatten() {
-                    insert_entry(&mut *conn, key, e).await?;
+                    insert_entry(c, key, e)?;
                 }
-                sqlx::query(
+                c.prepare_cached(
                     "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, size, body, expires) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(key.table_id)
-                .bind(&key.pk)
-                .bind(&key.sk)
-                .bind(size)
-                .bind(body)
-                .bind(expires)
-                .execute(&mut *conn)
-                .await?;
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    key.table_id,
+                    key.pk,
+                    key.sk,
+                    size,
+                    body,
+                    expires
+                ])?;
             }
             ItemWrite::Delete { .. } => {
-                sqlx::query("DELETE FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                    .bind(key.table_id)
-                    .bind(&key.pk)
-                    .bind(&key.sk)
-                    .execute(&mut *conn)
-                    .await?;
+                c.prepare_cached(
+                    "DELETE FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+                )?
+                .execute(params![key.table_id, key.pk, key.sk])?;
             }
             ItemWrite::Keep => {}
         }
@@ -264,37 +204,34 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-async fn insert_entry(
-    conn: &mut sqlx::SqliteConnection,
-    key: &ItemKey,
-    e: &IndexEntry,
-) -> Result<()> {
-    sqlx::query(
+fn insert_entry(c: &Connection, key: &ItemKey, e: &IndexEntry) -> rusqlite::Result<()> {
+    c.prepare_cached(
         "INSERT OR REPLACE INTO ddb_index_items \
-         (table_id, index_name, ipk, isk, pk, sk, size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(key.table_id)
-    .bind(&e.index)
-    .bind(&e.ipk)
-    .bind(&e.isk)
-    .bind(&key.pk)
-    .bind(&key.sk)
-    .bind(e.size)
-    .bind(&e.body)
-    .execute(&mut *conn)
-    .await?;
+         (table_id, index_name, ipk, isk, pk, sk, size, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        key.table_id,
+        e.index,
+        e.ipk,
+        e.isk,
+        key.pk,
+        key.sk,
+        e.size,
+        e.body
+    ])?;
     Ok(())
 }
 
-fn index_from_row(row: &sqlx::sqlite::SqliteRow) -> IndexRow {
-    IndexRow {
-        ipk: row.get("ipk"),
-        isk: row.get("isk"),
-        pk: row.get("pk"),
-        sk: row.get("sk"),
-        size: row.get("size"),
-        body: row.get("body"),
-    }
+fn index_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IndexRow> {
+    Ok(IndexRow {
+        ipk: r.get(0)?,
+        isk: r.get(1)?,
+        pk: r.get(2)?,
+        sk: r.get(3)?,
+        size: r.get(4)?,
+        body: r.get(5)?,
+    })
 }
 
 fn table_from_row(row: &sqlx::sqlite::SqliteRow) -> TableRow {
@@ -305,13 +242,44 @@ fn table_from_row(row: &sqlx::sqlite::SqliteRow) -> TableRow {
     }
 }
 
-fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> ItemRow {
-    ItemRow {
-        pk: row.get("pk"),
-        sk: row.get("sk"),
-        size: row.get("size"),
-        body: row.get("body"),
-    }
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
+    Ok(ItemRow {
+        pk: r.get(0)?,
+        sk: r.get(1)?,
+        size: r.get(2)?,
+        body: r.get(3)?,
+    })
+}
+
+/// SQL for a range-key bound on `col`, pushing its value onto `args`.
+fn push_bound(
+    sql: &mut String,
+    args: &mut Vec<SqlValue>,
+    col: &str,
+    b: &Bound<Vec<u8>>,
+    lower: bool,
+) {
+    let (op, v) = match (b, lower) {
+        (Bound::Included(v), true) => (">=", v),
+        (Bound::Excluded(v), true) => (">", v),
+        (Bound::Included(v), false) => ("<=", v),
+        (Bound::Excluded(v), false) => ("<", v),
+        (Bound::Unbounded, _) => return,
+    };
+    args.push(SqlValue::Blob(v.clone()));
+    sql.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+}
+
+/// Run a SELECT (cached: the few shapes of SQL above recur) and map its rows.
+fn select<T>(
+    c: &Connection,
+    sql: &str,
+    args: &[SqlValue],
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), map)?;
+    rows.collect()
 }
 
 impl DynamoDbStore {
@@ -319,7 +287,6 @@ impl DynamoDbStore {
         Self {
             db,
             cache: Arc::default(),
-            writer: Arc::default(),
             deleted: Arc::default(),
         }
     }
@@ -369,12 +336,13 @@ impl DynamoDbStore {
         }
     }
 
+    /// A table's row, shared with the cache (every item request reads it).
     pub async fn get_table(
         &self,
         account: &str,
         region: &str,
         name: &str,
-    ) -> Result<Option<TableRow>> {
+    ) -> Result<Option<Arc<TableRow>>> {
         let key = (account.to_string(), region.to_string(), name.to_string());
         let version = {
             let c = self.cache();
@@ -383,16 +351,26 @@ impl DynamoDbStore {
             }
             c.version
         };
-        let row = sqlx::query(
-            "SELECT table_id, table_name, meta FROM ddb_tables \
-             WHERE account_id = ? AND region = ? AND table_name = ?",
-        )
-        .bind(account)
-        .bind(region)
-        .bind(name)
-        .fetch_optional(self.db.pool())
-        .await?;
-        let row = row.as_ref().map(table_from_row);
+        let (acc, reg, nm) = key.clone();
+        let row = self
+            .db
+            .sync()
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT table_id, table_name, meta FROM ddb_tables \
+                     WHERE account_id = ?1 AND region = ?2 AND table_name = ?3",
+                )?
+                .query_row(params![acc, reg, nm], |r| {
+                    Ok(TableRow {
+                        table_id: r.get(0)?,
+                        name: r.get(1)?,
+                        meta: r.get(2)?,
+                    })
+                })
+                .optional()?)
+            })
+            .await?
+            .map(Arc::new);
         if let Some(r) = &row {
             let mut c = self.cache();
             if c.version == version {
@@ -524,23 +502,35 @@ impl DynamoDbStore {
     }
 
     pub async fn get_item(&self, key: &ItemKey) -> Result<Option<String>> {
-        let row =
-            sqlx::query("SELECT body FROM ddb_items WHERE table_id = ? AND pk = ? AND sk = ?")
-                .bind(key.table_id)
-                .bind(&key.pk)
-                .bind(&key.sk)
-                .fetch_optional(self.db.pool())
-                .await?;
-        Ok(row.map(|r| r.get(0)))
+        let key = key.clone();
+        self.db.sync().read(move |c| Ok(read_body(c, &key)?)).await
+    }
+
+    /// The bodies at `keys`, in order, read together (BatchGetItem, TransactGetItems).
+    pub async fn get_items(&self, keys: Vec<ItemKey>) -> Result<Vec<Option<String>>> {
+        self.db
+            .sync()
+            .read(move |c| {
+                // One snapshot for all of them, as a transactional read needs.
+                let tx = c.unchecked_transaction()?;
+                let bodies = keys
+                    .iter()
+                    .map(|k| read_body(&tx, k))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                tx.finish()?;
+                Ok(bodies)
+            })
+            .await
     }
 
     /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
     /// that atomically: conditional writes and transactions are all-or-nothing and nothing can
     /// change the items between the read and the write. If `f` refuses, nothing is written.
     ///
-    /// Writes go through one group-commit writer: the jobs of concurrent requests run one
-    /// after another inside a shared transaction (each sees the ones before it), which is
-    /// both the serialization conditional writes need and one commit for many requests.
+    /// The whole job runs as one closure on the `SyncDb` writer: the jobs of concurrent
+    /// requests run one after another inside a shared transaction (each sees the ones before
+    /// it), which is both the serialization conditional writes need and one commit for many
+    /// requests; each is answered after that commit.
     pub async fn write_items<T, E>(
         &self,
         keys: &[ItemKey],
@@ -552,7 +542,57 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.submit(keys, true, f).await
+        self.submit(keys, true, None, f).await
+    }
+
+    /// [`Self::write_items`] that also records `token` when the writes commit (and only then).
+    pub async fn write_items_with_token<T, E>(
+        &self,
+        keys: &[ItemKey],
+        token: Option<RequestToken>,
+        f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
+            + Send
+            + 'static,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(keys, true, token, f).await
+    }
+
+    /// The fingerprint a token was recorded with, if at or after `not_before` (epoch seconds).
+    pub async fn request_token(
+        &self,
+        account: &str,
+        region: &str,
+        token: &str,
+        not_before: i64,
+    ) -> Result<Option<String>> {
+        let (a, r, t) = (account.to_string(), region.to_string(), token.to_string());
+        self.db
+            .sync()
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT fingerprint FROM ddb_request_tokens \
+                     WHERE account_id = ?1 AND region = ?2 AND token = ?3 AND created >= ?4",
+                )?
+                .query_row(params![a, r, t, not_before], |row| row.get(0))
+                .optional()?)
+            })
+            .await
+    }
+
+    /// Forget tokens recorded before `cutoff` (epoch seconds).
+    pub async fn forget_request_tokens(&self, cutoff: i64) -> Result<()> {
+        self.db
+            .sync()
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM ddb_request_tokens WHERE created < ?1")?
+                    .execute([cutoff])?;
+                Ok(())
+            })
+            .await
     }
 
     /// Like [`Self::write_items`] for writes that do not depend on what is stored (`f` sees
@@ -568,13 +608,14 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.submit(keys, false, f).await
+        self.submit(keys, false, None, f).await
     }
 
     async fn submit<T, E>(
         &self,
         keys: &[ItemKey],
         read: bool,
+        token: Option<RequestToken>,
         f: impl FnOnce(Vec<Option<String>>) -> std::result::Result<(Vec<ItemWrite>, T), E>
             + Send
             + 'static,
@@ -583,41 +624,40 @@ impl DynamoDbStore {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let slot: Arc<Mutex<Option<T>>> = Arc::default();
-        let out = slot.clone();
-        let decide: Decide = Box::new(move |current| match f(current) {
-            Ok((writes, t)) => {
-                *out.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
-                Ok(writes)
-            }
-            Err(e) => Err(Box::new(e) as Refusal),
-        });
-        let job = WriteJob {
-            keys: keys.to_vec(),
-            read,
-            decide: Mutex::new(Some(decide)),
-        };
-        let failed = |what: String| crate::StorageError::Io(std::io::Error::other(what));
-        match self.writer().submit(job).await {
-            Ok(None) => slot
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-                .map(Ok)
-                .ok_or_else(|| failed("item write produced no result".into())),
-            Ok(Some(refusal)) => match refusal.downcast::<E>() {
-                Ok(e) => Ok(Err(*e)),
-                Err(_) => Err(failed("item write panicked".into())),
-            },
-            Err(e) => Err(failed(e.to_string())),
-        }
-    }
-
-    fn writer(&self) -> &GroupCommit<ItemWriter> {
-        // Started on first use, inside the server's runtime.
-        self.writer
-            .get_or_init(|| GroupCommit::spawn(self.db.clone(), ItemWriter, 256, 4096))
+        let keys = keys.to_vec();
+        self.db
+            .sync()
+            .write(move |c| {
+                let current = if read {
+                    keys.iter()
+                        .map(|k| read_body(c, k))
+                        .collect::<rusqlite::Result<Vec<_>>>()?
+                } else {
+                    vec![None; keys.len()]
+                };
+                match f(current) {
+                    Ok((writes, t)) => {
+                        apply_writes(c, &keys, writes)?;
+                        if let Some(tk) = &token {
+                            c.prepare_cached(
+                                "INSERT OR REPLACE INTO ddb_request_tokens \
+                                 (account_id, region, token, fingerprint, created) \
+                                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )?
+                            .execute(params![
+                                tk.account,
+                                tk.region,
+                                tk.token,
+                                tk.fingerprint,
+                                chrono::Utc::now().timestamp()
+                            ])?;
+                        }
+                        Ok(Ok(t))
+                    }
+                    Err(e) => Ok(Err(e)),
+                }
+            })
+            .await
     }
 
     /// Items of one partition within `range`, in key order (or reverse), strictly after
@@ -631,41 +671,24 @@ impl DynamoDbStore {
         after: Option<&[u8]>,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ");
-        qb.push_bind(table_id)
-            .push(" AND pk = ")
-            .push_bind(pk.to_vec());
-        match &range.lower {
-            Bound::Included(v) => {
-                qb.push(" AND sk >= ").push_bind(v.clone());
-            }
-            Bound::Excluded(v) => {
-                qb.push(" AND sk > ").push_bind(v.clone());
-            }
-            Bound::Unbounded => {}
-        }
-        match &range.upper {
-            Bound::Included(v) => {
-                qb.push(" AND sk <= ").push_bind(v.clone());
-            }
-            Bound::Excluded(v) => {
-                qb.push(" AND sk < ").push_bind(v.clone());
-            }
-            Bound::Unbounded => {}
-        }
+        let mut sql = String::from(
+            "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 AND pk = ?2",
+        );
+        let mut args = vec![SqlValue::Integer(table_id), SqlValue::Blob(pk.to_vec())];
+        push_bound(&mut sql, &mut args, "sk", &range.lower, true);
+        push_bound(&mut sql, &mut args, "sk", &range.upper, false);
         if let Some(after) = after {
-            qb.push(if forward { " AND sk > " } else { " AND sk < " })
-                .push_bind(after.to_vec());
+            args.push(SqlValue::Blob(after.to_vec()));
+            let op = if forward { ">" } else { "<" };
+            sql.push_str(&format!(" AND sk {op} ?{}", args.len()));
         }
-        qb.push(if forward {
-            " ORDER BY sk ASC LIMIT "
-        } else {
-            " ORDER BY sk DESC LIMIT "
-        })
-        .push_bind(limit);
-        let rows = qb.build().fetch_all(self.db.pool()).await?;
-        Ok(rows.iter().map(item_from_row).collect())
+        args.push(SqlValue::Integer(limit));
+        let dir = if forward { "ASC" } else { "DESC" };
+        sql.push_str(&format!(" ORDER BY sk {dir} LIMIT ?{}", args.len()));
+        self.db
+            .sync()
+            .read(move |c| Ok(select(c, &sql, &args, item_from_row)?))
+            .await
     }
 
     /// Items of a table in key order strictly after `(pk, sk)` when given, at most `limit`.
@@ -675,31 +698,27 @@ impl DynamoDbStore {
         after: Option<(&[u8], &[u8])>,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let rows = match after {
-            Some((pk, sk)) => {
-                sqlx::query(
-                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
-                     AND (pk, sk) > (?, ?) ORDER BY pk, sk LIMIT ?",
-                )
-                .bind(table_id)
-                .bind(pk)
-                .bind(sk)
-                .bind(limit)
-                .fetch_all(self.db.pool())
-                .await?
-            }
-            None => {
-                sqlx::query(
-                    "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ? \
-                     ORDER BY pk, sk LIMIT ?",
-                )
-                .bind(table_id)
-                .bind(limit)
-                .fetch_all(self.db.pool())
-                .await?
-            }
+        let (sql, args) = match after {
+            Some((pk, sk)) => (
+                "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
+                 AND (pk, sk) > (?2, ?3) ORDER BY pk, sk LIMIT ?4",
+                vec![
+                    SqlValue::Integer(table_id),
+                    SqlValue::Blob(pk.to_vec()),
+                    SqlValue::Blob(sk.to_vec()),
+                    SqlValue::Integer(limit),
+                ],
+            ),
+            None => (
+                "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
+                 ORDER BY pk, sk LIMIT ?2",
+                vec![SqlValue::Integer(table_id), SqlValue::Integer(limit)],
+            ),
         };
-        Ok(rows.iter().map(item_from_row).collect())
+        self.db
+            .sync()
+            .read(move |c| Ok(select(c, sql, &args, item_from_row)?))
+            .await
     }
 
     /// Entries of one index partition within `range`, in index order (or reverse), strictly
@@ -715,53 +734,42 @@ impl DynamoDbStore {
         after: Option<&IndexCursor>,
         limit: i64,
     ) -> Result<Vec<IndexRow>> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
+        let mut sql = String::from(
+            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items \
+             WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3",
         );
-        qb.push_bind(table_id)
-            .push(" AND index_name = ")
-            .push_bind(index.to_string())
-            .push(" AND ipk = ")
-            .push_bind(ipk.to_vec());
-        match &range.lower {
-            Bound::Included(v) => {
-                qb.push(" AND isk >= ").push_bind(v.clone());
-            }
-            Bound::Excluded(v) => {
-                qb.push(" AND isk > ").push_bind(v.clone());
-            }
-            Bound::Unbounded => {}
-        }
-        match &range.upper {
-            Bound::Included(v) => {
-                qb.push(" AND isk <= ").push_bind(v.clone());
-            }
-            Bound::Excluded(v) => {
-                qb.push(" AND isk < ").push_bind(v.clone());
-            }
-            Bound::Unbounded => {}
-        }
+        let mut args = vec![
+            SqlValue::Integer(table_id),
+            SqlValue::Text(index.to_string()),
+            SqlValue::Blob(ipk.to_vec()),
+        ];
+        push_bound(&mut sql, &mut args, "isk", &range.lower, true);
+        push_bound(&mut sql, &mut args, "isk", &range.upper, false);
         if let Some((isk, pk, sk)) = after {
-            qb.push(if forward {
-                " AND (isk, pk, sk) > ("
-            } else {
-                " AND (isk, pk, sk) < ("
-            })
-            .push_bind(isk.clone())
-            .push(", ")
-            .push_bind(pk.clone())
-            .push(", ")
-            .push_bind(sk.clone())
-            .push(")");
+            let n = args.len();
+            args.extend([
+                SqlValue::Blob(isk.clone()),
+                SqlValue::Blob(pk.clone()),
+                SqlValue::Blob(sk.clone()),
+            ]);
+            let op = if forward { ">" } else { "<" };
+            sql.push_str(&format!(
+                " AND (isk, pk, sk) {op} (?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3
+            ));
         }
-        qb.push(if forward {
-            " ORDER BY isk ASC, pk ASC, sk ASC LIMIT "
-        } else {
-            " ORDER BY isk DESC, pk DESC, sk DESC LIMIT "
-        })
-        .push_bind(limit);
-        let rows = qb.build().fetch_all(self.db.pool()).await?;
-        Ok(rows.iter().map(index_from_row).collect())
+        args.push(SqlValue::Integer(limit));
+        let dir = if forward { "ASC" } else { "DESC" };
+        sql.push_str(&format!(
+            " ORDER BY isk {dir}, pk {dir}, sk {dir} LIMIT ?{}",
+            args.len()
+        ));
+        self.db
+            .sync()
+            .read(move |c| Ok(select(c, &sql, &args, index_from_row)?))
+            .await
     }
 
     /// Entries of one index in index order strictly after `after` (ipk, then the cursor).
@@ -772,37 +780,46 @@ impl DynamoDbStore {
         after: Option<(&[u8], &IndexCursor)>,
         limit: i64,
     ) -> Result<Vec<IndexRow>> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items WHERE table_id = ",
-        );
-        qb.push_bind(table_id)
-            .push(" AND index_name = ")
-            .push_bind(index.to_string());
-        if let Some((ipk, (isk, pk, sk))) = after {
-            qb.push(" AND (ipk, isk, pk, sk) > (")
-                .push_bind(ipk.to_vec())
-                .push(", ")
-                .push_bind(isk.clone())
-                .push(", ")
-                .push_bind(pk.clone())
-                .push(", ")
-                .push_bind(sk.clone())
-                .push(")");
-        }
-        qb.push(" ORDER BY ipk, isk, pk, sk LIMIT ")
-            .push_bind(limit);
-        let rows = qb.build().fetch_all(self.db.pool()).await?;
-        Ok(rows.iter().map(index_from_row).collect())
+        let mut args = vec![
+            SqlValue::Integer(table_id),
+            SqlValue::Text(index.to_string()),
+        ];
+        let sql = match after {
+            Some((ipk, (isk, pk, sk))) => {
+                args.extend([
+                    SqlValue::Blob(ipk.to_vec()),
+                    SqlValue::Blob(isk.clone()),
+                    SqlValue::Blob(pk.clone()),
+                    SqlValue::Blob(sk.clone()),
+                    SqlValue::Integer(limit),
+                ]);
+                "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items \
+                 WHERE table_id = ?1 AND index_name = ?2 \
+                 AND (ipk, isk, pk, sk) > (?3, ?4, ?5, ?6) ORDER BY ipk, isk, pk, sk LIMIT ?7"
+            }
+            None => {
+                args.push(SqlValue::Integer(limit));
+                "SELECT ipk, isk, pk, sk, size, body FROM ddb_index_items \
+                 WHERE table_id = ?1 AND index_name = ?2 ORDER BY ipk, isk, pk, sk LIMIT ?3"
+            }
+        };
+        self.db
+            .sync()
+            .read(move |c| Ok(select(c, sql, &args, index_from_row)?))
+            .await
     }
 
     /// Add entries for existing items (a new index being backfilled).
-    pub async fn put_index_entries(&self, entries: &[(ItemKey, IndexEntry)]) -> Result<()> {
-        let mut tx = self.db.begin_immediate().await?;
-        for (key, e) in entries {
-            insert_entry(&mut tx, key, e).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    pub async fn put_index_entries(&self, entries: Vec<(ItemKey, IndexEntry)>) -> Result<()> {
+        self.db
+            .sync()
+            .write(move |c| {
+                for (key, e) in &entries {
+                    insert_entry(c, key, e)?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// Forget every entry of an index (the index was deleted).
@@ -912,7 +929,7 @@ impl DynamoDbStore {
 
     /// True when the database has been closed (the server stopped).
     pub fn is_closed(&self) -> bool {
-        self.db.pool().is_closed()
+        self.db.sync().is_closed() || self.db.pool().is_closed()
     }
 
     /// Records of one stream after sequence number `after`, oldest first, at most `limit`.
@@ -940,6 +957,34 @@ impl DynamoDbStore {
                 record: r.get(1),
             })
             .collect())
+    }
+
+    /// Delete stream records written before `cutoff` (epoch seconds; AWS keeps 24 hours),
+    /// oldest first, at most `limit`; returns how many went. Sequence numbers grow with
+    /// time, so only the oldest records are looked at: a young oldest record ends the trim.
+    pub async fn trim_stream_records(&self, cutoff: i64, limit: i64) -> Result<usize> {
+        self.db
+            .sync()
+            .write(move |c| {
+                let due: Vec<i64> = select(
+                    c,
+                    "SELECT seq, CAST(json_extract(record, '$.dynamodb.ApproximateCreationDateTime') \
+                     AS INTEGER) FROM ddb_stream_records ORDER BY seq LIMIT ?1",
+                    &[SqlValue::Integer(limit)],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?)),
+                )?
+                .into_iter()
+                .take_while(|(_, at)| at.is_some_and(|t| t < cutoff))
+                .map(|(seq, _)| seq)
+                .collect();
+                let Some(&last) = due.last() else {
+                    return Ok(0);
+                };
+                c.prepare_cached("DELETE FROM ddb_stream_records WHERE seq <= ?1")?
+                    .execute([last])?;
+                Ok(due.len())
+            })
+            .await
     }
 
     /// The first and last sequence numbers of a stream, if it has records.
@@ -1018,6 +1063,45 @@ mod tests {
             expires: None,
             stream: None,
         }
+    }
+
+    #[tokio::test]
+    async fn stream_records_older_than_the_cutoff_are_trimmed_oldest_first() {
+        let storage = Storage::open(StorageMode::Memory).await.expect("open");
+        let store = storage.dynamodb();
+        let key = ItemKey {
+            table_id: 1,
+            pk: b"a".to_vec(),
+            sk: Vec::new(),
+        };
+        for at in [100, 200, 300] {
+            let record = format!(r#"{{"dynamodb":{{"ApproximateCreationDateTime":{at}}}}}"#);
+            let write = ItemWrite::Put {
+                size: 2,
+                body: "{}".into(),
+                indexes: None,
+                expires: None,
+                stream: Some(StreamAppend {
+                    label: "l".into(),
+                    record,
+                }),
+            };
+            store
+                .write_items_blind(std::slice::from_ref(&key), move |_| {
+                    Ok::<_, ()>((vec![write], ()))
+                })
+                .await
+                .expect("write")
+                .expect("decided");
+        }
+        assert_eq!(store.trim_stream_records(250, 1000).await.expect("trim"), 2);
+        assert_eq!(
+            store.trim_stream_records(250, 1000).await.expect("again"),
+            0
+        );
+        let left = store.stream_records(1, "l", 0, 10).await.expect("read");
+        assert_eq!(left.len(), 1);
+        assert!(left[0].record.contains("300"));
     }
 
     #[tokio::test]

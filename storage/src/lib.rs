@@ -15,6 +15,7 @@ pub mod objects;
 pub mod s3;
 pub mod sqs;
 pub mod sts;
+pub mod sync_db;
 
 pub use db::Db;
 pub use objects::ObjectStore;
@@ -27,6 +28,8 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -1414,6 +1414,25 @@ async fn tables_and_items_survive_a_restart() {
             .await
             .expect("PutItem");
     }
+    // A transaction's ClientRequestToken outlives a restart (AWS keeps it 10 minutes).
+    let once = || {
+        ddb.transact_write_items()
+            .client_request_token("restart-token")
+            .transact_items(
+                aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                    .put(
+                        aws_sdk_dynamodb::types::Put::builder()
+                            .table_name(&name)
+                            .item("pk", s("t"))
+                            .item("sk", n("1"))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .expect("put"),
+                    )
+                    .build(),
+            )
+    };
+    once().send().await.expect("first transaction");
     server.stop().await;
     let server = TestServer::disk_at(dir.path()).await;
     let ddb = client(&server);
@@ -1423,7 +1442,8 @@ async fn tables_and_items_survive_a_restart() {
         .send()
         .await
         .expect("describe");
-    assert_eq!(t.table().and_then(|t| t.item_count()), Some(3));
+    // Three puts and the transaction's item.
+    assert_eq!(t.table().and_then(|t| t.item_count()), Some(4));
     let q = ddb
         .query()
         .table_name(&name)
@@ -1439,6 +1459,45 @@ async fn tables_and_items_survive_a_restart() {
         .map(|i| i["sk"].as_n().expect("n").as_str())
         .collect();
     assert_eq!(sks, ["2", "1", "0"]);
+    // The repeat is answered as done (its condition would fail if it ran again)...
+    let again = || {
+        ddb.transact_write_items()
+            .client_request_token("restart-token")
+            .transact_items(
+                aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                    .put(
+                        aws_sdk_dynamodb::types::Put::builder()
+                            .table_name(&name)
+                            .item("pk", s("t"))
+                            .item("sk", n("1"))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .expect("put"),
+                    )
+                    .build(),
+            )
+    };
+    again().send().await.expect("repeat after restart");
+    // ...and the token cannot be reused for a different request.
+    let err = ddb
+        .transact_write_items()
+        .client_request_token("restart-token")
+        .transact_items(
+            aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                .delete(
+                    aws_sdk_dynamodb::types::Delete::builder()
+                        .table_name(&name)
+                        .key("pk", s("t"))
+                        .key("sk", n("1"))
+                        .build()
+                        .expect("delete"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("token reuse after restart");
+    assert_eq!(msg(&err).0, "IdempotentParameterMismatchException");
     server.stop().await;
 }
 
@@ -1528,6 +1587,52 @@ async fn secondary_indexes_are_maintained_sparse_and_queryable() {
         .items()
         .iter()
         .all(|i| !i.contains_key("extra") && i.contains_key("sk")));
+    // PartiQL reads an index as Query and Scan do: one hash key, or all of it in pages.
+    let sel = ddb
+        .execute_statement()
+        .statement(format!(
+            "SELECT * FROM \"{name}\".\"by-user\" WHERE \"user\" = 'u1'"
+        ))
+        .send()
+        .await
+        .expect("SELECT on an index");
+    let scores: Vec<&str> = sel
+        .items()
+        .iter()
+        .map(|i| i["score"].as_n().expect("n").as_str())
+        .collect();
+    assert_eq!(scores, ["-5", "30"]);
+    assert!(sel.items().iter().all(|i| !i.contains_key("extra")));
+    let mut sks = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ddb
+            .execute_statement()
+            .statement(format!("SELECT sk FROM \"{name}\".\"by-user\""))
+            .limit(1)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("SELECT page on an index");
+        sks.extend(page.items().iter().map(|i| i["sk"].clone()));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    sks.sort_by_key(|v| v.as_s().expect("s").clone());
+    assert_eq!(
+        sks,
+        vec![s("a"), s("b"), s("d")],
+        "item c has no user: not in the GSI"
+    );
+    let err = ddb
+        .execute_statement()
+        .statement(format!("SELECT * FROM \"{name}\".\"nope\""))
+        .send()
+        .await
+        .expect_err("unknown index");
+    assert_eq!(msg(&err).0, "ValidationException");
     let scan = ddb
         .scan()
         .table_name(&name)
@@ -2268,5 +2373,168 @@ async fn local_indexes_fetch_unprojected_attributes_from_the_table() {
         .await
         .expect("all attributes");
     assert_eq!(full.items()[0]["body"], s("full"));
+
+    // Batch and transactional writes report the item collection of each write too.
+    use aws_sdk_dynamodb::types::{
+        Delete, DeleteRequest, Put, PutRequest, ReturnItemCollectionMetrics, TransactWriteItem,
+        WriteRequest,
+    };
+    let batch = ddb
+        .batch_write_item()
+        .request_items(
+            &name,
+            vec![
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .item("pk", s("q"))
+                            .item("sk", s("a"))
+                            .item("rank", n("1"))
+                            .build()
+                            .expect("put"),
+                    )
+                    .build(),
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .key("pk", s("p"))
+                            .key("sk", s("a"))
+                            .build()
+                            .expect("delete"),
+                    )
+                    .build(),
+            ],
+        )
+        .return_item_collection_metrics(ReturnItemCollectionMetrics::Size)
+        .send()
+        .await
+        .expect("BatchWriteItem");
+    let keys_of = |m: &[aws_sdk_dynamodb::types::ItemCollectionMetrics]| -> Vec<AttributeValue> {
+        m.iter()
+            .map(|c| {
+                assert_eq!(c.size_estimate_range_gb(), [0.0, 1.0]);
+                c.item_collection_key().expect("key")["pk"].clone()
+            })
+            .collect()
+    };
+    let metrics = batch.item_collection_metrics().expect("batch metrics");
+    assert_eq!(keys_of(&metrics[&name]), vec![s("q"), s("p")]);
+    let tx = ddb
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&name)
+                        .item("pk", s("r"))
+                        .item("sk", s("a"))
+                        .build()
+                        .expect("put"),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&name)
+                        .key("pk", s("q"))
+                        .key("sk", s("a"))
+                        .build()
+                        .expect("delete"),
+                )
+                .build(),
+        )
+        .return_item_collection_metrics(ReturnItemCollectionMetrics::Size)
+        .send()
+        .await
+        .expect("TransactWriteItems");
+    let metrics = tx.item_collection_metrics().expect("transaction metrics");
+    assert_eq!(keys_of(&metrics[&name]), vec![s("r"), s("q")]);
+    // Not asked for: not answered.
+    let plain = ddb
+        .batch_write_item()
+        .request_items(
+            &name,
+            vec![WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .item("pk", s("z"))
+                        .item("sk", s("a"))
+                        .build()
+                        .expect("put"),
+                )
+                .build()],
+        )
+        .send()
+        .await
+        .expect("plain batch");
+    assert!(plain.item_collection_metrics().is_none_or(|m| m.is_empty()));
     server.stop().await;
+}
+
+#[tokio::test]
+async fn acknowledged_item_writes_survive_kill_9() {
+    use std::time::{Duration, Instant};
+    // The real binary, killed with SIGKILL: only what was acknowledged must be there after.
+    let dir = tempfile::tempdir().expect("dir");
+    let connect = |port: u16| {
+        let conf = aws_config::SdkConfig::builder()
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("test", "test", None, None, "t"),
+                ),
+            )
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Client::new(&conf)
+    };
+    let healthy = |port: u16| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let url = format!("http://127.0.0.1:{port}/_cloudemu/health");
+        while Instant::now() < deadline {
+            if reqwest::get(&url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server on port {port} did not become healthy");
+    };
+    let (mut child, port) = crate::persistence::spawn_binary(dir.path());
+    healthy(port).await;
+    let ddb = connect(port);
+    let name = table(&ddb, Some(ScalarAttributeType::N)).await;
+    // Concurrent writers: they share group commits on the server.
+    let writes = (0..40).map(|i| {
+        ddb.put_item()
+            .table_name(&name)
+            .item("pk", s("k9"))
+            .item("sk", n(&i.to_string()))
+            .send()
+    });
+    for w in futures_util::future::join_all(writes).await {
+        w.expect("PutItem acknowledged");
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    let (mut child, port) = crate::persistence::spawn_binary(dir.path());
+    healthy(port).await;
+    let q = connect(port)
+        .query()
+        .table_name(&name)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("k9"))
+        .send()
+        .await
+        .expect("Query after kill -9");
+    assert_eq!(q.count(), 40);
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
 }

@@ -3,7 +3,10 @@
 
 use crate::errors::{DynamoError, Result};
 use crate::expr::{eval, Refs};
-use crate::items::{consumed, finish_refs, parse_projection, read_units, write_units};
+use crate::items::{
+    collection_metrics, collection_metrics_per_table, consumed, finish_refs, parse_projection,
+    read_units, write_units,
+};
 use crate::keys;
 use crate::shapes::*;
 use crate::streams::{self, Actor};
@@ -40,6 +43,8 @@ impl DynamoDb {
         let mut metas = Vec::new();
         let mut seen = HashSet::new();
         let mut units: Vec<(String, f64)> = Vec::new();
+        let mut collections = Vec::new();
+        let metrics_mode = input.return_item_collection_metrics.as_deref();
         for (table, requests) in &input.request_items {
             let (id, meta) = self
                 .find_table(ctx, table)
@@ -63,6 +68,9 @@ impl DynamoDb {
                             ));
                         }
                         table_units += write_units(size);
+                        if let Some(m) = collection_metrics(metrics_mode, &meta, &item) {
+                            collections.push((meta.table_name.clone(), m));
+                        }
                         (pk, sk, crate::indexes::put_write(&meta, &item, size)?)
                     }
                     (None, Some(d)) => {
@@ -71,6 +79,9 @@ impl DynamoDb {
                         )?;
                         let (pk, sk) = keys::of_key(&def, &key)?;
                         table_units += 1.0;
+                        if let Some(m) = collection_metrics(metrics_mode, &meta, &key) {
+                            collections.push((meta.table_name.clone(), m));
+                        }
                         (pk, sk, crate::indexes::delete_write(&meta))
                     }
                     _ => {
@@ -96,6 +107,18 @@ impl DynamoDb {
             units.push((meta.table_name.clone(), table_units));
         }
         // All of a batch's writes commit together (AWS does not promise that; it never hurts).
+        // Only stream records need the items as they were: without streams, skip that read.
+        let streamed = metas.iter().any(|m| {
+            m.stream_specification
+                .as_ref()
+                .is_some_and(|s| s.stream_enabled)
+        });
+        if !streamed {
+            self.store
+                .write_items_blind(&keys_out, move |_| Ok::<_, DynamoError>((writes, ())))
+                .await??;
+            return Ok(batch_write_reply(&input, &units, collections));
+        }
         self.store
             .write_items(&keys_out, move |current| {
                 let mut out = Vec::with_capacity(writes.len());
@@ -118,15 +141,7 @@ impl DynamoDb {
                 Ok::<_, DynamoError>((out, ()))
             })
             .await??;
-        let mut out = json!({ "UnprocessedItems": {} });
-        let caps: Vec<Value> = units
-            .iter()
-            .filter_map(|(t, u)| consumed(input.return_consumed_capacity.as_deref(), t, *u))
-            .collect();
-        if !caps.is_empty() {
-            out["ConsumedCapacity"] = Value::Array(caps);
-        }
-        Ok(out)
+        Ok(batch_write_reply(&input, &units, collections))
     }
 
     pub(crate) async fn batch_get_item(
@@ -168,6 +183,7 @@ impl DynamoDb {
             let mut items = Vec::new();
             let mut left = Vec::new();
             let mut table_units = 0.0;
+            let mut wanted = Vec::with_capacity(spec.keys.len());
             for key in &spec.keys {
                 let k = item_from_wire(key)?;
                 let (pk, sk) = keys::of_key(&def, &k)?;
@@ -176,19 +192,20 @@ impl DynamoDb {
                         "Provided list of item keys contains duplicates",
                     ));
                 }
+                wanted.push(ItemKey {
+                    table_id: id,
+                    pk,
+                    sk,
+                });
+            }
+            // One read for the table's keys; the 16 MB cut is applied to what came back.
+            let bodies = self.store.get_items(wanted).await?;
+            for (key, body) in spec.keys.iter().zip(bodies) {
                 if bytes >= MAX_GET_BYTES {
                     left.push(Value::Object(key.clone()));
                     continue;
                 }
-                let Some(body) = self
-                    .store
-                    .get_item(&ItemKey {
-                        table_id: id,
-                        pk,
-                        sk,
-                    })
-                    .await?
-                else {
+                let Some(body) = body else {
                     continue;
                 };
                 let item = item_from_body(&body)?;
@@ -222,4 +239,23 @@ impl DynamoDb {
         }
         Ok(out)
     }
+}
+
+fn batch_write_reply(
+    input: &BatchWriteItemInput,
+    units: &[(String, f64)],
+    collections: Vec<(String, Value)>,
+) -> Value {
+    let mut out = json!({ "UnprocessedItems": {} });
+    if let Some(m) = collection_metrics_per_table(collections) {
+        out["ItemCollectionMetrics"] = m;
+    }
+    let caps: Vec<Value> = units
+        .iter()
+        .filter_map(|(t, u)| consumed(input.return_consumed_capacity.as_deref(), t, *u))
+        .collect();
+    if !caps.is_empty() {
+        out["ConsumedCapacity"] = Value::Array(caps);
+    }
+    out
 }

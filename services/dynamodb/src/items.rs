@@ -86,7 +86,11 @@ pub(crate) fn consumed(mode: Option<&str>, table: &str, units: f64) -> Option<Va
 
 /// ItemCollectionMetrics for tables with local indexes (the only ones with item collections),
 /// when asked for with SIZE. Collections here never approach AWS's 10 GB limit.
-fn collection_metrics(mode: Option<&str>, meta: &TableMeta, item: &Item) -> Option<Value> {
+pub(crate) fn collection_metrics(
+    mode: Option<&str>,
+    meta: &TableMeta,
+    item: &Item,
+) -> Option<Value> {
     if mode != Some("SIZE") || meta.local_secondary_indexes.is_empty() {
         return None;
     }
@@ -96,6 +100,21 @@ fn collection_metrics(mode: Option<&str>, meta: &TableMeta, item: &Item) -> Opti
         "ItemCollectionKey": { hash: value },
         "SizeEstimateRangeGB": [0.0, 1.0],
     }))
+}
+
+/// ItemCollectionMetrics of a multi-item write: per table, one entry per write to a table
+/// with local indexes, in request order. Absent when none applies.
+pub(crate) fn collection_metrics_per_table(entries: Vec<(String, Value)>) -> Option<Value> {
+    let mut per_table = Map::new();
+    for (table, m) in entries {
+        if let Value::Array(list) = per_table
+            .entry(table)
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            list.push(m);
+        }
+    }
+    (!per_table.is_empty()).then_some(Value::Object(per_table))
 }
 
 pub(crate) fn write_units(size: usize) -> f64 {
@@ -165,7 +184,7 @@ impl DynamoDb {
         ctx: &RequestContext,
         table: &str,
         key: &AttrMap,
-    ) -> Result<(TableMeta, ItemKey, Item)> {
+    ) -> Result<(std::sync::Arc<TableMeta>, ItemKey, Item)> {
         let (id, meta) = self
             .find_table(ctx, table)
             .await?

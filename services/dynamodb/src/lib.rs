@@ -24,9 +24,10 @@ use cloudemu_core::{
     typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
 };
 use cloudemu_storage::dynamodb::DynamoDbStore;
+use cloudemu_storage::dynamodb::TableRow;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub use errors::DynamoError;
@@ -35,16 +36,21 @@ pub use streams::{DynamoDbStreams, STREAM_OPERATIONS};
 use expr::eval::values_equal as eval_equal;
 
 /// ClientRequestTokens seen in the last 10 minutes: (account, region, token) -> (request
-/// fingerprint, when). Kept in memory: a restart forgets them, as it ends every retry loop.
+/// fingerprint, when). In memory for requests in flight; a committed token is also stored
+/// with its writes (`ddb_request_tokens`), so a restart keeps the window.
 type Tokens = HashMap<(String, String, String), (String, Instant)>;
+
+/// A table's stored row and its definition parsed from it.
+type ParsedMeta = (Arc<TableRow>, Arc<table::TableMeta>);
 
 pub struct DynamoDb {
     store: DynamoDbStore,
     tokens: Mutex<Tokens>,
-    /// Parsed table definitions by table id, with the stored text they came from: every item
+    /// Parsed table definitions by table id, with the stored row they came from: every item
     /// request needs its table's definition, and parsing the JSON each time cost more than
-    /// the item work itself. The text is compared on each use, so an updated table re-parses.
-    metas: Mutex<HashMap<i64, (String, table::TableMeta)>>,
+    /// the item work itself. The stored row is compared on each use, so an updated table
+    /// re-parses.
+    metas: Mutex<HashMap<i64, ParsedMeta>>,
 }
 
 impl DynamoDb {

@@ -173,18 +173,29 @@ struct Page {
     count: usize,
     scanned: usize,
     bytes: i64,
-    /// The key attributes of the last item read (DynamoDB JSON).
-    last: Option<Map<String, Value>>,
+    /// The last item read, for LastEvaluatedKey: its keys are only taken out at the end (one
+    /// copy per page, not per item).
+    last: Last,
+    /// The key attribute names a LastEvaluatedKey holds.
+    key_names: Vec<String>,
+}
+
+enum Last {
+    None,
+    /// Passed through as stored: `items[i]`.
+    Pushed(usize),
+    Item(crate::types::Item),
 }
 
 impl Page {
-    fn new() -> Self {
+    fn new(key_names: &[String]) -> Self {
         Self {
             items: Vec::new(),
             count: 0,
             scanned: 0,
             bytes: 0,
-            last: None,
+            last: Last::None,
+            key_names: key_names.to_vec(),
         }
     }
 
@@ -193,7 +204,6 @@ impl Page {
         &mut self,
         body: &str,
         size: i64,
-        key_names: &[String],
         filter: Option<&Condition>,
         sel: &Selection,
         limit: usize,
@@ -204,12 +214,7 @@ impl Page {
             // Nothing to evaluate: pass the stored (canonical) JSON through.
             let v = crate::items::body_json(body)?;
             self.count += 1;
-            self.last = v.as_object().map(|m| {
-                key_names
-                    .iter()
-                    .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
-                    .collect()
-            });
+            self.last = Last::Pushed(self.items.len());
             self.items.push(v);
             return Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES);
         }
@@ -224,26 +229,38 @@ impl Page {
                 Selection::Count => {}
             }
         }
-        self.last = Some(
-            key_names
-                .iter()
-                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.to_wire())))
-                .collect(),
-        );
+        self.last = Last::Item(item);
         Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES)
     }
 
+    /// The key attributes of the last item read (DynamoDB JSON).
+    fn last_key(&self) -> Option<Map<String, Value>> {
+        let names = self.key_names.iter();
+        match &self.last {
+            Last::None => None,
+            Last::Pushed(i) => self.items.get(*i).and_then(Value::as_object).map(|m| {
+                names
+                    .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
+                    .collect()
+            }),
+            Last::Item(item) => Some(
+                names
+                    .filter_map(|n| item.get(n).map(|v| (n.clone(), v.to_wire())))
+                    .collect(),
+            ),
+        }
+    }
+
     fn finish(self, more: bool, sel: &Selection, capacity: Option<Value>) -> Value {
+        let last = if more { self.last_key() } else { None };
         let mut out = Map::new();
         if !matches!(sel, Selection::Count) {
             out.insert("Items".into(), Value::Array(self.items));
         }
         out.insert("Count".into(), json!(self.count));
         out.insert("ScannedCount".into(), json!(self.scanned));
-        if more {
-            if let Some(last) = self.last {
-                out.insert("LastEvaluatedKey".into(), Value::Object(last));
-            }
+        if let Some(last) = last {
+            out.insert("LastEvaluatedKey".into(), Value::Object(last));
         }
         if let Some(c) = capacity {
             out.insert("ConsumedCapacity".into(), c);
@@ -391,7 +408,7 @@ impl DynamoDb {
                 "The provided starting key is invalid: The provided key element does not match the schema",
             )
         };
-        let mut page = Page::new();
+        let mut page = Page::new(&key_names);
         let mut more = false;
         if let Some(idx) = &index {
             let fetch_from_table = !idx.global
@@ -426,7 +443,7 @@ impl DynamoDb {
                         None
                     };
                     let body = fetched.as_deref().unwrap_or(&row.body);
-                    if !page.take(body, row.size, &key_names, filter.as_ref(), &sel, limit)? {
+                    if !page.take(body, row.size, filter.as_ref(), &sel, limit)? {
                         more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
                         break 'index;
                     }
@@ -453,14 +470,7 @@ impl DynamoDb {
                     .await?;
                 let exhausted = (rows.len() as i64) < want;
                 for (i, row) in rows.iter().enumerate() {
-                    if !page.take(
-                        &row.body,
-                        row.size,
-                        &key_names,
-                        filter.as_ref(),
-                        &sel,
-                        limit,
-                    )? {
+                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
                         // Full: there is more if this was not the last row of the partition.
                         more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
                         break 'table;
@@ -542,7 +552,7 @@ impl DynamoDb {
         )?;
         let limit = input.limit.map(|l| l.max(1) as usize).unwrap_or(usize::MAX);
         let in_segment = |pk: &[u8]| segment.is_none_or(|(s, t)| segment_of(pk, t) == s);
-        let mut page = Page::new();
+        let mut page = Page::new(&key_names);
         let mut more = false;
         if let Some(idx) = &index {
             let mut after = index_start(&def, idx, input.exclusive_start_key.as_ref())?;
@@ -565,14 +575,7 @@ impl DynamoDb {
                     if !in_segment(&row.ipk) {
                         continue;
                     }
-                    if !page.take(
-                        &row.body,
-                        row.size,
-                        &key_names,
-                        filter.as_ref(),
-                        &sel,
-                        limit,
-                    )? {
+                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
                         more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
                         break 'index;
                     }
@@ -598,14 +601,7 @@ impl DynamoDb {
                     if !in_segment(&row.pk) {
                         continue;
                     }
-                    if !page.take(
-                        &row.body,
-                        row.size,
-                        &key_names,
-                        filter.as_ref(),
-                        &sel,
-                        limit,
-                    )? {
+                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
                         more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
                         break 'table;
                     }

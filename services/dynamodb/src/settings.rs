@@ -165,7 +165,7 @@ impl DynamoDb {
             .find_table(ctx, &name)
             .await?
             .ok_or_else(|| DynamoError::table_not_found(&name))?;
-        Ok(match meta.ttl {
+        Ok(match &meta.ttl {
             Some(t) if t.enabled => json!({ "TimeToLiveDescription": {
                 "TimeToLiveStatus": "ENABLED", "AttributeName": t.attribute_name } }),
             _ => json!({ "TimeToLiveDescription": { "TimeToLiveStatus": "DISABLED" } }),

@@ -300,6 +300,7 @@ pub struct ScanInput {
 pub struct BatchWriteItemInput {
     pub request_items: Map<String, Value>,
     pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -349,6 +350,7 @@ pub struct TransactWriteItemsInput {
     pub transact_items: Vec<TransactWriteItem>,
     pub client_request_token: Option<String>,
     pub return_consumed_capacity: Option<String>,
+    pub return_item_collection_metrics: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -6,8 +6,10 @@ use crate::shapes::*;
 use crate::table::TableMeta;
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
+use cloudemu_storage::dynamodb::TableRow;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 const MAX_LSIS: usize = 5;
 const MAX_GSIS: usize = 20;
@@ -220,34 +222,33 @@ impl DynamoDb {
         &self,
         ctx: &RequestContext,
         given: &str,
-    ) -> Result<Option<(i64, TableMeta)>> {
+    ) -> Result<Option<(i64, Arc<TableMeta>)>> {
         let name = table_ref(ctx, given)?;
         match self
             .store
             .get_table(&ctx.account_id, &ctx.region, &name)
             .await?
         {
-            Some(row) => Ok(Some((
-                row.table_id,
-                self.parsed_meta(row.table_id, row.meta)?,
-            ))),
+            Some(row) => Ok(Some((row.table_id, self.parsed_meta(row)?))),
             None => Ok(None),
         }
     }
 
-    /// `TableMeta::from_json(&text)`, from the cache when that text was parsed before.
-    fn parsed_meta(&self, table_id: i64, text: String) -> Result<TableMeta> {
+    /// `TableMeta::from_json(&row.meta)`, from the cache when that row was parsed before. The
+    /// store shares one row until the table changes, so a hit is a pointer comparison and a
+    /// reference count, not a parse or a copy.
+    fn parsed_meta(&self, row: Arc<TableRow>) -> Result<Arc<TableMeta>> {
         let mut metas = self
             .metas
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((cached, meta)) = metas.get(&table_id) {
-            if *cached == text {
+        if let Some((cached, meta)) = metas.get(&row.table_id) {
+            if Arc::ptr_eq(cached, &row) || cached.meta == row.meta {
                 return Ok(meta.clone());
             }
         }
-        let meta = TableMeta::from_json(&text)?;
-        metas.insert(table_id, (text, meta.clone()));
+        let meta = Arc::new(TableMeta::from_json(&row.meta)?);
+        metas.insert(row.table_id, (row, meta.clone()));
         Ok(meta)
     }
 
@@ -640,7 +641,7 @@ impl DynamoDb {
                     entries.push((key, e));
                 }
             }
-            self.store.put_index_entries(&entries).await?;
+            self.store.put_index_entries(entries).await?;
             match rows.last() {
                 Some(last) if rows.len() == 512 => after = Some((last.pk.clone(), last.sk.clone())),
                 _ => return Ok(()),

@@ -4,14 +4,16 @@
 use crate::errors::{DynamoError, Result};
 use crate::expr::ast::{Condition, PathElem, Update};
 use crate::expr::{self, eval, Refs};
-use crate::items::{finish_refs, parse_projection};
+use crate::items::{
+    collection_metrics, collection_metrics_per_table, finish_refs, parse_projection,
+};
 use crate::keys;
 use crate::shapes::*;
 use crate::streams::{self, Actor};
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
 use cloudemu_core::RequestContext;
-use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
+use cloudemu_storage::dynamodb::{ItemKey, ItemWrite, RequestToken};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -27,13 +29,33 @@ pub(crate) enum Action {
 }
 
 pub(crate) struct Planned {
-    pub meta: crate::table::TableMeta,
+    pub meta: std::sync::Arc<crate::table::TableMeta>,
     pub key: ItemKey,
     pub action: Action,
     pub condition: Option<Condition>,
     pub return_old: bool,
     /// The cancellation reason when the condition fails (PartiQL INSERTs say DuplicateItem).
     pub fail: (&'static str, &'static str),
+}
+
+/// A request's identity for token idempotency: its JSON with every object's keys sorted, so
+/// a retry whose maps list their keys in another order (SDKs build them from hash maps) is
+/// still the same request.
+pub(crate) fn fingerprint_of(request: &impl serde::Serialize) -> String {
+    fn sorted(v: Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    serde_json::to_value(request)
+        .map(|v| sorted(v).to_string())
+        .unwrap_or_default()
 }
 
 /// What a failed condition reports by default.
@@ -141,23 +163,49 @@ impl DynamoDb {
 
     /// True if this token was used with these parameters within the window (the call is a
     /// repeat); an error if it was used with others. Records the token otherwise.
-    fn seen_token(&self, ctx: &RequestContext, token: &str, fingerprint: &str) -> Result<bool> {
-        let mut tokens = self
-            .tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        tokens.retain(|_, (_, at)| now.duration_since(*at) < TOKEN_WINDOW);
+    /// True when this token already committed the same request within the window (a
+    /// repeat: answer without doing anything). Tokens in flight are held in memory; committed
+    /// ones are also stored with their writes, so a restart keeps the window.
+    async fn seen_token(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+        fingerprint: &str,
+    ) -> Result<bool> {
         let k = (
             ctx.account_id.clone(),
             ctx.region.clone(),
             token.to_string(),
         );
-        match tokens.get(&k) {
-            Some((f, _)) if f == fingerprint => Ok(true),
+        {
+            let mut tokens = self
+                .tokens
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            tokens.retain(|_, (_, at)| now.duration_since(*at) < TOKEN_WINDOW);
+            match tokens.get(&k) {
+                Some((f, _)) if f == fingerprint => return Ok(true),
+                Some(_) => return Err(DynamoError::IdempotentParameterMismatch),
+                None => {}
+            }
+        }
+        let not_before = chrono::Utc::now().timestamp() - TOKEN_WINDOW.as_secs() as i64;
+        let stored = self
+            .store
+            .request_token(&ctx.account_id, &ctx.region, token, not_before)
+            .await?;
+        let mut tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another request with this token may have registered while the store was read.
+        let known = tokens.get(&k).map(|(f, _)| f.clone()).or(stored);
+        match known {
+            Some(f) if f == fingerprint => Ok(true),
             Some(_) => Err(DynamoError::IdempotentParameterMismatch),
             None => {
-                tokens.insert(k, (fingerprint.to_string(), now));
+                tokens.insert(k, (fingerprint.to_string(), Instant::now()));
                 Ok(false)
             }
         }
@@ -187,9 +235,30 @@ impl DynamoDb {
         let fingerprint = input
             .client_request_token
             .as_ref()
-            .map(|_| serde_json::to_string(&input.transact_items).unwrap_or_default());
-        self.commit_plans(ctx, plans, input.client_request_token, fingerprint)
-            .await
+            .map(|_| fingerprint_of(&input.transact_items));
+        // Puts, updates and deletes (not condition checks) report their item collection.
+        let mode = input.return_item_collection_metrics.as_deref();
+        let mut collections = Vec::new();
+        let asked = mode == Some("SIZE");
+        for (t, p) in input.transact_items.iter().zip(&plans).filter(|_| asked) {
+            let key = match (&p.action, &t.delete) {
+                (Action::Put(item), _) | (Action::Update(_, item), _) => Some(item.clone()),
+                (Action::Delete, Some(d)) => Some(item_from_wire(
+                    d.key.as_ref().unwrap_or(&Default::default()),
+                )?),
+                _ => None,
+            };
+            if let Some(m) = key.and_then(|k| collection_metrics(mode, &p.meta, &k)) {
+                collections.push((p.meta.table_name.clone(), m));
+            }
+        }
+        let mut out = self
+            .commit_plans(ctx, plans, input.client_request_token, fingerprint)
+            .await?;
+        if let Some(m) = collection_metrics_per_table(collections) {
+            out["ItemCollectionMetrics"] = m;
+        }
+        Ok(out)
     }
 
     /// Check every plan's condition and apply every action, all or nothing.
@@ -209,14 +278,20 @@ impl DynamoDb {
             }
         }
         if let (Some(t), Some(fingerprint)) = (&token, &fingerprint) {
-            if self.seen_token(ctx, t, fingerprint)? {
+            if self.seen_token(ctx, t, fingerprint).await? {
                 return Ok(json!({}));
             }
         }
         let keys: Vec<ItemKey> = plans.iter().map(|p| p.key.clone()).collect();
+        let record = token.clone().zip(fingerprint).map(|(t, f)| RequestToken {
+            account: ctx.account_id.clone(),
+            region: ctx.region.clone(),
+            token: t,
+            fingerprint: f,
+        });
         let result = self
             .store
-            .write_items(&keys, move |current| {
+            .write_items_with_token(&keys, record, move |current| {
                 let mut writes = Vec::with_capacity(plans.len());
                 let mut reasons = Vec::with_capacity(plans.len());
                 let mut codes = Vec::with_capacity(plans.len());
@@ -349,8 +424,11 @@ impl DynamoDb {
             }
             plans.push((key, projection));
         }
-        for (key, projection) in plans {
-            match self.store.get_item(&key).await? {
+        // All items from one snapshot: a transactional read sees no write half-applied.
+        let (keys, projections): (Vec<_>, Vec<_>) = plans.into_iter().unzip();
+        let bodies = self.store.get_items(keys).await?;
+        for (body, projection) in bodies.into_iter().zip(projections) {
+            match body {
                 Some(body) => {
                     let item = item_from_body(&body)?;
                     let item = match &projection {

@@ -1,6 +1,7 @@
-//! Background upkeep. Time to live: items whose TTL attribute (a Number of epoch seconds) lies in the past are
-//! deleted by a background sweeper, as AWS does (items more than five years past are left
-//! alone, also as AWS does).
+//! Background upkeep. Time to live: items whose TTL attribute (a Number of epoch seconds) lies
+//! in the past are deleted by a background sweeper, as AWS does (items more than five years
+//! past are left alone, also as AWS does). Stream records older than 24 hours are trimmed,
+//! and ClientRequestTokens older than their 10-minute window forgotten.
 
 use crate::errors::Result;
 use crate::streams::{self, Actor};
@@ -15,6 +16,10 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// AWS ignores expiry times more than five years in the past.
 const MAX_AGE_SECS: i64 = 5 * 365 * 24 * 3600;
 const BATCH: i64 = 500;
+/// Stream records are kept 24 hours, as AWS keeps them.
+const STREAM_RETENTION_SECS: i64 = 24 * 3600;
+/// ClientRequestTokens are kept for AWS's 10-minute idempotency window.
+const TOKEN_WINDOW_SECS: i64 = 600;
 
 /// The expiry an item's TTL attribute gives it, if it is a Number.
 pub fn expiry(item: &Item, attribute: &str) -> Option<i64> {
@@ -37,6 +42,7 @@ pub fn expiry(item: &Item, attribute: &str) -> Option<i64> {
 pub async fn sweep_forever(store: DynamoDbStore) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
         if store.is_closed() {
@@ -48,7 +54,25 @@ pub async fn sweep_forever(store: DynamoDbStore) {
             }
             tracing::warn!(error = %e, "purging deleted tables failed");
         }
-        match sweep_once(&store, chrono::Utc::now().timestamp()).await {
+        let now = chrono::Utc::now().timestamp();
+        ticks += 1;
+        // Once a minute is plenty for a 24-hour window.
+        if ticks % 60 == 1 {
+            let cutoff = now - STREAM_RETENTION_SECS;
+            if let Err(e) = store.trim_stream_records(cutoff, 5000).await {
+                if store.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "trimming stream records failed");
+            }
+            if let Err(e) = store.forget_request_tokens(now - TOKEN_WINDOW_SECS).await {
+                if store.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "forgetting request tokens failed");
+            }
+        }
+        match sweep_once(&store, now).await {
             Ok(n) if n > 0 => tracing::debug!(deleted = n, "TTL sweep"),
             Ok(_) => {}
             Err(e) => {

@@ -1,7 +1,7 @@
 //! awsJson 1.0 / 1.1: `X-Amz-Target: Prefix.Operation`, JSON bodies both ways, errors as
 //! `{"__type": …, "message": …}`; for query-compatible services also `x-amzn-query-error`.
 
-use crate::model::{ShapeRef, ShapeType};
+use crate::model::{Shape, ShapeRef, ShapeType};
 use crate::timestamp;
 use crate::{
     HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, WireError,
@@ -175,14 +175,36 @@ pub fn serialize_output(
 /// straight to bytes: building an intermediate `Value` copied large replies (a DynamoDB Query
 /// page) value by value before serializing them.
 pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>) {
+    write_shape(model, model.shape(&r.shape), v, out);
+}
+
+/// `write_to` with the shape already looked up: a list or map resolves its member's shape once,
+/// not once per element (a 100-item Query page has hundreds of attribute values).
+fn write_shape(model: &ServiceModel, shape: Option<&Shape>, v: &Value, out: &mut Vec<u8>) {
     let leaf = |v: &Value, out: &mut Vec<u8>| {
         // Writing a `Value` into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, v);
     };
-    let Some(shape) = model.shape(&r.shape) else {
+    let Some(shape) = shape else {
         return leaf(v, out);
     };
+    let member = |out: &mut Vec<u8>, name: &str, mref: &ShapeRef, mv: &Value| {
+        let _ = serde_json::to_writer(&mut *out, name);
+        out.push(b':');
+        write_to(model, mref, mv, out);
+    };
     match (shape.kind, v) {
+        (ShapeType::Structure, Value::Object(obj)) if !shape.document && obj.len() == 1 => {
+            // One key (a union such as DynamoDB's AttributeValue): one member lookup instead
+            // of one per member of the shape. The bytes are the same as below.
+            out.push(b'{');
+            if let Some((name, mv)) = obj.iter().next() {
+                if let Some(mref) = shape.members.get(name).filter(|_| !mv.is_null()) {
+                    member(out, name, mref, mv);
+                }
+            }
+            out.push(b'}');
+        }
         (ShapeType::Structure, Value::Object(obj)) if !shape.document => {
             out.push(b'{');
             let mut first = true;
@@ -192,21 +214,20 @@ pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>
                         out.push(b',');
                     }
                     first = false;
-                    let _ = serde_json::to_writer(&mut *out, name);
-                    out.push(b':');
-                    write_to(model, mref, mv, out);
+                    member(out, name, mref, mv);
                 }
             }
             out.push(b'}');
         }
         (ShapeType::List, Value::Array(items)) => match &shape.member {
             Some(m) => {
+                let element = model.shape(&m.shape);
                 out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_to(model, m, item, out);
+                    write_shape(model, element, item, out);
                 }
                 out.push(b']');
             }
@@ -214,6 +235,7 @@ pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>
         },
         (ShapeType::Map, Value::Object(obj)) => match &shape.value {
             Some(vr) => {
+                let value = model.shape(&vr.shape);
                 out.push(b'{');
                 for (i, (k, item)) in obj.iter().enumerate() {
                     if i > 0 {
@@ -221,7 +243,7 @@ pub fn write_to(model: &ServiceModel, r: &ShapeRef, v: &Value, out: &mut Vec<u8>
                     }
                     let _ = serde_json::to_writer(&mut *out, k);
                     out.push(b':');
-                    write_to(model, vr, item, out);
+                    write_shape(model, value, item, out);
                 }
                 out.push(b'}');
             }

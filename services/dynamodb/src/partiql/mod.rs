@@ -2,6 +2,7 @@
 //! UPDATE and DELETE on single tables through the same storage, evaluator and index/stream
 //! maintenance as the classic API.
 
+mod index_select;
 mod parser;
 
 use crate::errors::{DynamoError, Result};
@@ -101,7 +102,11 @@ fn key_of(def: &KeyDef, c: &Condition) -> Result<Item> {
 }
 
 impl DynamoDb {
-    async fn partiql_table(&self, ctx: &RequestContext, name: &str) -> Result<(i64, TableMeta)> {
+    async fn partiql_table(
+        &self,
+        ctx: &RequestContext,
+        name: &str,
+    ) -> Result<(i64, std::sync::Arc<TableMeta>)> {
         self.find_table(ctx, name)
             .await?
             .ok_or_else(DynamoError::no_table)
@@ -127,10 +132,19 @@ impl DynamoDb {
                 projection,
                 condition,
             } => {
-                if index.is_some() {
-                    return Err(DynamoError::validation(
-                        "PartiQL SELECT on a secondary index is not supported by CloudEmu yet",
-                    ));
+                if let Some(index) = index {
+                    let (id, meta) = self.partiql_table(ctx, &table).await?;
+                    return self
+                        .partiql_select_index(
+                            id,
+                            &meta,
+                            &index,
+                            projection,
+                            condition,
+                            input.limit,
+                            input.next_token,
+                        )
+                        .await;
                 }
                 self.partiql_select(
                     ctx,
@@ -393,7 +407,10 @@ impl DynamoDb {
             ));
         }
         if reads > 0 {
-            let mut responses = Vec::with_capacity(reads);
+            // Every key first, then one read of all of them: a transaction's reads share one
+            // snapshot, so none sees a write that another misses.
+            let mut wanted = Vec::with_capacity(reads);
+            let mut keys_wanted = Vec::with_capacity(reads);
             for st in statements {
                 let Statement::Select {
                     table,
@@ -413,15 +430,17 @@ impl DynamoDb {
                 })?;
                 let key = key_of(&def, &cond)?;
                 let (pk, sk) = keys::of_key(&def, &key)?;
-                let item = match self
-                    .store
-                    .get_item(&ItemKey {
-                        table_id: id,
-                        pk,
-                        sk,
-                    })
-                    .await?
-                {
+                keys_wanted.push(ItemKey {
+                    table_id: id,
+                    pk,
+                    sk,
+                });
+                wanted.push((cond, projection));
+            }
+            let bodies = self.store.get_items(keys_wanted).await?;
+            let mut responses = Vec::with_capacity(reads);
+            for ((cond, projection), body) in wanted.into_iter().zip(bodies) {
+                let item = match body {
                     Some(body) => {
                         Some(item_from_body(&body)?).filter(|i| eval::eval_condition(&cond, i))
                     }
@@ -519,7 +538,7 @@ impl DynamoDb {
         let fingerprint = input
             .client_request_token
             .as_ref()
-            .map(|_| serde_json::to_string(&input.transact_statements).unwrap_or_default());
+            .map(|_| crate::transact::fingerprint_of(&input.transact_statements));
         self.commit_plans(ctx, plans, input.client_request_token, fingerprint)
             .await?;
         Ok(json!({}))
