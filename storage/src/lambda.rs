@@ -677,3 +677,9 @@ pub enum Publish {
     NotFound,
     RevisionMismatch,
 }
+
+// Layers and function URLs: more of the same store, in their own files.
+mod layers;
+mod urls;
+pub use layers::{LayerVersionRecord, PolicyChange};
+pub use urls::UrlRecord;

@@ -8,6 +8,7 @@ mod harness;
 mod iam;
 mod kms;
 mod lambda;
+mod lambda_layers;
 mod persistence;
 mod robustness;
 mod s3;

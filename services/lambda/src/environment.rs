@@ -29,6 +29,8 @@ pub struct EnvSpec {
     /// Where the function's own SDK calls go (CloudEmu itself).
     pub endpoint_url: String,
     pub code_zip: Bytes,
+    /// The function's layers' zips, in its order; extracted into the environment's own `opt`.
+    pub layers: Vec<Bytes>,
 }
 
 pub struct Environment {
@@ -103,7 +105,10 @@ impl Environment {
         let zip = spec.code_zip.clone();
         let (tr, rd) = (task_root.clone(), runtime_dir.clone());
         let ric = launch.ric;
+        let opt = root.join("opt");
+        let (layers, layers_into) = (spec.layers.clone(), opt.clone());
         tokio::task::spawn_blocking(move || -> Result<(), String> {
+            crate::layers::extract_layers(&layers, &layers_into)?;
             std::fs::create_dir_all(&tr).map_err(|e| e.to_string())?;
             std::fs::create_dir_all(&rd).map_err(|e| e.to_string())?;
             if let Some((name, body)) = ric {
@@ -156,6 +161,14 @@ impl Environment {
             ("AWS_ENDPOINT_URL", spec.endpoint_url.clone()),
         ];
         cmd.envs(reserved);
+        let host_path =
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        cmd.envs(crate::layers::search_paths(
+            &spec.runtime,
+            &opt,
+            &task_root,
+            &host_path,
+        ));
         let mut child = cmd.spawn().map_err(|e| {
             format!(
                 "CloudEmu could not start {} for {}: {e}",

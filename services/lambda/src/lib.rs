@@ -9,6 +9,8 @@ mod errors;
 mod executor;
 mod functions;
 mod invoke;
+mod layer_shapes;
+mod layers;
 mod names;
 mod permissions;
 mod runtime_api;
@@ -46,26 +48,35 @@ impl Lambda {
 }
 
 pub const OPERATIONS: &[&str] = &[
+    "AddLayerVersionPermission",
     "AddPermission",
     "CreateAlias",
     "CreateFunction",
     "DeleteAlias",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
+    "DeleteLayerVersion",
     "GetAccountSettings",
     "GetAlias",
     "GetFunction",
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
+    "GetLayerVersion",
+    "GetLayerVersionByArn",
+    "GetLayerVersionPolicy",
     "GetPolicy",
     "Invoke",
     "ListAliases",
     "ListFunctions",
+    "ListLayerVersions",
+    "ListLayers",
     "ListTags",
     "ListVersionsByFunction",
+    "PublishLayerVersion",
     "PublishVersion",
     "PutFunctionConcurrency",
+    "RemoveLayerVersionPermission",
     "RemovePermission",
     "TagResource",
     "UntagResource",
@@ -132,6 +143,19 @@ impl Service for Lambda {
                 "GetPolicy" => route!(self, ctx, input, get_policy),
                 "TagResource" => route!(self, ctx, input, tag_resource),
                 "UntagResource" => route!(self, ctx, input, untag_resource),
+                "PublishLayerVersion" => route!(self, ctx, input, publish_layer_version),
+                "GetLayerVersion" => route!(self, ctx, input, get_layer_version),
+                "GetLayerVersionByArn" => route!(self, ctx, input, get_layer_version_by_arn),
+                "ListLayers" => route!(self, ctx, input, list_layers),
+                "ListLayerVersions" => route!(self, ctx, input, list_layer_versions),
+                "DeleteLayerVersion" => route!(self, ctx, input, delete_layer_version),
+                "AddLayerVersionPermission" => {
+                    route!(self, ctx, input, add_layer_version_permission)
+                }
+                "RemoveLayerVersionPermission" => {
+                    route!(self, ctx, input, remove_layer_version_permission)
+                }
+                "GetLayerVersionPolicy" => route!(self, ctx, input, get_layer_version_policy),
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;
