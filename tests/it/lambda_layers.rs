@@ -27,7 +27,7 @@ fn client(server: &TestServer) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&server.sdk_config())
 }
 
-fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()));
     if !found {

@@ -3,11 +3,13 @@
 
 pub mod body;
 pub mod error;
+pub mod hosted;
 pub mod identity;
 pub mod serde_helpers;
 
 pub use body::{Body, ByteStream, Trailer};
 pub use error::ServiceError;
+pub use hosted::{HostedRequest, HostedResponse};
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -81,6 +83,20 @@ pub trait Service: Send + Sync + 'static {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
+
+    /// Whether requests under this host (without port) are the service's own, answered by
+    /// [`Service::serve_hosted`] instead of an AWS API operation.
+    fn claims_host(&self, _host: &str) -> bool {
+        false
+    }
+
+    /// Answer a request under a host the service claims.
+    fn serve_hosted(&self, _request: HostedRequest) -> BoxFuture<'_, HostedResponse> {
+        Box::pin(async { HostedResponse::json(404, &serde_json::json!({"Message": "Not Found"})) })
+    }
+
+    /// The server is stopping: release what outlives requests (processes, scratch files).
+    fn shutdown(&self) {}
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

@@ -16,6 +16,9 @@ mod permissions;
 mod runtime_api;
 mod runtimes;
 mod shapes;
+mod url_serve;
+mod url_shapes;
+mod urls;
 mod versions;
 
 use cloudemu_core::{
@@ -52,9 +55,11 @@ pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "CreateAlias",
     "CreateFunction",
+    "CreateFunctionUrlConfig",
     "DeleteAlias",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
+    "DeleteFunctionUrlConfig",
     "DeleteLayerVersion",
     "GetAccountSettings",
     "GetAlias",
@@ -62,12 +67,14 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionCodeSigningConfig",
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
+    "GetFunctionUrlConfig",
     "GetLayerVersion",
     "GetLayerVersionByArn",
     "GetLayerVersionPolicy",
     "GetPolicy",
     "Invoke",
     "ListAliases",
+    "ListFunctionUrlConfigs",
     "ListFunctions",
     "ListLayerVersions",
     "ListLayers",
@@ -83,6 +90,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateAlias",
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
+    "UpdateFunctionUrlConfig",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `Lambda`.
@@ -156,6 +164,11 @@ impl Service for Lambda {
                     route!(self, ctx, input, remove_layer_version_permission)
                 }
                 "GetLayerVersionPolicy" => route!(self, ctx, input, get_layer_version_policy),
+                "CreateFunctionUrlConfig" => route!(self, ctx, input, create_function_url_config),
+                "GetFunctionUrlConfig" => route!(self, ctx, input, get_function_url_config),
+                "UpdateFunctionUrlConfig" => route!(self, ctx, input, update_function_url_config),
+                "DeleteFunctionUrlConfig" => route!(self, ctx, input, delete_function_url_config),
+                "ListFunctionUrlConfigs" => route!(self, ctx, input, list_function_url_configs),
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;
@@ -168,5 +181,16 @@ impl Service for Lambda {
             };
             output.map(ServiceResponse::from)
         })
+    }
+
+    fn claims_host(&self, host: &str) -> bool {
+        url_serve::claims(host)
+    }
+
+    fn serve_hosted(
+        &self,
+        request: cloudemu_core::HostedRequest,
+    ) -> BoxFuture<'_, cloudemu_core::HostedResponse> {
+        Box::pin(self.serve_url(request))
     }
 }
