@@ -9,6 +9,7 @@ mod iam;
 mod kms;
 mod lambda;
 mod lambda_layers;
+mod lambda_logs;
 mod lambda_urls;
 mod persistence;
 mod robustness;

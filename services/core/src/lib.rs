@@ -96,7 +96,9 @@ pub trait Service: Send + Sync + 'static {
     }
 
     /// The server is stopping: release what outlives requests (processes, scratch files).
-    fn shutdown(&self) {}
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

@@ -41,6 +41,10 @@ pub struct Environment {
     alive: Arc<AtomicBool>,
     logs: Arc<Mutex<Vec<u8>>>,
     pub last_used: Mutex<Instant>,
+    /// The function process, for `Max Memory Used`.
+    pub pid: Option<u32>,
+    /// The environment's log stream in the data dir (none in memory mode).
+    pub log: Option<crate::logs::LogWriter>,
 }
 
 /// Keep at most this much unread log per environment (the tail is what callers see).
@@ -66,14 +70,6 @@ fn unzip(zip: &[u8], into: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn log_stream_name(version: &str) -> String {
-    format!(
-        "{}/[{version}]{}",
-        chrono::Utc::now().format("%Y/%m/%d"),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
 fn pump<R: AsyncRead + Unpin + Send + 'static>(reader: R, logs: Arc<Mutex<Vec<u8>>>) {
     tokio::spawn(async move {
         let mut lines = BufReader::new(reader).lines();
@@ -97,6 +93,7 @@ impl Environment {
         spec: &EnvSpec,
         interp: &Interpreters,
         work_dir: &Path,
+        log_dir: Option<&Path>,
     ) -> Result<Arc<Self>, String> {
         let root = work_dir.join(uuid::Uuid::new_v4().simple().to_string());
         let task_root = root.join("task");
@@ -131,6 +128,7 @@ impl Environment {
         // The function's own variables first: Lambda's reserved ones cannot be overridden.
         cmd.envs(&spec.variables);
         let region = spec.region.as_str();
+        let log_stream = crate::logs::stream_name(&spec.version);
         let reserved: Vec<(&str, String)> = vec![
             (
                 "PATH",
@@ -150,7 +148,7 @@ impl Environment {
                 spec.memory_size.to_string(),
             ),
             ("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone()),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&spec.version)),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.clone()),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
             ("AWS_REGION", region.into()),
             ("AWS_DEFAULT_REGION", region.into()),
@@ -193,6 +191,16 @@ impl Environment {
             alive: alive.clone(),
             logs,
             last_used: Mutex::new(Instant::now()),
+            pid: child.id(),
+            log: log_dir.map(|d| {
+                crate::logs::LogWriter::open(crate::logs::stream_path(
+                    d,
+                    &spec.account_id,
+                    &spec.region,
+                    &spec.log_group,
+                    &log_stream,
+                ))
+            }),
         });
         tokio::spawn(watch(child, kill_rx, alive, api, root));
         Ok(env)

@@ -11,6 +11,7 @@ mod functions;
 mod invoke;
 mod layer_shapes;
 mod layers;
+mod logs;
 mod names;
 mod permissions;
 mod runtime_api;
@@ -181,6 +182,10 @@ impl Service for Lambda {
             };
             output.map(ServiceResponse::from)
         })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.exec.shutdown())
     }
 
     fn claims_host(&self, host: &str) -> bool {
