@@ -419,3 +419,95 @@ async fn the_url_serves_http_through_the_function() {
     assert_eq!(other.status(), 403);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn layers_and_urls_survive_a_restart_and_go_with_their_function() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = TestServer::disk_at(dir.path()).await;
+    let lambda = client(&first);
+    let name = unique("kept");
+    let layer = unique("keptlayer");
+    let zip = zip_of(&[("python/kept.py", "K = 'kept'\n")]);
+    let published = lambda
+        .publish_layer_version()
+        .layer_name(&layer)
+        .content(
+            aws_sdk_lambda::types::LayerVersionContentInput::builder()
+                .zip_file(Blob::new(zip.clone()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PublishLayerVersion");
+    lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(ROLE)
+        .layers(published.layer_version_arn().expect("arn"))
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip_of(&[(
+                    "app.py",
+                    "import kept\ndef handler(e, c):\n    return kept.K\n",
+                )])))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+    let url = lambda
+        .create_function_url_config()
+        .function_name(&name)
+        .auth_type(FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("CreateFunctionUrlConfig")
+        .function_url()
+        .to_string();
+    first.stop().await;
+
+    let second = TestServer::disk_at(dir.path()).await;
+    let lambda = client(&second);
+    let got = lambda
+        .get_layer_version()
+        .layer_name(&layer)
+        .version_number(1)
+        .send()
+        .await
+        .expect("layer kept");
+    assert_eq!(got.content().map(|c| c.code_size()), Some(zip.len() as i64));
+    let cfg = lambda
+        .get_function_url_config()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("URL kept");
+    // Same id; the port is the new server's.
+    let id_of = |u: &str| u.split('.').next().map(str::to_string);
+    assert_eq!(id_of(cfg.function_url()), id_of(&url));
+    let url = cfg.function_url().to_string();
+    if crate::lambda_layers::have("python3") {
+        let served = url_client(&second, &url)
+            .get(&url)
+            .send()
+            .await
+            .expect("served");
+        assert_eq!(served.status(), 200);
+        assert_eq!(served.text().await.expect("body"), r#""kept""#);
+    }
+    lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("DeleteFunction");
+    let gone = url_client(&second, &url)
+        .get(&url)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(gone.status(), 403, "the URL went with its function");
+    second.stop().await;
+}

@@ -127,6 +127,8 @@ pub struct RunRequest {
     pub function_arn: String,
     pub payload: Bytes,
     pub client_context: Option<String>,
+    /// Sent to the runtime as `Lambda-Runtime-Cognito-Identity` when present.
+    pub cognito_identity: Option<String>,
     pub timeout_secs: i64,
     pub memory_size: i64,
     pub version: String,
@@ -316,6 +318,7 @@ impl Executor {
                 function_arn: req.function_arn,
                 timeout_ms: timeout.as_millis() as u64,
                 client_context: req.client_context,
+                cognito_identity: req.cognito_identity,
                 reply: tx,
                 picked: picked_tx,
             })

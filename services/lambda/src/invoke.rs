@@ -97,6 +97,8 @@ impl Lambda {
                 payload
             },
             client_context,
+            // Only Cognito identity-pool credentials carry one; CloudEmu issues none yet.
+            cognito_identity: None,
             timeout_secs: config.timeout,
             memory_size: config.memory_size,
             version: config.version.clone(),
