@@ -133,6 +133,16 @@ impl Registry {
         self.model(id)
     }
 
+    /// The enabled service that claims requests under this host, if one does.
+    pub fn hosted(&self, host: &str) -> Option<&Arc<dyn Service>> {
+        self.services.values().find(|s| s.claims_host(host))
+    }
+
+    /// Every enabled implemented service.
+    pub fn implemented(&self) -> impl Iterator<Item = &Arc<dyn Service>> {
+        self.services.values()
+    }
+
     pub fn enabled(&self) -> &[&'static str] {
         &self.enabled
     }

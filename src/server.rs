@@ -39,6 +39,7 @@ pub struct Running {
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     storage: Storage,
+    state: web::Data<AppState>,
 }
 
 impl Running {
@@ -47,6 +48,11 @@ impl Running {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.task.await;
+        // Workers may drop their services after the process is gone: release their
+        // processes and scratch files now.
+        for s in self.state.registry.implemented() {
+            s.shutdown().await;
+        }
         self.storage.close().await;
     }
 
@@ -90,6 +96,7 @@ fn lambda_options(storage: &Storage, config: &Config) -> cloudemu_lambda::ExecOp
     };
     if let StorageMode::Disk(dir) = storage.mode() {
         opts.work_dir = dir.join("lambda-environments");
+        opts.log_dir = Some(dir.join("lambda-logs"));
     }
     opts
 }
@@ -183,6 +190,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         handle,
         task,
         storage,
+        state,
     })
 }
 

@@ -222,6 +222,46 @@ async fn process(
         },
     };
 
+    // A host a service owns (Lambda function URLs): the whole request is the service's.
+    if let Some(svc) = state.registry.hosted(info.host) {
+        outcome.service = svc.id();
+        outcome.operation = Some("HostedRequest".into());
+        let body = match read_body(payload, MAX_BODY).await {
+            Ok(b) => b,
+            Err(msg) => {
+                outcome.response = plain_error(413, "RequestEntityTooLarge", &msg, request_id);
+                return outcome;
+            }
+        };
+        let hosted = cloudemu_core::HostedRequest {
+            request_id: request_id.to_string(),
+            host: host_header.clone(),
+            method: info.method.to_string(),
+            path: path.clone(),
+            query: query_string.clone(),
+            headers: headers
+                .0
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            body: body.into(),
+            source_ip: req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            protocol: format!("{:?}", req.version()),
+        };
+        let r = svc.serve_hosted(hosted).await;
+        outcome.response = Reply {
+            status: actix_web::http::StatusCode::from_u16(r.status)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+            headers: r.headers,
+            body: r.body.to_vec(),
+            stream: None,
+        };
+        return outcome;
+    }
+
     // Form posts (query protocol) carry the action in the body, which routing may need.
     // Query-protocol calls are POSTs; an S3 upload whose object happens to have this content
     // type (curl's default) is a body to store, not a form to read.

@@ -685,3 +685,8 @@ impl LambdaStore {
         crate::lambda_esm::LambdaEsmStore::new(self.db.clone())
     }
 }
+// Layers and function URLs: more of the same store, in their own files.
+mod layers;
+mod urls;
+pub use layers::{LayerVersionRecord, PolicyChange};
+pub use urls::UrlRecord;

@@ -278,6 +278,7 @@ const BODY_REFERENCES: &[(&str, &str)] = &[
     ("s3_parts", "body_id"),
     ("lambda_functions", "code_object_id"),
     ("lambda_versions", "code_object_id"),
+    ("lambda_layer_versions", "code_object_id"),
 ];
 
 impl ObjectStore {

@@ -3,12 +3,14 @@
 
 pub mod body;
 pub mod error;
+pub mod hosted;
 pub mod identity;
 pub mod internal;
 pub mod serde_helpers;
 
 pub use body::{Body, ByteStream, Trailer};
 pub use error::ServiceError;
+pub use hosted::{HostedRequest, HostedResponse};
 pub use internal::InternalClient;
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -88,6 +90,21 @@ pub trait Service: Send + Sync + 'static {
     /// may call other services' operations ([`internal`]); background work that needs it
     /// (pollers, retry queues) starts here. Runs inside the Tokio runtime.
     fn attach(&self, _client: InternalClient) {}
+    /// Whether requests under this host (without port) are the service's own, answered by
+    /// [`Service::serve_hosted`] instead of an AWS API operation.
+    fn claims_host(&self, _host: &str) -> bool {
+        false
+    }
+
+    /// Answer a request under a host the service claims.
+    fn serve_hosted(&self, _request: HostedRequest) -> BoxFuture<'_, HostedResponse> {
+        Box::pin(async { HostedResponse::json(404, &serde_json::json!({"Message": "Not Found"})) })
+    }
+
+    /// The server is stopping: release what outlives requests (processes, scratch files).
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Deserialize the input, run a typed operation, serialize its output: the one place where model

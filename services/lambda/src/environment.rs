@@ -29,6 +29,8 @@ pub struct EnvSpec {
     /// Where the function's own SDK calls go (CloudEmu itself).
     pub endpoint_url: String,
     pub code_zip: Bytes,
+    /// The function's layers' zips, in its order; extracted into the environment's own `opt`.
+    pub layers: Vec<Bytes>,
 }
 
 pub struct Environment {
@@ -39,6 +41,10 @@ pub struct Environment {
     alive: Arc<AtomicBool>,
     logs: Arc<Mutex<Vec<u8>>>,
     pub last_used: Mutex<Instant>,
+    /// The function process, for `Max Memory Used`.
+    pub pid: Option<u32>,
+    /// The environment's log stream in the data dir (none in memory mode).
+    pub log: Option<crate::logs::LogWriter>,
 }
 
 /// Keep at most this much unread log per environment (the tail is what callers see).
@@ -64,14 +70,6 @@ fn unzip(zip: &[u8], into: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn log_stream_name(version: &str) -> String {
-    format!(
-        "{}/[{version}]{}",
-        chrono::Utc::now().format("%Y/%m/%d"),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
 fn pump<R: AsyncRead + Unpin + Send + 'static>(reader: R, logs: Arc<Mutex<Vec<u8>>>) {
     tokio::spawn(async move {
         let mut lines = BufReader::new(reader).lines();
@@ -95,6 +93,7 @@ impl Environment {
         spec: &EnvSpec,
         interp: &Interpreters,
         work_dir: &Path,
+        log_dir: Option<&Path>,
     ) -> Result<Arc<Self>, String> {
         let root = work_dir.join(uuid::Uuid::new_v4().simple().to_string());
         let task_root = root.join("task");
@@ -103,7 +102,10 @@ impl Environment {
         let zip = spec.code_zip.clone();
         let (tr, rd) = (task_root.clone(), runtime_dir.clone());
         let ric = launch.ric;
+        let opt = root.join("opt");
+        let (layers, layers_into) = (spec.layers.clone(), opt.clone());
         tokio::task::spawn_blocking(move || -> Result<(), String> {
+            crate::layers::extract_layers(&layers, &layers_into)?;
             std::fs::create_dir_all(&tr).map_err(|e| e.to_string())?;
             std::fs::create_dir_all(&rd).map_err(|e| e.to_string())?;
             if let Some((name, body)) = ric {
@@ -126,6 +128,7 @@ impl Environment {
         // The function's own variables first: Lambda's reserved ones cannot be overridden.
         cmd.envs(&spec.variables);
         let region = spec.region.as_str();
+        let log_stream = crate::logs::stream_name(&spec.version);
         let reserved: Vec<(&str, String)> = vec![
             (
                 "PATH",
@@ -145,7 +148,7 @@ impl Environment {
                 spec.memory_size.to_string(),
             ),
             ("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone()),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&spec.version)),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.clone()),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
             ("AWS_REGION", region.into()),
             ("AWS_DEFAULT_REGION", region.into()),
@@ -156,6 +159,14 @@ impl Environment {
             ("AWS_ENDPOINT_URL", spec.endpoint_url.clone()),
         ];
         cmd.envs(reserved);
+        let host_path =
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        cmd.envs(crate::layers::search_paths(
+            &spec.runtime,
+            &opt,
+            &task_root,
+            &host_path,
+        ));
         let mut child = cmd.spawn().map_err(|e| {
             format!(
                 "CloudEmu could not start {} for {}: {e}",
@@ -180,6 +191,16 @@ impl Environment {
             alive: alive.clone(),
             logs,
             last_used: Mutex::new(Instant::now()),
+            pid: child.id(),
+            log: log_dir.map(|d| {
+                crate::logs::LogWriter::open(crate::logs::stream_path(
+                    d,
+                    &spec.account_id,
+                    &spec.region,
+                    &spec.log_group,
+                    &log_stream,
+                ))
+            }),
         });
         tokio::spawn(watch(child, kill_rx, alive, api, root));
         Ok(env)

@@ -25,6 +25,8 @@ pub struct ExecOptions {
     pub idle_timeout: Duration,
     /// Multiplies Lambda's asynchronous retry delays (1 and 2 minutes); 1 is AWS's timing.
     pub async_retry_scale: f64,
+    /// Where function logs are kept (see `logs`); `None` keeps none (memory mode).
+    pub log_dir: Option<PathBuf>,
 }
 
 impl Default for ExecOptions {
@@ -39,6 +41,40 @@ impl Default for ExecOptions {
             )),
             idle_timeout: Duration::from_secs(300),
             async_retry_scale: 1.0,
+            log_dir: None,
+        }
+    }
+}
+
+/// Temp work dirs (`cloudemu-lambda-<pid>-<id>`, memory mode) of processes that no longer
+/// exist: a `kill -9` or an abandoned test process cannot clean up after itself.
+fn sweep_stale_temp_dirs(work_dir: &std::path::Path) {
+    const PREFIX: &str = "cloudemu-lambda-";
+    let (Some(parent), true) = (
+        work_dir.parent(),
+        std::path::Path::new("/proc/self").exists(),
+    ) else {
+        return;
+    };
+    if !work_dir
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(PREFIX))
+    {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
         }
     }
 }
@@ -94,6 +130,8 @@ pub struct RunRequest {
     pub function_arn: String,
     pub payload: Bytes,
     pub client_context: Option<String>,
+    /// Sent to the runtime as `Lambda-Runtime-Cognito-Identity` when present.
+    pub cognito_identity: Option<String>,
     pub timeout_secs: i64,
     pub memory_size: i64,
     pub version: String,
@@ -107,6 +145,7 @@ impl Executor {
     pub fn new(opts: ExecOptions) -> Arc<Self> {
         // Environments never outlive the process: clear what a crash left behind.
         let _ = std::fs::remove_dir_all(&opts.work_dir);
+        sweep_stale_temp_dirs(&opts.work_dir);
         Arc::new(Self {
             opts,
             idle: Mutex::new(HashMap::new()),
@@ -164,6 +203,31 @@ impl Executor {
         }
     }
 
+    /// The server is stopping: stop every warm environment and remove the environments'
+    /// trees now (busy ones' processes die with their tasks).
+    pub async fn shutdown(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            for e in idle.drain().flat_map(|(_, l)| l) {
+                e.stop();
+            }
+        }
+        let dir = self.opts.work_dir.clone();
+        // A process being killed may still create a file: retry briefly.
+        for _ in 0..20 {
+            let d = dir.clone();
+            let gone = tokio::task::spawn_blocking(move || {
+                let _ = std::fs::remove_dir_all(&d);
+                !d.exists()
+            })
+            .await
+            .unwrap_or(true);
+            if gone {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Stop environments idle for longer than the idle timeout.
     fn reap(&self) {
         let limit = self.opts.idle_timeout;
@@ -216,12 +280,19 @@ impl Executor {
     {
         self.start_reaper();
         let started = Instant::now();
+        let started_ms = chrono::Utc::now().timestamp_millis();
         let (env, cold) = match self.take_idle(key, revision) {
             Some(e) => (e, false),
             None => {
                 let started_env = match spec().await {
                     Ok(s) => {
-                        Environment::start(&s, &self.opts.interpreters, &self.opts.work_dir).await
+                        Environment::start(
+                            &s,
+                            &self.opts.interpreters,
+                            &self.opts.work_dir,
+                            self.opts.log_dir.as_deref(),
+                        )
+                        .await
                     }
                     Err(e) => Err(e),
                 };
@@ -250,12 +321,14 @@ impl Executor {
                 function_arn: req.function_arn,
                 timeout_ms: timeout.as_millis() as u64,
                 client_context: req.client_context,
+                cognito_identity: req.cognito_identity,
                 reply: tx,
                 picked: picked_tx,
             })
             .await;
         let init_limit = if cold { INIT_ALLOWANCE } else { timeout };
         let mut timed_out = false;
+        let mut picked_at: Option<Instant> = None;
         let exited = |env: &Environment| {
             (
                 env.init_error().unwrap_or_else(|| {
@@ -273,6 +346,9 @@ impl Executor {
             // Phase one: the runtime takes the invocation (a cold one initialises first).
             // If the process died instead, the outcome is already on `rx`.
             let picked = tokio::time::timeout(init_limit, picked_rx).await;
+            if picked.is_ok() {
+                picked_at = Some(Instant::now());
+            }
             match picked {
                 Err(_) => {
                     env.stop();
@@ -310,7 +386,21 @@ impl Executor {
         };
         // Let the last lines the function printed reach the log before it is cut.
         tokio::task::yield_now().await;
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        // Duration counts from when the runtime took the invocation; a cold start's
+        // initialisation is reported apart, as Lambda does.
+        let elapsed = picked_at.unwrap_or(started).elapsed().as_secs_f64() * 1000.0;
+        let init = picked_at
+            .filter(|_| cold)
+            .map(|p| {
+                format!(
+                    "Init Duration: {:.2} ms\t",
+                    (p - started).as_secs_f64() * 1000.0
+                )
+            })
+            .unwrap_or_default();
+        let max_memory = crate::logs::max_memory_mb(env.pid)
+            .map(|mb| format!("Max Memory Used: {mb} MB\t"))
+            .unwrap_or_default();
         let mut log = format!("START RequestId: {id} Version: {}\n", req.version).into_bytes();
         log.extend(env.take_logs());
         if timed_out {
@@ -326,12 +416,15 @@ impl Executor {
         log.extend(
             format!(
                 "END RequestId: {id}\nREPORT RequestId: {id}\tDuration: {elapsed:.2} ms\t\
-                 Billed Duration: {} ms\tMemory Size: {} MB\t\n",
+                 Billed Duration: {} ms\tMemory Size: {} MB\t{max_memory}{init}\n",
                 elapsed.ceil() as u64,
                 req.memory_size
             )
             .into_bytes(),
         );
+        if let Some(w) = &env.log {
+            w.write(&log, started_ms);
+        }
         self.release(key, env);
         RunResult {
             payload,

@@ -61,16 +61,6 @@ fn check_timeout(timeout: Option<i64>) -> Result<(), LambdaError> {
     }
 }
 
-/// Layers are not served yet, so no layer version a function names can exist.
-fn check_layers(layers: &Option<Vec<String>>) -> Result<(), LambdaError> {
-    match layers.as_deref() {
-        Some([first, ..]) => Err(LambdaError::InvalidParameter(format!(
-            "Layer version {first} does not exist."
-        ))),
-        _ => Ok(()),
-    }
-}
-
 fn logging_config(name: &str, given: Option<Map<String, Value>>) -> Value {
     let mut cfg = given.unwrap_or_default();
     cfg.entry("LogFormat").or_insert_with(|| json!("Text"));
@@ -161,7 +151,10 @@ impl Lambda {
                 "Please provide a source for function code.".into(),
             ));
         }
-        check_layers(&input.layers)?;
+        let layers = match &input.layers {
+            Some(l) => self.function_layers(ctx, l).await?,
+            None => None,
+        };
         check_timeout(input.timeout)?;
         let source = CodeSource {
             zip_file: code.zip_file,
@@ -196,7 +189,7 @@ impl Lambda {
                 .tracing_config
                 .unwrap_or_else(|| json!({"Mode": "PassThrough"})),
             revision_id: revision.clone(),
-            layers: None,
+            layers,
             state: None,
             state_reason: None,
             state_reason_code: None,
@@ -412,9 +405,15 @@ impl Lambda {
         input: UpdateFunctionConfigurationRequest,
     ) -> Result<FunctionConfiguration, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        check_layers(&input.layers)?;
+        let layers = match &input.layers {
+            Some(l) => Some(self.function_layers(ctx, l).await?),
+            None => None,
+        };
         check_timeout(input.timeout)?;
         let mut c = parse_config(&r)?;
+        if let Some(l) = layers {
+            c.layers = l;
+        }
         if let Some(v) = input.role {
             c.role = v;
         }

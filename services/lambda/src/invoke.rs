@@ -95,6 +95,8 @@ impl Lambda {
                 payload
             },
             client_context,
+            // Only Cognito identity-pool credentials carry one; CloudEmu issues none yet.
+            cognito_identity: None,
             timeout_secs: config.timeout,
             memory_size: config.memory_size,
             version: config.version.clone(),
@@ -110,6 +112,7 @@ impl Lambda {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| "the function's code is missing from the data dir".to_string())?;
+            let layers = crate::layers::layer_zips(&store, spec_config.layers.as_deref()).await?;
             let c = spec_config;
             Ok(EnvSpec {
                 log_group: c
@@ -129,6 +132,7 @@ impl Lambda {
                 variables: c.environment.map(|e| e.variables).unwrap_or_default(),
                 endpoint_url,
                 code_zip,
+                layers,
             })
         };
         let exec = self.exec.clone();

@@ -13,6 +13,9 @@ mod event_sources;
 mod executor;
 mod functions;
 mod invoke;
+mod layer_shapes;
+mod layers;
+mod logs;
 mod names;
 mod permissions;
 mod runtime_api;
@@ -20,6 +23,9 @@ mod runtimes;
 mod s3_code;
 mod shapes;
 mod sqs_poller;
+mod url_serve;
+mod url_shapes;
+mod urls;
 mod versions;
 
 use cloudemu_core::{
@@ -60,15 +66,19 @@ impl Lambda {
 }
 
 pub const OPERATIONS: &[&str] = &[
+    "AddLayerVersionPermission",
     "AddPermission",
     "CreateAlias",
     "CreateEventSourceMapping",
     "CreateFunction",
+    "CreateFunctionUrlConfig",
     "DeleteAlias",
     "DeleteEventSourceMapping",
     "DeleteFunction",
     "DeleteFunctionConcurrency",
     "DeleteFunctionEventInvokeConfig",
+    "DeleteFunctionUrlConfig",
+    "DeleteLayerVersion",
     "GetAccountSettings",
     "GetAlias",
     "GetEventSourceMapping",
@@ -77,17 +87,26 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionConcurrency",
     "GetFunctionConfiguration",
     "GetFunctionEventInvokeConfig",
+    "GetFunctionUrlConfig",
+    "GetLayerVersion",
+    "GetLayerVersionByArn",
+    "GetLayerVersionPolicy",
     "GetPolicy",
     "Invoke",
     "ListAliases",
     "ListEventSourceMappings",
-    "ListFunctions",
     "ListFunctionEventInvokeConfigs",
+    "ListFunctionUrlConfigs",
+    "ListFunctions",
+    "ListLayerVersions",
+    "ListLayers",
     "ListTags",
     "ListVersionsByFunction",
+    "PublishLayerVersion",
     "PublishVersion",
     "PutFunctionConcurrency",
     "PutFunctionEventInvokeConfig",
+    "RemoveLayerVersionPermission",
     "RemovePermission",
     "TagResource",
     "UntagResource",
@@ -96,6 +115,7 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateFunctionCode",
     "UpdateFunctionConfiguration",
     "UpdateFunctionEventInvokeConfig",
+    "UpdateFunctionUrlConfig",
 ];
 
 /// Route an operation to its typed handler; `$h` is a method of `Lambda`.
@@ -197,6 +217,24 @@ impl Service for Lambda {
                 "ListFunctionEventInvokeConfigs" => {
                     route!(self, ctx, input, list_function_event_invoke_configs)
                 }
+                "PublishLayerVersion" => route!(self, ctx, input, publish_layer_version),
+                "GetLayerVersion" => route!(self, ctx, input, get_layer_version),
+                "GetLayerVersionByArn" => route!(self, ctx, input, get_layer_version_by_arn),
+                "ListLayers" => route!(self, ctx, input, list_layers),
+                "ListLayerVersions" => route!(self, ctx, input, list_layer_versions),
+                "DeleteLayerVersion" => route!(self, ctx, input, delete_layer_version),
+                "AddLayerVersionPermission" => {
+                    route!(self, ctx, input, add_layer_version_permission)
+                }
+                "RemoveLayerVersionPermission" => {
+                    route!(self, ctx, input, remove_layer_version_permission)
+                }
+                "GetLayerVersionPolicy" => route!(self, ctx, input, get_layer_version_policy),
+                "CreateFunctionUrlConfig" => route!(self, ctx, input, create_function_url_config),
+                "GetFunctionUrlConfig" => route!(self, ctx, input, get_function_url_config),
+                "UpdateFunctionUrlConfig" => route!(self, ctx, input, update_function_url_config),
+                "DeleteFunctionUrlConfig" => route!(self, ctx, input, delete_function_url_config),
+                "ListFunctionUrlConfigs" => route!(self, ctx, input, list_function_url_configs),
                 "Invoke" => {
                     // The payload is the function's JSON answer, whatever the model's blob says.
                     let out = route!(self, ctx, input, invoke)?;
@@ -209,5 +247,20 @@ impl Service for Lambda {
             };
             output.map(ServiceResponse::from)
         })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.exec.shutdown())
+    }
+
+    fn claims_host(&self, host: &str) -> bool {
+        url_serve::claims(host)
+    }
+
+    fn serve_hosted(
+        &self,
+        request: cloudemu_core::HostedRequest,
+    ) -> BoxFuture<'_, cloudemu_core::HostedResponse> {
+        Box::pin(self.serve_url(request))
     }
 }

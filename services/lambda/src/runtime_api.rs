@@ -23,6 +23,9 @@ pub struct Invocation {
     pub function_arn: String,
     pub timeout_ms: u64,
     pub client_context: Option<String>,
+    /// The caller's Cognito identity (`{"cognitoIdentityId": …, "cognitoIdentityPoolId": …}`),
+    /// when the invocation carries one.
+    pub cognito_identity: Option<String>,
     pub reply: oneshot::Sender<Outcome>,
     /// Told when the runtime takes the invocation: its timeout runs from then, not from a
     /// cold start.
@@ -246,9 +249,69 @@ async fn next(api: &RuntimeApi) -> Reply {
     if let Some(cc) = &inv.client_context {
         set("lambda-runtime-client-context", cc);
     }
+    if let Some(ci) = &inv.cognito_identity {
+        set("lambda-runtime-cognito-identity", ci);
+    }
     let _ = inv.picked.send(());
     if let Ok(mut s) = api.state.lock() {
         s.in_flight = Some((inv.request_id, inv.reply));
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn next_headers(addr: SocketAddr) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(
+            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.expect("read");
+        out.to_ascii_lowercase()
+    }
+
+    fn invocation(cognito: Option<&str>) -> Invocation {
+        Invocation {
+            request_id: "req-1".into(),
+            payload: Bytes::from_static(b"{}"),
+            function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+            timeout_ms: 1000,
+            client_context: None,
+            cognito_identity: cognito.map(str::to_string),
+            reply: oneshot::channel().0,
+            picked: oneshot::channel().0,
+        }
+    }
+
+    #[tokio::test]
+    async fn next_carries_the_cognito_identity_only_when_the_invocation_has_one() {
+        let (addr, tx, _api) = serve().await.expect("serve");
+        let identity =
+            r#"{"cognitoIdentityId":"us-east-1:abc","cognitoIdentityPoolId":"us-east-1:pool"}"#;
+        tx.send(invocation(Some(identity))).await.expect("queue");
+        let with = next_headers(addr).await;
+        assert!(
+            with.contains("lambda-runtime-aws-request-id: req-1"),
+            "{with}"
+        );
+        assert!(
+            with.contains(&format!(
+                "lambda-runtime-cognito-identity: {}",
+                identity.to_ascii_lowercase()
+            )),
+            "{with}"
+        );
+        tx.send(invocation(None)).await.expect("queue");
+        let without = next_headers(addr).await;
+        assert!(
+            !without.contains("lambda-runtime-cognito-identity"),
+            "{without}"
+        );
+    }
 }
