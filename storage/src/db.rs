@@ -163,9 +163,21 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5));
             if let Ok(mut conn) = opts.connect().await {
-                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&mut conn)
-                    .await;
+                // A background writer outside the pool (a group-commit writer's own connection,
+                // a sweeper finishing a batch) can still hold the write lock for a moment, and a
+                // busy checkpoint copies nothing: retry until one completes, for ~2 s at most.
+                for _ in 0..20 {
+                    let done: Option<(i64, i64, i64)> =
+                        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .fetch_optional(&mut conn)
+                            .await
+                            .ok()
+                            .flatten();
+                    if matches!(done, Some((0, _, _))) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 let _ = conn.close().await;
             }
         }
