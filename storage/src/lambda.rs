@@ -291,23 +291,26 @@ impl LambdaStore {
         Ok((row.get("n"), row.get("size")))
     }
 
-    /// Add a policy statement. `Ok(None)` if the function does not exist, `Ok(Some(false))`
-    /// if the statement id is taken.
+    /// Add a statement to the policy of a function (`qualifier` "") or of one of its versions
+    /// or aliases. `Ok(None)` if the function does not exist, `Ok(Some(false))` if the
+    /// statement id is taken in that policy.
     pub async fn add_permission(
         &self,
         account: &str,
         region: &str,
         name: &str,
+        qualifier: &str,
         sid: &str,
         statement: &str,
     ) -> Result<Option<bool>> {
         let res = sqlx::query(
-            "INSERT INTO lambda_permissions (account_id, region, function_name, statement_id, \
-             statement) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO lambda_permissions (account_id, region, function_name, qualifier, \
+             statement_id, statement) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(account)
         .bind(region)
         .bind(name)
+        .bind(qualifier)
         .bind(sid)
         .bind(statement)
         .execute(self.db.pool())
@@ -320,41 +323,47 @@ impl LambdaStore {
         }
     }
 
-    /// Remove a policy statement; `false` if there was none with that id.
+    /// Remove a statement from one policy (`qualifier` as for `add_permission`); `false` if
+    /// there was none with that id.
     pub async fn remove_permission(
         &self,
         account: &str,
         region: &str,
         name: &str,
+        qualifier: &str,
         sid: &str,
     ) -> Result<bool> {
         let res = sqlx::query(
             "DELETE FROM lambda_permissions WHERE account_id = ? AND region = ? \
-             AND function_name = ? AND statement_id = ?",
+             AND function_name = ? AND qualifier = ? AND statement_id = ?",
         )
         .bind(account)
         .bind(region)
         .bind(name)
+        .bind(qualifier)
         .bind(sid)
         .execute(self.db.pool())
         .await?;
         Ok(res.rows_affected() > 0)
     }
 
-    /// A function's policy statements in the order they were added.
+    /// One policy's statements (`qualifier` as for `add_permission`) in the order they were
+    /// added.
     pub async fn permissions(
         &self,
         account: &str,
         region: &str,
         name: &str,
+        qualifier: &str,
     ) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT statement FROM lambda_permissions WHERE account_id = ? AND region = ? \
-             AND function_name = ? ORDER BY rowid",
+             AND function_name = ? AND qualifier = ? ORDER BY rowid",
         )
         .bind(account)
         .bind(region)
         .bind(name)
+        .bind(qualifier)
         .fetch_all(self.db.pool())
         .await?)
     }

@@ -1484,3 +1484,133 @@ async fn aliases_name_versions_and_route_by_weight() {
     assert_eq!(gone.code(), Some("ResourceNotFoundException"));
     server.stop().await;
 }
+
+/// Versions and aliases have policies of their own (API Gateway and S3 grants usually name an
+/// alias); each goes with its alias or version.
+#[tokio::test]
+async fn versions_and_aliases_have_their_own_policies() {
+    let server = TestServer::memory().await;
+    let lambda = client(&server);
+    let name = unique("qperm");
+    create(
+        &lambda,
+        &name,
+        &python_zip("def handler(e, c):\n    return 1\n"),
+    )
+    .await;
+    let v1 = lambda
+        .publish_version()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("PublishVersion");
+    let v1 = v1.version().expect("version").to_string();
+    lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version(&v1)
+        .send()
+        .await
+        .expect("CreateAlias");
+
+    let added = lambda
+        .add_permission()
+        .function_name(&name)
+        .qualifier("live")
+        .statement_id("apigw")
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .send()
+        .await
+        .expect("AddPermission on an alias");
+    let statement: serde_json::Value =
+        serde_json::from_str(added.statement().expect("statement")).expect("JSON");
+    let arn = lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunction")
+        .configuration()
+        .and_then(|c| c.function_arn())
+        .expect("arn")
+        .to_string();
+    assert_eq!(statement["Resource"], format!("{arn}:live"));
+    // `name:qualifier` addresses the same policy as the Qualifier parameter.
+    lambda
+        .add_permission()
+        .function_name(format!("{name}:{v1}"))
+        .statement_id("apigw")
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .send()
+        .await
+        .expect("AddPermission on a version");
+
+    let alias_policy = lambda
+        .get_policy()
+        .function_name(&name)
+        .qualifier("live")
+        .send()
+        .await
+        .expect("GetPolicy for the alias");
+    let doc: serde_json::Value =
+        serde_json::from_str(alias_policy.policy().expect("policy")).expect("JSON");
+    assert_eq!(doc["Statement"][0]["Sid"], "apigw");
+    // The unqualified function's policy is a different one, still empty.
+    let err = lambda
+        .get_policy()
+        .function_name(&name)
+        .send()
+        .await
+        .expect_err("function policy empty");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    // A qualifier that names nothing.
+    let err = lambda
+        .add_permission()
+        .function_name(&name)
+        .qualifier("nope")
+        .statement_id("x")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .send()
+        .await
+        .expect_err("no such alias");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+
+    // Deleting the alias deletes its policy: a new alias of the same name starts empty.
+    lambda
+        .delete_alias()
+        .function_name(&name)
+        .name("live")
+        .send()
+        .await
+        .expect("DeleteAlias");
+    lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version(&v1)
+        .send()
+        .await
+        .expect("CreateAlias again");
+    let err = lambda
+        .get_policy()
+        .function_name(&name)
+        .qualifier("live")
+        .send()
+        .await
+        .expect_err("new alias, no policy");
+    assert_eq!(err.code(), Some("ResourceNotFoundException"));
+    // The version's policy is still there until the version goes.
+    lambda
+        .remove_permission()
+        .function_name(&name)
+        .qualifier(&v1)
+        .statement_id("apigw")
+        .send()
+        .await
+        .expect("RemovePermission on the version");
+    server.stop().await;
+}

@@ -21,20 +21,38 @@ fn principal(p: &str) -> Value {
 }
 
 impl Lambda {
-    /// Only `$LATEST` exists until versions are published.
-    fn check_latest(
+    /// Whose policy a request addresses: the function's (`""`, also for `$LATEST`) or an
+    /// existing version's or alias's (the qualifier parameter or `name:qualifier`).
+    async fn policy_qualifier(
+        &self,
         ctx: &RequestContext,
         name: &str,
         given: &str,
         qualifier: Option<&str>,
-    ) -> Result<(), LambdaError> {
+    ) -> Result<String, LambdaError> {
         let from_name = resolve(ctx, given)?.qualifier;
-        match qualifier.or(from_name.as_deref()) {
-            None | Some("$LATEST") => Ok(()),
-            Some(q) => Err(LambdaError::FunctionNotFound(format!(
-                "{}:{q}",
-                function_arn(ctx, name)
-            ))),
+        let q = match qualifier.or(from_name.as_deref()) {
+            None | Some("$LATEST") => return Ok(String::new()),
+            Some(q) => q,
+        };
+        let not_found =
+            || LambdaError::FunctionNotFound(format!("{}:{q}", function_arn(ctx, name)));
+        let exists = match q.parse::<i64>() {
+            Ok(n) => self
+                .store
+                .get_version(&ctx.account_id, &ctx.region, name, n)
+                .await?
+                .is_some(),
+            Err(_) => self
+                .store
+                .get_alias(&ctx.account_id, &ctx.region, name, q)
+                .await?
+                .is_some(),
+        };
+        if exists {
+            Ok(q.to_string())
+        } else {
+            Err(not_found())
         }
     }
 
@@ -44,12 +62,14 @@ impl Lambda {
         input: AddPermissionRequest,
     ) -> Result<Value, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        Self::check_latest(
-            ctx,
-            &r.function_name,
-            &input.function_name,
-            input.qualifier.as_deref(),
-        )?;
+        let qualifier = self
+            .policy_qualifier(
+                ctx,
+                &r.function_name,
+                &input.function_name,
+                input.qualifier.as_deref(),
+            )
+            .await?;
         if input
             .revision_id
             .as_deref()
@@ -79,7 +99,11 @@ impl Lambda {
             "Effect": "Allow",
             "Principal": principal(&input.principal),
             "Action": input.action,
-            "Resource": function_arn(ctx, &r.function_name),
+            "Resource": if qualifier.is_empty() {
+                function_arn(ctx, &r.function_name)
+            } else {
+                format!("{}:{qualifier}", function_arn(ctx, &r.function_name))
+            },
         });
         if !condition.is_empty() {
             statement["Condition"] = Value::Object(condition);
@@ -91,6 +115,7 @@ impl Lambda {
                 &ctx.account_id,
                 &ctx.region,
                 &r.function_name,
+                &qualifier,
                 &input.statement_id,
                 &text,
             )
@@ -115,12 +140,14 @@ impl Lambda {
         input: RemovePermissionRequest,
     ) -> Result<Empty, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        Self::check_latest(
-            ctx,
-            &r.function_name,
-            &input.function_name,
-            input.qualifier.as_deref(),
-        )?;
+        let qualifier = self
+            .policy_qualifier(
+                ctx,
+                &r.function_name,
+                &input.function_name,
+                input.qualifier.as_deref(),
+            )
+            .await?;
         if input
             .revision_id
             .as_deref()
@@ -134,6 +161,7 @@ impl Lambda {
                 &ctx.account_id,
                 &ctx.region,
                 &r.function_name,
+                &qualifier,
                 &input.statement_id,
             )
             .await?
@@ -153,15 +181,17 @@ impl Lambda {
         input: FunctionNameRequest,
     ) -> Result<Value, LambdaError> {
         let r = self.require_function(ctx, &input.function_name).await?;
-        Self::check_latest(
-            ctx,
-            &r.function_name,
-            &input.function_name,
-            input.qualifier.as_deref(),
-        )?;
+        let qualifier = self
+            .policy_qualifier(
+                ctx,
+                &r.function_name,
+                &input.function_name,
+                input.qualifier.as_deref(),
+            )
+            .await?;
         let statements = self
             .store
-            .permissions(&ctx.account_id, &ctx.region, &r.function_name)
+            .permissions(&ctx.account_id, &ctx.region, &r.function_name, &qualifier)
             .await?;
         if statements.is_empty() {
             return Err(LambdaError::ResourceNotFound(
