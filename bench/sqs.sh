@@ -10,7 +10,7 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 FILL="${FILL:-1000000}"
-BIN=target/release/cloudemu
+BIN="${BIN:-target/release/cloudemu}"
 
 cargo build --release --quiet
 command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
