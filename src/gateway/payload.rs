@@ -47,16 +47,18 @@ pub fn is_aws_chunked(headers: &Headers) -> bool {
 }
 
 /// `aws-chunked` is transport framing, not the object's encoding: drop it from
-/// `Content-Encoding` (and drop the header when nothing else is left), as S3 does.
+/// `Content-Encoding` (and drop the header when nothing else is left), as S3 does. The other
+/// codings stay as the client wrote them (`deflate, gzip` reads back with its space).
 pub fn strip_aws_chunked(headers: &mut Headers) {
     for (k, v) in headers.0.iter_mut() {
         if k.eq_ignore_ascii_case("content-encoding") {
             *v = v
                 .split(',')
-                .map(str::trim)
-                .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+                .filter(|e| !e.trim().eq_ignore_ascii_case("aws-chunked") && !e.trim().is_empty())
                 .collect::<Vec<_>>()
-                .join(",");
+                .join(",")
+                .trim()
+                .to_string();
         }
     }
     headers
@@ -436,5 +438,8 @@ mod tests {
         let mut h = headers(&[("content-encoding", "aws-chunked,gzip")]);
         strip_aws_chunked(&mut h);
         assert_eq!(h.get("content-encoding"), Some("gzip"));
+        let mut h = headers(&[("content-encoding", "deflate, gzip,aws-chunked")]);
+        strip_aws_chunked(&mut h);
+        assert_eq!(h.get("content-encoding"), Some("deflate, gzip"));
     }
 }

@@ -40,12 +40,18 @@ impl Conditions {
                 }
             }
         }
+        let not_modified = || S3Error::NotModified {
+            etag: o.etag.clone(),
+            last_modified: crate::buckets::timestamp(o.last_modified)
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+        };
         match &self.if_none_match {
-            Some(m) if etag_listed(m, &o.etag) => return Err(S3Error::NotModified),
+            Some(m) if etag_listed(m, &o.etag) => return Err(not_modified()),
             Some(_) => {}
             None => {
                 if self.if_modified_since.is_some_and(|t| modified <= t) {
-                    return Err(S3Error::NotModified);
+                    return Err(not_modified());
                 }
             }
         }
@@ -192,7 +198,7 @@ mod tests {
         ));
         assert!(matches!(
             c(None, Some("\"abc\""), None, None).check_read(&o),
-            Err(S3Error::NotModified)
+            Err(S3Error::NotModified { .. })
         ));
         // If-None-Match false (different tag) wins over If-Modified-Since.
         assert!(c(None, Some("\"x\""), Some(5000.0), None)
@@ -200,7 +206,7 @@ mod tests {
             .is_ok());
         assert!(matches!(
             c(None, None, Some(1000.0), None).check_read(&o),
-            Err(S3Error::NotModified)
+            Err(S3Error::NotModified { .. })
         ));
         assert!(c(None, None, Some(999.0), None).check_read(&o).is_ok());
     }

@@ -250,6 +250,7 @@ fn check(kind: &str, doc: &Value) -> Result<(), S3Error> {
             Ok(())
         }
         "tagging" => check_tags(&tags_of(doc), 50),
+        "lifecycle" => check_lifecycle(doc),
         // A bucket can be Enabled or Suspended, never set back to unversioned; S3 rejects any
         // other Status (or none) as malformed. MFADelete is stored and echoed (MFA tokens
         // are not checked, as no credential is).
@@ -261,6 +262,59 @@ fn check(kind: &str, doc: &Value) -> Result<(), S3Error> {
             _ => Err(S3Error::MalformedXml),
         },
         _ => Ok(()),
+    }
+}
+
+/// Lifecycle rules as S3 validates them: a Status of exactly `Enabled` or `Disabled`, and IDs
+/// of at most 255 characters that no two rules share.
+fn check_lifecycle(doc: &Value) -> Result<(), S3Error> {
+    let rules = doc.get("Rules").and_then(Value::as_array);
+    let invalid = |message: &str| S3Error::InvalidArgument {
+        message: message.into(),
+        name: String::new(),
+        value: String::new(),
+    };
+    let mut ids = std::collections::HashSet::new();
+    for r in rules.into_iter().flatten() {
+        if !matches!(
+            r.get("Status").and_then(Value::as_str),
+            Some("Enabled" | "Disabled")
+        ) {
+            return Err(S3Error::MalformedXml);
+        }
+        if let Some(id) = r.get("ID").and_then(Value::as_str) {
+            if id.chars().count() > 255 {
+                return Err(invalid("ID length should not exceed allowed limit of 255"));
+            }
+            if !ids.insert(id) {
+                return Err(invalid(
+                    "Rule ID must be unique. Found same ID for more than one rule",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// S3 names every lifecycle rule: one sent without an ID reads back with a generated one.
+fn name_lifecycle_rules(doc: &mut Value) {
+    use base64::Engine;
+    for r in doc
+        .get_mut("Rules")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Value::Object(m) = r {
+            if m.get("ID")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                let id = base64::engine::general_purpose::STANDARD
+                    .encode(uuid::Uuid::new_v4().to_string());
+                m.insert("ID".into(), Value::String(id));
+            }
+        }
     }
 }
 
@@ -334,6 +388,7 @@ impl S3 {
             // the rules and reports it on every read (Terraform waits until it reads back).
             let size = transition_default_size(input);
             let mut doc = doc.clone();
+            name_lifecycle_rules(&mut doc);
             if let Value::Object(m) = &mut doc {
                 m.insert(TRANSITION_DEFAULT.into(), Value::String(size.clone()));
             }

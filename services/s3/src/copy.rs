@@ -47,7 +47,7 @@ fn check_source(source: &CopySource, o: &ObjectRecord) -> Result<(), S3Error> {
         if_unmodified_since: source.copy_source_if_unmodified_since,
     };
     match c.check_read(o) {
-        Err(S3Error::NotModified) => Err(S3Error::PreconditionFailed(
+        Err(S3Error::NotModified { .. }) => Err(S3Error::PreconditionFailed(
             if source.copy_source_if_none_match.is_some() {
                 "x-amz-copy-source-If-None-Match"
             } else {

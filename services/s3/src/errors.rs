@@ -34,8 +34,10 @@ pub enum S3Error {
     /// The condition header that failed.
     #[error("At least one of the pre-conditions you specified did not hold")]
     PreconditionFailed(&'static str),
+    /// A read whose conditions say the client's copy is current; a 304 still names the
+    /// object's ETag and Last-Modified (HTTP date).
     #[error("Not Modified")]
-    NotModified,
+    NotModified { etag: String, last_modified: String },
     /// A conditional write whose object changed while its body was uploading.
     #[error("A conflicting conditional operation is currently in progress against this resource. Please try again.")]
     ConditionalRequestConflict,
@@ -156,7 +158,12 @@ impl From<S3Error> for ServiceError {
             S3Error::PreconditionFailed(c) => {
                 client("PreconditionFailed", 412).with_field("Condition", c)
             }
-            S3Error::NotModified => client("NotModified", 304),
+            S3Error::NotModified {
+                etag,
+                last_modified,
+            } => client("NotModified", 304)
+                .with_field("ETag", etag)
+                .with_field("LastModified", last_modified),
             S3Error::ConditionalRequestConflict => client("ConditionalRequestConflict", 409),
             S3Error::NoSuchKeyForCondition => client("NoSuchKey", 404),
             S3Error::NoSuchUpload(id) => client("NoSuchUpload", 404).with_field("UploadId", id),

@@ -172,7 +172,12 @@ impl S3 {
                 .collect(),
             name: input.bucket,
             prefix: enc(&prefix),
-            delimiter: input.delimiter.as_deref().map(enc),
+            // An empty delimiter is no delimiter, and is not echoed.
+            delimiter: input
+                .delimiter
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .map(enc),
             max_keys: max,
             common_prefixes: page
                 .prefixes
@@ -225,7 +230,12 @@ impl S3 {
                 .collect(),
             name: input.bucket,
             prefix: enc(&prefix),
-            delimiter: input.delimiter.as_deref().map(enc),
+            // An empty delimiter is no delimiter, and is not echoed.
+            delimiter: input
+                .delimiter
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .map(enc),
             max_keys: max,
             common_prefixes: page
                 .prefixes

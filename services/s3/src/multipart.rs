@@ -201,9 +201,14 @@ impl S3 {
         _ctx: &RequestContext,
         input: CompleteMultipartUploadRequest,
     ) -> Result<CompleteMultipartUploadOutput, S3Error> {
-        let u = self
+        let u = match self
             .upload(&input.bucket, &input.key, &input.upload_id)
-            .await?;
+            .await
+        {
+            Ok(u) => u,
+            Err(S3Error::NoSuchUpload(id)) => return self.completed_already(input, id).await,
+            Err(e) => return Err(e),
+        };
         // Its versioning state decides the new object's version id.
         let bucket = self.bucket(&input.bucket).await?;
         let requested = input.multipart_upload.map(|m| m.parts).unwrap_or_default();
@@ -364,16 +369,7 @@ impl S3 {
             }
         }
 
-        let mut md5s = Md5::new();
-        for p in &chosen {
-            let raw: Vec<u8> = (0..p.etag.trim_matches('"').len() / 2)
-                .filter_map(|i| {
-                    u8::from_str_radix(&p.etag.trim_matches('"')[2 * i..2 * i + 2], 16).ok()
-                })
-                .collect();
-            md5s.update(&raw);
-        }
-        let etag = format!("\"{}-{}\"", hex(&md5s.finalize()), chosen.len());
+        let etag = multipart_etag(chosen.iter().map(|p| p.etag.as_str()));
         let rec = ObjectRecord {
             body_id: body.id.clone(),
             size: body.size as i64,
@@ -429,6 +425,31 @@ impl S3 {
             version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
             checksum: checksum_fields(&rec),
         })
+    }
+
+    /// A CompleteMultipartUpload retried after it succeeded answers as the first one did (S3
+    /// completes idempotently): the key's current object is the one these parts made.
+    async fn completed_already(
+        &self,
+        input: CompleteMultipartUploadRequest,
+        upload_id: String,
+    ) -> Result<CompleteMultipartUploadOutput, S3Error> {
+        let parts = input.multipart_upload.map(|m| m.parts).unwrap_or_default();
+        let etag = multipart_etag(parts.iter().map(|p| p.etag.as_deref().unwrap_or("")));
+        match self.store.get_object(&input.bucket, &input.key).await? {
+            Some(rec) if !parts.is_empty() && rec.etag == etag => {
+                Ok(CompleteMultipartUploadOutput {
+                    location: format!("/{}/{}", input.bucket, input.key),
+                    bucket: input.bucket,
+                    key: input.key,
+                    etag,
+                    server_side_encryption: SSE_DEFAULT.into(),
+                    version_id: (rec.version_id != "null").then(|| rec.version_id.clone()),
+                    checksum: checksum_fields(&rec),
+                })
+            }
+            _ => Err(S3Error::NoSuchUpload(upload_id)),
+        }
     }
 
     pub(crate) async fn abort_multipart_upload(
@@ -620,4 +641,19 @@ fn uuid_like() -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
+}
+
+/// A multipart object's ETag: the MD5 of its parts' binary MD5s, then `-<number of parts>`.
+fn multipart_etag<'a>(part_etags: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let n = part_etags.len();
+    let mut md5s = Md5::new();
+    for e in part_etags {
+        let e = e.trim_matches('"');
+        let raw: Vec<u8> = (0..e.len() / 2)
+            .filter_map(|i| e.get(2 * i..2 * i + 2))
+            .filter_map(|b| u8::from_str_radix(b, 16).ok())
+            .collect();
+        md5s.update(&raw);
+    }
+    format!("\"{}-{n}\"", hex(&md5s.finalize()))
 }

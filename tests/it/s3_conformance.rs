@@ -1,0 +1,300 @@
+//! S3 behaviours ceph/s3-tests checks that the other S3 modules do not: 304 answers that name
+//! the object, lifecycle rule validation, empty delimiters, retried completions, and
+//! Content-Encoding kept as sent.
+
+use crate::harness::{http, unique, TestServer};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, CompletedMultipartUpload, CompletedPart, ExpirationStatus,
+    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+};
+use aws_sdk_s3::Client;
+
+fn client(server: &TestServer) -> Client {
+    let conf = aws_sdk_s3::config::Builder::from(&server.sdk_config())
+        .force_path_style(true)
+        .build();
+    Client::from_conf(conf)
+}
+
+async fn bucket(s3: &Client) -> String {
+    let name = unique("conf");
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("CreateBucket");
+    name
+}
+
+#[tokio::test]
+async fn not_modified_answers_name_the_etag_and_last_modified() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let etag = s3
+        .put_object()
+        .bucket(&b)
+        .key("k")
+        .body(ByteStream::from_static(b"bar"))
+        .send()
+        .await
+        .expect("PutObject")
+        .e_tag()
+        .expect("etag")
+        .to_string();
+    let url = server.url(&format!("/{b}/k"));
+
+    let r = http()
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(r.status(), 304);
+    assert_eq!(
+        r.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+    let last_modified = r
+        .headers()
+        .get("last-modified")
+        .and_then(|v| v.to_str().ok())
+        .expect("Last-Modified on a 304")
+        .to_string();
+    assert!(last_modified.ends_with(" GMT"), "{last_modified}");
+
+    // If-Modified-Since at the object's own time: also 304, naming the same object.
+    let r = http()
+        .head(&url)
+        .header("If-Modified-Since", &last_modified)
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(r.status(), 304);
+    assert_eq!(
+        r.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+
+    // The SDK sees the 304 as an error whose raw response still carries the ETag.
+    let err = s3
+        .get_object()
+        .bucket(&b)
+        .key("k")
+        .if_none_match(&etag)
+        .send()
+        .await
+        .expect_err("304");
+    let raw = err.raw_response().expect("raw response");
+    assert_eq!(raw.status().as_u16(), 304);
+    assert_eq!(raw.headers().get("etag"), Some(etag.as_str()));
+}
+
+fn rule(id: Option<&str>, prefix: &str, status: ExpirationStatus) -> LifecycleRule {
+    LifecycleRule::builder()
+        .set_id(id.map(String::from))
+        .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+        .status(status)
+        .expiration(LifecycleExpiration::builder().days(31).build())
+        .build()
+        .expect("rule")
+}
+
+#[tokio::test]
+async fn lifecycle_rules_are_validated_and_always_named() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let put = |rules: Vec<LifecycleRule>| {
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(&b)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules))
+                    .build()
+                    .expect("config"),
+            )
+            .send()
+    };
+
+    // Rules sent without an ID read back with one S3 made up, each different.
+    put(vec![
+        rule(None, "a/", ExpirationStatus::Enabled),
+        rule(None, "b/", ExpirationStatus::Disabled),
+    ])
+    .await
+    .expect("PutBucketLifecycleConfiguration");
+    let got = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketLifecycleConfiguration");
+    let ids: Vec<&str> = got.rules().iter().filter_map(|r| r.id()).collect();
+    assert_eq!(ids.len(), 2, "{got:?}");
+    assert!(ids.iter().all(|id| !id.is_empty()) && ids[0] != ids[1]);
+
+    let long = "a".repeat(256);
+    let err = put(vec![rule(Some(&long), "a/", ExpirationStatus::Enabled)])
+        .await
+        .expect_err("ID over 255 characters");
+    assert_eq!(err.code(), Some("InvalidArgument"));
+    assert_eq!(
+        err.message(),
+        Some("ID length should not exceed allowed limit of 255")
+    );
+    put(vec![rule(
+        Some(&"a".repeat(255)),
+        "a/",
+        ExpirationStatus::Enabled,
+    )])
+    .await
+    .expect("255 characters are allowed");
+
+    let err = put(vec![
+        rule(Some("same"), "a/", ExpirationStatus::Enabled),
+        rule(Some("same"), "b/", ExpirationStatus::Enabled),
+    ])
+    .await
+    .expect_err("duplicate IDs");
+    assert_eq!(err.code(), Some("InvalidArgument"));
+
+    let err = put(vec![rule(
+        Some("r"),
+        "a/",
+        ExpirationStatus::from("enabled"),
+    )])
+    .await
+    .expect_err("Status is case-sensitive");
+    assert_eq!(err.code(), Some("MalformedXML"));
+}
+
+#[tokio::test]
+async fn an_empty_delimiter_is_no_delimiter() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    for k in ["a/b", "a/c", "d"] {
+        s3.put_object()
+            .bucket(&b)
+            .key(k)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    let v2 = s3
+        .list_objects_v2()
+        .bucket(&b)
+        .delimiter("")
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    assert_eq!(v2.delimiter(), None);
+    assert_eq!(v2.contents().len(), 3);
+    assert!(v2.common_prefixes().is_empty());
+    let v1 = s3
+        .list_objects()
+        .bucket(&b)
+        .delimiter("")
+        .send()
+        .await
+        .expect("ListObjects");
+    assert_eq!(v1.delimiter(), None);
+    assert_eq!(v1.contents().len(), 3);
+}
+
+#[tokio::test]
+async fn a_retried_completion_answers_as_the_first_did() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let upload_id = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .send()
+        .await
+        .expect("CreateMultipartUpload")
+        .upload_id()
+        .expect("upload id")
+        .to_string();
+    let part_etag = s3
+        .upload_part()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&upload_id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"only part"))
+        .send()
+        .await
+        .expect("UploadPart")
+        .e_tag()
+        .expect("etag")
+        .to_string();
+    let complete = |etag: &str| {
+        s3.complete_multipart_upload()
+            .bucket(&b)
+            .key("mp")
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                    .build(),
+            )
+            .send()
+    };
+    let first = complete(&part_etag).await.expect("CompleteMultipartUpload");
+    let again = complete(&part_etag).await.expect("the same request again");
+    assert_eq!(again.e_tag(), first.e_tag());
+    assert!(first.e_tag().is_some_and(|e| e.ends_with("-1\"")));
+
+    // Other parts than the ones that made the object: the upload is gone.
+    let err = complete("\"0123456789abcdef0123456789abcdef\"")
+        .await
+        .expect_err("different parts");
+    assert_eq!(err.code(), Some("NoSuchUpload"));
+
+    // Once another write replaces the object, the retry no longer matches either.
+    s3.put_object()
+        .bucket(&b)
+        .key("mp")
+        .body(ByteStream::from_static(b"new"))
+        .send()
+        .await
+        .expect("PutObject");
+    let err = complete(&part_etag).await.expect_err("object replaced");
+    assert_eq!(err.code(), Some("NoSuchUpload"));
+}
+
+#[tokio::test]
+async fn content_encoding_reads_back_as_sent_without_aws_chunked() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    // The SDK's default CRC trailer makes these aws-chunked bodies, which adds that coding.
+    for (sent, stored) in [
+        ("deflate, gzip", Some("deflate, gzip")),
+        ("gzip", Some("gzip")),
+        ("aws-chunked", None),
+    ] {
+        s3.put_object()
+            .bucket(&b)
+            .key("enc")
+            .content_encoding(sent)
+            .body(ByteStream::from_static(b"body"))
+            .send()
+            .await
+            .expect("PutObject");
+        let head = s3
+            .head_object()
+            .bucket(&b)
+            .key("enc")
+            .send()
+            .await
+            .expect("HeadObject");
+        assert_eq!(head.content_encoding(), stored, "sent {sent:?}");
+    }
+}
