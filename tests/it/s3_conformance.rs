@@ -298,3 +298,106 @@ async fn content_encoding_reads_back_as_sent_without_aws_chunked() {
         assert_eq!(head.content_encoding(), stored, "sent {sent:?}");
     }
 }
+
+#[tokio::test]
+async fn a_part_read_names_the_parts_own_checksum() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let upload_id = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .expect("CreateMultipartUpload")
+        .upload_id()
+        .expect("upload id")
+        .to_string();
+    let bodies = [vec![b'a'; 5 * 1024 * 1024], b"tail".to_vec()];
+    let mut parts = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let n = i as i32 + 1;
+        let r = s3
+            .upload_part()
+            .bucket(&b)
+            .key("mp")
+            .upload_id(&upload_id)
+            .part_number(n)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("UploadPart");
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(r.e_tag().expect("etag"))
+                .checksum_sha256(r.checksum_sha256().expect("part checksum"))
+                .build(),
+        );
+    }
+    let part_sums: Vec<String> = parts
+        .iter()
+        .map(|p| p.checksum_sha256().expect("sum").to_string())
+        .collect();
+    s3.complete_multipart_upload()
+        .bucket(&b)
+        .key("mp")
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+
+    for (n, sum) in [(1, &part_sums[0]), (2, &part_sums[1])] {
+        let got = s3
+            .get_object()
+            .bucket(&b)
+            .key("mp")
+            .part_number(n)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("GetObject partNumber");
+        assert_eq!(got.checksum_sha256(), Some(sum.as_str()), "part {n}");
+        assert_eq!(got.checksum_type(), Some(&ChecksumType::Composite));
+        assert_eq!(got.parts_count(), Some(2));
+        let head = s3
+            .head_object()
+            .bucket(&b)
+            .key("mp")
+            .part_number(n)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .expect("HeadObject partNumber");
+        assert_eq!(head.checksum_sha256(), Some(sum.as_str()), "part {n}");
+    }
+    // Without checksum mode, no checksum; a plain range still names none.
+    let head = s3
+        .head_object()
+        .bucket(&b)
+        .key("mp")
+        .part_number(1)
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.checksum_sha256(), None);
+    let ranged = s3
+        .get_object()
+        .bucket(&b)
+        .key("mp")
+        .range("bytes=0-9")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("ranged GET");
+    assert_eq!(ranged.checksum_sha256(), None);
+}

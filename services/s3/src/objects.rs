@@ -264,8 +264,19 @@ impl S3 {
         if let Some(r) = range {
             headers.content_length = r.len() as i64;
             headers.content_range = Some(r.content_range(size));
-            // A whole-object checksum says nothing about part of it.
+            // A whole-object checksum says nothing about part of it; a part read names the
+            // part's own checksum, when the parts had one.
             headers.checksum = ChecksumFields::default();
+            let part_checksum = input
+                .part_number
+                .filter(|_| input.checksum_mode.as_deref() == Some("ENABLED"))
+                .and_then(|n| o.part_checksums.as_ref()?.get(usize::try_from(n - 1).ok()?));
+            if let Some(v) = part_checksum {
+                headers.checksum = checksum_fields(&ObjectRecord {
+                    checksum_value: Some(v.clone()),
+                    ..o.clone()
+                });
+            }
         }
         // response-* query parameters override the stored headers.
         if let Some(v) = input.response_cache_control.clone() {
