@@ -401,3 +401,83 @@ async fn a_part_read_names_the_parts_own_checksum() {
         .expect("ranged GET");
     assert_eq!(ranged.checksum_sha256(), None);
 }
+
+#[tokio::test]
+async fn governance_retention_changes_mode_only_with_the_bypass() {
+    use aws_sdk_s3::primitives::DateTime;
+    use aws_sdk_s3::types::{ObjectLockMode, ObjectLockRetention, ObjectLockRetentionMode};
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = unique("lock");
+    s3.create_bucket()
+        .bucket(&b)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .expect("CreateBucket with Object Lock");
+    let in_secs = |s: i64| DateTime::from_secs(chrono::Utc::now().timestamp() + s);
+    s3.put_object()
+        .bucket(&b)
+        .key("k")
+        .object_lock_mode(ObjectLockMode::Governance)
+        .object_lock_retain_until_date(in_secs(3600))
+        .body(ByteStream::from_static(b"abc"))
+        .send()
+        .await
+        .expect("PutObject under GOVERNANCE");
+    let retention = |mode: ObjectLockRetentionMode, secs: i64| {
+        ObjectLockRetention::builder()
+            .mode(mode)
+            .retain_until_date(in_secs(secs))
+            .build()
+    };
+
+    // Extending in the same mode needs nothing.
+    s3.put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .retention(retention(ObjectLockRetentionMode::Governance, 7200))
+        .send()
+        .await
+        .expect("extend GOVERNANCE");
+    // Another mode is a change GOVERNANCE only allows with the bypass.
+    let err = s3
+        .put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .retention(retention(ObjectLockRetentionMode::Compliance, 7200))
+        .send()
+        .await
+        .expect_err("GOVERNANCE to COMPLIANCE without bypass");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    s3.put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .bypass_governance_retention(true)
+        .retention(retention(ObjectLockRetentionMode::Compliance, 7200))
+        .send()
+        .await
+        .expect("GOVERNANCE to COMPLIANCE with bypass");
+    // COMPLIANCE yields to nothing.
+    let err = s3
+        .put_object_retention()
+        .bucket(&b)
+        .key("k")
+        .bypass_governance_retention(true)
+        .retention(retention(ObjectLockRetentionMode::Governance, 7200))
+        .send()
+        .await
+        .expect_err("COMPLIANCE to GOVERNANCE");
+    assert_eq!(err.code(), Some("AccessDenied"));
+    let got = s3
+        .get_object_retention()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .expect("GetObjectRetention");
+    assert_eq!(
+        got.retention().and_then(|r| r.mode()),
+        Some(&ObjectLockRetentionMode::Compliance)
+    );
+}

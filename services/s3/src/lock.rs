@@ -205,14 +205,13 @@ impl S3 {
             .get("BypassGovernanceRetention")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        // A retention in force may only be extended; GOVERNANCE gives way to the bypass
-        // header, COMPLIANCE to nothing.
+        // A retention in force may only be extended in the same mode; any other change
+        // (shorter, removed, or another mode) needs the bypass header under GOVERNANCE and
+        // is refused under COMPLIANCE.
         if let (Some(old_mode), Some(old_until)) = (o.lock_mode.as_deref(), o.lock_until) {
             if old_until > crate::buckets::now() {
                 let weaker = match (mode, until) {
-                    (Some(m), Some(u)) => {
-                        u < old_until || (old_mode == "COMPLIANCE" && m != "COMPLIANCE")
-                    }
+                    (Some(m), Some(u)) => u < old_until || m != old_mode,
                     _ => true,
                 };
                 if weaker && (old_mode == "COMPLIANCE" || !bypass) {
