@@ -14,6 +14,7 @@ mod lambda_urls;
 mod persistence;
 mod robustness;
 mod s3;
+mod s3_inline;
 mod s3_versioning;
 mod s3_writes;
 mod sqs;
