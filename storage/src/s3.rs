@@ -1,6 +1,7 @@
 //! S3 buckets and object metadata. Bodies live in the [`ObjectStore`](crate::ObjectStore);
 //! a row names its body by id. Bucket names are global (per partition), as in AWS.
 
+mod bucket_cache;
 mod rows;
 
 use crate::objects::StoredObject;
@@ -11,6 +12,7 @@ use rusqlite::OptionalExtension;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+pub use bucket_cache::BucketCache;
 pub use rows::is_inline;
 
 /// Bodies of up to this many bytes are kept in SQLite (`s3_inline_bodies`), written in the
@@ -211,6 +213,7 @@ pub enum Expect {
 #[derive(Clone)]
 pub struct S3Store {
     db: Db,
+    buckets: BucketCache,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -381,8 +384,9 @@ fn version_from_row(row: &SqliteRow) -> VersionRecord {
 }
 
 impl S3Store {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    /// A store over `db`; every store over one database must share `buckets`.
+    pub(crate) fn new(db: Db, buckets: BucketCache) -> Self {
+        Self { db, buckets }
     }
 
     /// Create a bucket with its initial configuration documents (kind, document).
@@ -431,11 +435,20 @@ impl S3Store {
     }
 
     pub async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
-        let name = name.to_string();
-        self.db
+        let miss = match self.buckets.get(name, self.db.generation()) {
+            Ok(b) => return Ok(Some(b)),
+            Err(miss) => miss,
+        };
+        let owned = name.to_string();
+        let found = self
+            .db
             .sync()
-            .read(move |c| Ok(rows::bucket(c, &name)?))
-            .await
+            .read(move |c| Ok(rows::bucket(c, &owned)?))
+            .await?;
+        if let Some(b) = &found {
+            self.buckets.fill(miss, b);
+        }
+        Ok(found)
     }
 
     /// An account's buckets whose names start with `prefix` and sort after `after`, by name.
@@ -463,6 +476,30 @@ impl S3Store {
     /// Delete a bucket that holds no objects, versions or delete markers. Uploads in progress go with it (as in S3); the
     /// bodies of their parts are returned to be freed.
     pub async fn delete_bucket(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
+        let (this, owned) = (self.clone(), name.to_string());
+        self.change_bucket(name, async move { this.delete_bucket_now(&owned).await })
+            .await
+    }
+
+    /// Run a change to a bucket's row to its end even if the caller goes away, then drop the
+    /// bucket from the cache: a cancelled request must never leave the cache behind the
+    /// database.
+    async fn change_bucket<T: Send + 'static>(
+        &self,
+        name: &str,
+        change: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (buckets, name) = (self.buckets.clone(), name.to_string());
+        tokio::spawn(async move {
+            let out = change.await;
+            buckets.invalidate(&name);
+            out
+        })
+        .await
+        .map_err(|e| crate::StorageError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn delete_bucket_now(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
         let mut tx = self.db.begin_immediate().await?;
         let any: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM s3_objects WHERE bucket_name = ?1 UNION ALL \
@@ -1058,6 +1095,15 @@ impl S3Store {
     /// Turn Object Lock on for a bucket with its configuration document; `false` if the
     /// bucket does not exist.
     pub async fn enable_object_lock(&self, bucket: &str, document: &str) -> Result<bool> {
+        let (this, b, d) = (self.clone(), bucket.to_string(), document.to_string());
+        self.change_bucket(
+            bucket,
+            async move { this.enable_object_lock_now(&b, &d).await },
+        )
+        .await
+    }
+
+    async fn enable_object_lock_now(&self, bucket: &str, document: &str) -> Result<bool> {
         let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query("UPDATE s3_buckets SET object_lock = 1 WHERE bucket_name = ?")
             .bind(bucket)
@@ -1081,6 +1127,16 @@ impl S3Store {
     /// Set a bucket's versioning state and its configuration document together; `false` if
     /// the bucket does not exist.
     pub async fn set_versioning(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {
+        let (this, b) = (self.clone(), bucket.to_string());
+        let (s, d) = (status.to_string(), document.to_string());
+        self.change_bucket(
+            bucket,
+            async move { this.set_versioning_now(&b, &s, &d).await },
+        )
+        .await
+    }
+
+    async fn set_versioning_now(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {
         let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query("UPDATE s3_buckets SET versioning = ? WHERE bucket_name = ?")
             .bind(status)
