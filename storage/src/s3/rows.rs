@@ -516,4 +516,43 @@ mod tests {
             storage.close().await;
         }
     }
+
+    /// Every store over one database sees a bucket change made through another, and a reset.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cached_buckets_follow_changes_through_any_store() {
+        let storage = Storage::open(StorageMode::Memory).await.expect("open");
+        let (a, b) = (storage.s3(), storage.s3());
+        let bucket = BucketRecord {
+            name: "cached".into(),
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+            created_at: 0.0,
+            object_lock: false,
+            ownership: None,
+            versioning: None,
+        };
+        a.create_bucket(&bucket, &[]).await.expect("create");
+        let seen = a.get_bucket("cached").await.expect("get").expect("bucket");
+        assert_eq!(seen.versioning, None);
+        b.set_versioning("cached", "Enabled", "{}")
+            .await
+            .expect("versioning");
+        let seen = a.get_bucket("cached").await.expect("get").expect("bucket");
+        assert_eq!(seen.versioning.as_deref(), Some("Enabled"));
+        b.enable_object_lock("cached", "{}").await.expect("lock");
+        assert!(
+            a.get_bucket("cached")
+                .await
+                .expect("get")
+                .expect("bucket")
+                .object_lock
+        );
+        b.delete_bucket("cached").await.expect("delete");
+        assert_eq!(a.get_bucket("cached").await.expect("get"), None);
+
+        a.create_bucket(&bucket, &[]).await.expect("create again");
+        assert!(a.get_bucket("cached").await.expect("get").is_some());
+        storage.reset().await.expect("reset");
+        assert_eq!(b.get_bucket("cached").await.expect("get"), None);
+    }
 }
