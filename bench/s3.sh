@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # S3 benchmark (release build, loopback, disk mode):
-#   1. PutObject and GetObject of 1 KiB objects, requests/s with wrk ($CONNECTIONS connections);
+#   1. PutObject and GetObject of 1 KiB objects with wrk ($CONNECTIONS connections): closed loop
+#      (max throughput: req/s, p50/p99, server CPU per request), then paced at $RATE req/s
+#      offered (the latency at the issue's target load);
 #   2. one 1 GiB PUT and GET with curl, MB/s, and the server's peak RSS during each transfer.
 #   bench/s3.sh                  # about a minute
 #   DURATION=30s CONNECTIONS=64 SIZE_MB=2048 bench/s3.sh
@@ -10,6 +12,8 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 SIZE_MB="${SIZE_MB:-1024}"
+# The rate the paced runs offer (the issue's target for 1 KiB PUT and GET).
+RATE="${RATE:-10000}"
 BIN=target/release/cloudemu
 
 cargo build --release --quiet
@@ -29,13 +33,42 @@ auth="Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4
 curl -sf -X PUT -H "$auth" "$url/bench" >/dev/null
 head -c 1024 /dev/urandom | curl -sf -X PUT -H "$auth" --data-binary @- "$url/bench/one-kib" >/dev/null
 
-echo "== PutObject, 1 KiB, new key each: $CONNECTIONS connections, $DURATION"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/s3_put.lua "$url" \
-    | grep -E "Requests/sec|50%|99%|Non-2xx"
+tck=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+# wrk with a script; prints req/s, p50, p99, errors and the server's CPU time per request.
+run() {
+    local script=$1 c0 c1 out n
+    c0=$(cpu)
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$url")
+    c1=$(cpu)
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    echo "$out" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+    echo "  server CPU: $(python3 -c "print(f'{($c1 - $c0) / $tck * 1e6 / max($n, 1):.1f}')") us/request"
+    LAST_RATE=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+}
+# The same at a fixed offered rate of $RATE req/s over $CONNECTIONS connections: each
+# connection waits before each request. One calibration pass measures how much of a
+# connection's period the responses take, so the offered rate lands on $RATE.
+paced() {
+    local script=$1 period
+    period=$(python3 -c "print($CONNECTIONS * 1000 / $RATE)")
+    DURATION=3s WRK_DELAY_MS=$period run "$script" >/dev/null
+    period=$(python3 -c "
+p = $period; got = $LAST_RATE
+lat = $CONNECTIONS * 1000 / got - p          # ms per request spent waiting for the answer
+print(max(0.0, p - lat))")
+    WRK_DELAY_MS=$period run "$script"
+}
+
+echo "== PutObject, 1 KiB, new key each: $CONNECTIONS connections, $DURATION, closed loop"
+run bench/s3_put.lua
+echo "== PutObject at $RATE req/s offered ($CONNECTIONS connections, paced)"
+paced bench/s3_put.lua
 echo
-echo "== GetObject, 1 KiB: $CONNECTIONS connections, $DURATION"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/s3_get.lua "$url" \
-    | grep -E "Requests/sec|50%|99%|Non-2xx"
+echo "== GetObject, 1 KiB: $CONNECTIONS connections, $DURATION, closed loop"
+run bench/s3_get.lua
+echo "== GetObject at $RATE req/s offered ($CONNECTIONS connections, paced)"
+paced bench/s3_get.lua
 
 rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
 # Peak RSS (KiB) of the server while the command runs.

@@ -15,3 +15,16 @@ function request()
         ["Content-Type"] = "application/octet-stream",
     }, body)
 end
+
+-- Paced mode (bench/s3.sh sets WRK_DELAY_MS): each connection waits this long (on average;
+-- wrk's delay is whole milliseconds) before each request, so the offered rate is fixed.
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if delay_ms then
+    function delay()
+        local whole = math.floor(delay_ms)
+        if math.random() < delay_ms - whole then
+            return whole + 1
+        end
+        return whole
+    end
+end

@@ -51,6 +51,8 @@ pub struct Storage {
     pub db: Db,
     pub objects: ObjectStore,
     mode: StorageMode,
+    /// Shared by every S3 store (see [`s3::BucketCache`]).
+    s3_buckets: s3::BucketCache,
 }
 
 impl Storage {
@@ -66,7 +68,12 @@ impl Storage {
             }
             StorageMode::Memory => (Db::open_memory().await?, ObjectStore::memory()),
         };
-        Ok(Self { db, objects, mode })
+        Ok(Self {
+            db,
+            objects,
+            mode,
+            s3_buckets: s3::BucketCache::default(),
+        })
     }
 
     pub fn mode(&self) -> &StorageMode {
@@ -111,6 +118,6 @@ impl Storage {
     }
 
     pub fn s3(&self) -> s3::S3Store {
-        s3::S3Store::new(self.db.clone())
+        s3::S3Store::new(self.db.clone(), self.s3_buckets.clone())
     }
 }

@@ -1,9 +1,39 @@
 //! S3 buckets and object metadata. Bodies live in the [`ObjectStore`](crate::ObjectStore);
 //! a row names its body by id. Bucket names are global (per partition), as in AWS.
 
+mod bucket_cache;
+mod rows;
+
+use crate::objects::StoredObject;
 use crate::{Db, Result};
+use bytes::Bytes;
+use md5::{Digest as _, Md5};
+use rusqlite::OptionalExtension;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+
+pub use bucket_cache::BucketCache;
+pub use rows::is_inline;
+
+/// Bodies of up to this many bytes are kept in SQLite (`s3_inline_bodies`), written in the
+/// same group commit as their object row; larger ones are files. A small durable file costs a
+/// create, an fsync, a rename and a directory entry, several times the cost of the row
+/// itself; SQLite reads blobs below about 100 KB faster than the filesystem reads files
+/// (sqlite.org, "Internal Versus External BLOBs", 4 KiB pages), and a body held in memory
+/// until its commit should stay small. 64 KiB keeps clear of that crossover.
+pub const INLINE_MAX: u64 = 64 * 1024;
+
+/// What storing `data` inline produces: a new inline body id and the body's MD5 (`sha256`
+/// is left zero, as [`crate::ObjectStore::put_stream_md5`] leaves it). The bytes go to the
+/// store with the object row ([`ObjectRecord::inline_body`]).
+pub fn inline_stored(data: &[u8]) -> StoredObject {
+    StoredObject {
+        id: rows::new_inline_id(),
+        size: data.len() as u64,
+        md5: Md5::digest(data).into(),
+        sha256: [0; 32],
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketRecord {
@@ -55,6 +85,10 @@ pub struct ObjectRecord {
     pub lock_until: Option<f64>,
     /// Object Lock legal hold: `ON` or `OFF`.
     pub legal_hold: Option<String>,
+    /// The body itself when it is kept inline ([`is_inline`] `body_id`): set by the writer
+    /// of such an object, and filled by the reads that return a body (`find_object`,
+    /// `find_version`); `None` everywhere else.
+    pub inline_body: Option<Bytes>,
 }
 
 /// A multipart upload in progress; `template` holds the object's key and headers (its body
@@ -179,6 +213,7 @@ pub enum Expect {
 #[derive(Clone)]
 pub struct S3Store {
     db: Db,
+    buckets: BucketCache,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -241,6 +276,7 @@ fn object_from_row(row: &SqliteRow) -> ObjectRecord {
         lock_mode: row.get("lock_mode"),
         lock_until: row.get("lock_until"),
         legal_hold: row.get("legal_hold"),
+        inline_body: None,
     }
 }
 
@@ -338,163 +374,6 @@ pub struct VersionDeletion {
     pub freed: Option<String>,
 }
 
-/// Insert or replace an object row inside a transaction.
-async fn write_object_row(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    o: &ObjectRecord,
-) -> std::result::Result<(), sqlx::Error> {
-    let part_sizes = o
-        .part_sizes
-        .as_ref()
-        .map(|p| serde_json::Value::from(p.clone()).to_string());
-    let version = if o.version_id.is_empty() {
-        "null"
-    } else {
-        &o.version_id
-    };
-    sqlx::query(&format!(
-        "INSERT OR REPLACE INTO s3_objects ({OBJECT_COLUMNS}) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&o.bucket)
-    .bind(&o.key)
-    .bind(version)
-    .bind(&o.body_id)
-    .bind(o.size)
-    .bind(&o.etag)
-    .bind(o.last_modified)
-    .bind(&o.content_type)
-    .bind(&o.content_encoding)
-    .bind(&o.content_disposition)
-    .bind(&o.content_language)
-    .bind(&o.cache_control)
-    .bind(&o.expires)
-    .bind(metadata_json(&o.user_metadata))
-    .bind(&o.storage_class)
-    .bind(&o.checksum_algorithm)
-    .bind(&o.checksum_value)
-    .bind(&o.checksum_type)
-    .bind(&o.owner_account)
-    .bind(part_sizes)
-    .bind(tags_json(&o.tags))
-    .bind(
-        o.part_checksums
-            .as_ref()
-            .map(|c| serde_json::Value::from(c.clone()).to_string()),
-    )
-    .bind(&o.acl)
-    .bind(&o.lock_mode)
-    .bind(o.lock_until)
-    .bind(&o.legal_hold)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The current object under a key: (body id, ETag, version id).
-async fn current_of(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    bucket: &str,
-    key: &str,
-) -> std::result::Result<Option<(String, String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT body_id, etag, version_id FROM s3_objects \
-         WHERE bucket_name = ? AND object_key = ?",
-    )
-    .bind(bucket)
-    .bind(key)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
-/// Whether the current object is what a conditional write expects.
-fn as_expected(expect: &Expect, current: &Option<(String, String, String)>) -> bool {
-    match (expect, current) {
-        (Expect::Anything, _) | (Expect::Absent, None) => true,
-        (Expect::Etag(e), Some((_, etag, _))) => e == etag,
-        _ => false,
-    }
-}
-
-/// Clear the way for a new current version `new_version` of a key (an object or a delete
-/// marker): the current object becomes a noncurrent version unless both are `null` (then it
-/// is replaced), and a new `null` version replaces any older `null` one. The bodies no row
-/// refers to any more are returned, to be freed after the commit.
-async fn make_room(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    bucket: &str,
-    key: &str,
-    current: Option<(String, String, String)>,
-    new_version: &str,
-) -> std::result::Result<Vec<String>, sqlx::Error> {
-    let mut freed = Vec::new();
-    if let Some((body, _, version)) = current {
-        if version == "null" && new_version == "null" {
-            freed.push(body);
-        } else {
-            sqlx::query(&format!(
-                "INSERT INTO s3_object_versions ({OBJECT_COLUMNS}, is_delete_marker) \
-                 SELECT {OBJECT_COLUMNS}, 0 FROM s3_objects \
-                 WHERE bucket_name = ? AND object_key = ?"
-            ))
-            .bind(bucket)
-            .bind(key)
-            .execute(&mut **tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
-            .bind(bucket)
-            .bind(key)
-            .execute(&mut **tx)
-            .await?;
-    }
-    if new_version == "null" {
-        let old: Vec<(String, i64)> = sqlx::query_as(
-            "DELETE FROM s3_object_versions WHERE bucket_name = ? AND object_key = ? \
-             AND version_id = 'null' RETURNING body_id, is_delete_marker",
-        )
-        .bind(bucket)
-        .bind(key)
-        .fetch_all(&mut **tx)
-        .await?;
-        freed.extend(old.into_iter().filter(|(_, m)| *m == 0).map(|(b, _)| b));
-    }
-    Ok(freed)
-}
-
-/// After a version is deleted: when no object is current and the newest remaining version
-/// is an object (not a delete marker), it becomes current again, as in S3.
-async fn settle(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    bucket: &str,
-    key: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    let top: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT seq, is_delete_marker FROM s3_object_versions v \
-         WHERE bucket_name = ? AND object_key = ? AND NOT EXISTS (SELECT 1 FROM s3_objects o \
-         WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
-         ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(bucket)
-    .bind(key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some((seq, 0)) = top {
-        sqlx::query(&format!(
-            "INSERT INTO s3_objects ({OBJECT_COLUMNS}) \
-             SELECT {OBJECT_COLUMNS} FROM s3_object_versions WHERE seq = ?"
-        ))
-        .bind(seq)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM s3_object_versions WHERE seq = ?")
-            .bind(seq)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
 fn version_from_row(row: &SqliteRow) -> VersionRecord {
     VersionRecord {
         object: object_from_row(row),
@@ -505,8 +384,9 @@ fn version_from_row(row: &SqliteRow) -> VersionRecord {
 }
 
 impl S3Store {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    /// A store over `db`; every store over one database must share `buckets`.
+    pub(crate) fn new(db: Db, buckets: BucketCache) -> Self {
+        Self { db, buckets }
     }
 
     /// Create a bucket with its initial configuration documents (kind, document).
@@ -555,11 +435,20 @@ impl S3Store {
     }
 
     pub async fn get_bucket(&self, name: &str) -> Result<Option<BucketRecord>> {
-        let row = sqlx::query("SELECT * FROM s3_buckets WHERE bucket_name = ?")
-            .bind(name)
-            .fetch_optional(self.db.pool())
+        let miss = match self.buckets.get(name, self.db.generation()) {
+            Ok(b) => return Ok(Some(b)),
+            Err(miss) => miss,
+        };
+        let owned = name.to_string();
+        let found = self
+            .db
+            .sync()
+            .read(move |c| Ok(rows::bucket(c, &owned)?))
             .await?;
-        Ok(row.as_ref().map(bucket_from_row))
+        if let Some(b) = &found {
+            self.buckets.fill(miss, b);
+        }
+        Ok(found)
     }
 
     /// An account's buckets whose names start with `prefix` and sort after `after`, by name.
@@ -587,6 +476,30 @@ impl S3Store {
     /// Delete a bucket that holds no objects, versions or delete markers. Uploads in progress go with it (as in S3); the
     /// bodies of their parts are returned to be freed.
     pub async fn delete_bucket(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
+        let (this, owned) = (self.clone(), name.to_string());
+        self.change_bucket(name, async move { this.delete_bucket_now(&owned).await })
+            .await
+    }
+
+    /// Run a change to a bucket's row to its end even if the caller goes away, then drop the
+    /// bucket from the cache: a cancelled request must never leave the cache behind the
+    /// database.
+    async fn change_bucket<T: Send + 'static>(
+        &self,
+        name: &str,
+        change: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (buckets, name) = (self.buckets.clone(), name.to_string());
+        tokio::spawn(async move {
+            let out = change.await;
+            buckets.invalidate(&name);
+            out
+        })
+        .await
+        .map_err(|e| crate::StorageError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn delete_bucket_now(&self, name: &str) -> Result<(BucketDeletion, Vec<String>)> {
         let mut tx = self.db.begin_immediate().await?;
         let any: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM s3_objects WHERE bucket_name = ?1 UNION ALL \
@@ -623,19 +536,25 @@ impl S3Store {
     /// Make an object the current version of its key (see [`make_room`] for what happens to
     /// the one it replaces).
     pub async fn put_object(&self, o: &ObjectRecord, expect: &Expect) -> Result<ObjectWrite> {
-        let mut tx = self.db.begin_immediate().await?;
-        let current = current_of(&mut tx, &o.bucket, &o.key).await?;
-        if !as_expected(expect, &current) {
-            return Ok(ObjectWrite::Conflict);
-        }
-        let replaced = make_room(&mut tx, &o.bucket, &o.key, current, &o.version_id).await?;
-        match write_object_row(&mut tx, o).await {
-            Err(e) if is_fk_violation(&e) => return Ok(ObjectWrite::NoSuchBucket),
-            Err(e) => return Err(e.into()),
-            Ok(()) => {}
-        }
-        tx.commit().await?;
-        Ok(ObjectWrite::Stored { replaced })
+        let (o, expect) = (o.clone(), expect.clone());
+        self.db
+            .sync()
+            .write(move |c| {
+                // Every check before the first write: an answer other than `Stored` must
+                // leave nothing behind (the closure's savepoint is kept when it returns Ok).
+                if !rows::bucket_exists(c, &o.bucket)? {
+                    return Ok(ObjectWrite::NoSuchBucket);
+                }
+                let current = rows::current_of(c, &o.bucket, &o.key)?;
+                if !rows::as_expected(&expect, &current) {
+                    return Ok(ObjectWrite::Conflict);
+                }
+                let replaced = rows::make_room(c, &o.bucket, &o.key, current, &o.version_id)?;
+                rows::write_object(c, &o)?;
+                let replaced = rows::release(c, replaced)?;
+                Ok(ObjectWrite::Stored { replaced })
+            })
+            .await
     }
 
     /// An object and whether its bucket exists, in one query (the read path's only one):
@@ -645,29 +564,19 @@ impl S3Store {
         bucket: &str,
         key: &str,
     ) -> Result<Option<Option<ObjectRecord>>> {
-        let row = sqlx::query(
-            "SELECT b.bucket_name AS in_bucket, o.* FROM s3_buckets b \
-             LEFT JOIN s3_objects o ON o.bucket_name = b.bucket_name AND o.object_key = ? \
-             WHERE b.bucket_name = ?",
-        )
-        .bind(key)
-        .bind(bucket)
-        .fetch_optional(self.db.pool())
-        .await?;
-        Ok(row.map(|row| {
-            row.get::<Option<String>, _>("object_key")
-                .is_some()
-                .then(|| object_from_row(&row))
-        }))
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.db
+            .sync()
+            .read(move |c| Ok(rows::find_object(c, &bucket, &key)?))
+            .await
     }
 
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
-        let row = sqlx::query("SELECT * FROM s3_objects WHERE bucket_name = ? AND object_key = ?")
-            .bind(bucket)
-            .bind(key)
-            .fetch_optional(self.db.pool())
-            .await?;
-        Ok(row.as_ref().map(object_from_row))
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.db
+            .sync()
+            .read(move |c| Ok(rows::object(c, &bucket, &key)?))
+            .await
     }
 
     /// Delete a key's current object. With `marker` (a versioned bucket) the object becomes a
@@ -680,40 +589,40 @@ impl S3Store {
         key: &str,
         marker: Option<&ObjectRecord>,
     ) -> Result<Option<Vec<String>>> {
-        let mut tx = self.db.begin_immediate().await?;
-        let current = current_of(&mut tx, bucket, key).await?;
-        let Some(m) = marker else {
-            let freed: Option<String> = sqlx::query_scalar(
-                "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? \
-                 RETURNING body_id",
-            )
-            .bind(bucket)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(Some(freed.into_iter().collect()));
-        };
-        let freed = make_room(&mut tx, bucket, key, current, &m.version_id).await?;
-        let res = sqlx::query(
-            "INSERT INTO s3_object_versions (bucket_name, object_key, version_id, \
-             is_delete_marker, body_id, size, etag, last_modified, owner_account) \
-             VALUES (?, ?, ?, 1, '', 0, '', ?, ?)",
-        )
-        .bind(bucket)
-        .bind(key)
-        .bind(&m.version_id)
-        .bind(m.last_modified)
-        .bind(&m.owner_account)
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_fk_violation(&e) => return Ok(None),
-            Err(e) => return Err(e.into()),
-            Ok(_) => {}
-        }
-        tx.commit().await?;
-        Ok(Some(freed))
+        let (bucket, key, marker) = (bucket.to_string(), key.to_string(), marker.cloned());
+        self.db
+            .sync()
+            .write(move |c| {
+                let current = rows::current_of(c, &bucket, &key)?;
+                let Some(m) = marker else {
+                    let freed: Option<String> = c
+                        .prepare_cached(
+                            "DELETE FROM s3_objects WHERE bucket_name = ?1 AND object_key = ?2 \
+                             RETURNING body_id",
+                        )?
+                        .query_row([&bucket, &key], |r| r.get(0))
+                        .optional()?;
+                    return Ok(Some(rows::release(c, freed.into_iter().collect())?));
+                };
+                if !rows::bucket_exists(c, &bucket)? {
+                    return Ok(None);
+                }
+                let freed = rows::make_room(c, &bucket, &key, current, &m.version_id)?;
+                c.prepare_cached(
+                    "INSERT INTO s3_object_versions (bucket_name, object_key, version_id, \
+                     is_delete_marker, body_id, size, etag, last_modified, owner_account) \
+                     VALUES (?1, ?2, ?3, 1, '', 0, '', ?4, ?5)",
+                )?
+                .execute(rusqlite::params![
+                    bucket,
+                    key,
+                    m.version_id,
+                    m.last_modified,
+                    m.owner_account
+                ])?;
+                Ok(Some(rows::release(c, freed)?))
+            })
+            .await
     }
 
     /// Delete one version (or delete marker) of a key; `None` if there is no such version.
@@ -723,43 +632,43 @@ impl S3Store {
         key: &str,
         version_id: &str,
     ) -> Result<Option<VersionDeletion>> {
-        let mut tx = self.db.begin_immediate().await?;
-        let current: Option<String> = sqlx::query_scalar(
-            "DELETE FROM s3_objects WHERE bucket_name = ? AND object_key = ? \
-             AND version_id = ? RETURNING body_id",
-        )
-        .bind(bucket)
-        .bind(key)
-        .bind(version_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let deleted = match current {
-            Some(body) => VersionDeletion {
-                was_delete_marker: false,
-                freed: Some(body),
-            },
-            None => {
-                let row: Option<(String, i64)> = sqlx::query_as(
-                    "DELETE FROM s3_object_versions WHERE bucket_name = ? AND object_key = ? \
-                     AND version_id = ? RETURNING body_id, is_delete_marker",
-                )
-                .bind(bucket)
-                .bind(key)
-                .bind(version_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((body, marker)) = row else {
-                    return Ok(None);
+        let (bucket, key, version_id) =
+            (bucket.to_string(), key.to_string(), version_id.to_string());
+        self.db
+            .sync()
+            .write(move |c| {
+                let current: Option<String> = c
+                    .prepare_cached(
+                        "DELETE FROM s3_objects WHERE bucket_name = ?1 AND object_key = ?2 \
+                         AND version_id = ?3 RETURNING body_id",
+                    )?
+                    .query_row([&bucket, &key, &version_id], |r| r.get(0))
+                    .optional()?;
+                let (was_delete_marker, body) = match current {
+                    Some(body) => (false, Some(body)),
+                    None => {
+                        let row: Option<(String, i64)> = c
+                            .prepare_cached(
+                                "DELETE FROM s3_object_versions WHERE bucket_name = ?1 \
+                                 AND object_key = ?2 AND version_id = ?3 \
+                                 RETURNING body_id, is_delete_marker",
+                            )?
+                            .query_row([&bucket, &key, &version_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()?;
+                        let Some((body, marker)) = row else {
+                            return Ok(None);
+                        };
+                        (marker != 0, (marker == 0).then_some(body))
+                    }
                 };
-                VersionDeletion {
-                    was_delete_marker: marker != 0,
-                    freed: (marker == 0).then_some(body),
-                }
-            }
-        };
-        settle(&mut tx, bucket, key).await?;
-        tx.commit().await?;
-        Ok(Some(deleted))
+                rows::settle(c, &bucket, &key)?;
+                let freed = rows::release(c, body.into_iter().collect())?;
+                Ok(Some(VersionDeletion {
+                    was_delete_marker,
+                    freed: freed.into_iter().next(),
+                }))
+            })
+            .await
     }
 
     /// One version of a key by id (the current object or an older version or marker);
@@ -770,54 +679,23 @@ impl S3Store {
         key: &str,
         version_id: &str,
     ) -> Result<Option<Option<VersionRecord>>> {
-        let row = sqlx::query(
-            "SELECT b.bucket_name AS in_bucket, o.*, 0 AS is_delete_marker, 1 AS is_latest, \
-             9223372036854775807 AS ord FROM s3_buckets b \
-             LEFT JOIN s3_objects o ON o.bucket_name = b.bucket_name AND o.object_key = ? \
-             AND o.version_id = ? WHERE b.bucket_name = ?",
-        )
-        .bind(key)
-        .bind(version_id)
-        .bind(bucket)
-        .fetch_optional(self.db.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        if row.get::<Option<String>, _>("object_key").is_some() {
-            return Ok(Some(Some(version_from_row(&row))));
-        }
-        let row = sqlx::query(
-            "SELECT v.*, v.seq AS ord, (NOT EXISTS (SELECT 1 FROM s3_objects o \
-             WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
-             AND v.seq = (SELECT MAX(seq) FROM s3_object_versions w \
-             WHERE w.bucket_name = v.bucket_name AND w.object_key = v.object_key)) AS is_latest \
-             FROM s3_object_versions v \
-             WHERE v.bucket_name = ? AND v.object_key = ? AND v.version_id = ?",
-        )
-        .bind(bucket)
-        .bind(key)
-        .bind(version_id)
-        .fetch_optional(self.db.pool())
-        .await?;
-        Ok(Some(row.as_ref().map(version_from_row)))
+        let (bucket, key, version_id) =
+            (bucket.to_string(), key.to_string(), version_id.to_string());
+        self.db
+            .sync()
+            .read(move |c| Ok(rows::find_version(c, &bucket, &key, &version_id)?))
+            .await
     }
 
     /// The delete marker a key's reads stop at: its newest version when no object is current.
     pub async fn latest_marker(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>> {
-        let row = sqlx::query(
-            "SELECT v.*, v.seq AS ord, 1 AS is_latest FROM s3_object_versions v \
-             WHERE bucket_name = ? AND object_key = ? AND NOT EXISTS (SELECT 1 FROM s3_objects o \
-             WHERE o.bucket_name = v.bucket_name AND o.object_key = v.object_key) \
-             ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(bucket)
-        .bind(key)
-        .fetch_optional(self.db.pool())
-        .await?;
-        Ok(row
-            .as_ref()
-            .map(version_from_row)
-            .filter(|v| v.is_delete_marker)
-            .map(|v| v.object))
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        let newest = self
+            .db
+            .sync()
+            .read(move |c| Ok(rows::newest_noncurrent(c, &bucket, &key)?))
+            .await?;
+        Ok(newest.filter(|v| v.is_delete_marker).map(|v| v.object))
     }
 
     /// Versions and delete markers of a bucket whose keys start with `prefix`, strictly after
@@ -1073,33 +951,33 @@ impl S3Store {
         o: &ObjectRecord,
         expect: &Expect,
     ) -> Result<Completion> {
-        let mut tx = self.db.begin_immediate().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM s3_uploads WHERE upload_id = ?")
-                .bind(upload_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            return Ok(Completion::NoSuchUpload);
-        }
-        let current = current_of(&mut tx, &o.bucket, &o.key).await?;
-        if !as_expected(expect, &current) {
-            return Ok(Completion::Conflict);
-        }
-        let replaced = make_room(&mut tx, &o.bucket, &o.key, current, &o.version_id).await?;
-        let mut freed: Vec<String> =
-            sqlx::query_scalar("SELECT body_id FROM s3_parts WHERE upload_id = ?")
-                .bind(upload_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        freed.extend(replaced);
-        write_object_row(&mut tx, o).await?;
-        sqlx::query("DELETE FROM s3_uploads WHERE upload_id = ?")
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Completion::Done { freed })
+        let (upload_id, o, expect) = (upload_id.to_string(), o.clone(), expect.clone());
+        self.db
+            .sync()
+            .write(move |c| {
+                let exists = c
+                    .prepare_cached("SELECT 1 FROM s3_uploads WHERE upload_id = ?1")?
+                    .query_row([&upload_id], |_| Ok(()))
+                    .optional()?;
+                if exists.is_none() {
+                    return Ok(Completion::NoSuchUpload);
+                }
+                let current = rows::current_of(c, &o.bucket, &o.key)?;
+                if !rows::as_expected(&expect, &current) {
+                    return Ok(Completion::Conflict);
+                }
+                let replaced = rows::make_room(c, &o.bucket, &o.key, current, &o.version_id)?;
+                let mut freed = c
+                    .prepare_cached("SELECT body_id FROM s3_parts WHERE upload_id = ?1")?
+                    .query_map([&upload_id], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                freed.extend(rows::release(c, replaced)?);
+                rows::write_object(c, &o)?;
+                c.prepare_cached("DELETE FROM s3_uploads WHERE upload_id = ?1")?
+                    .execute([&upload_id])?;
+                Ok(Completion::Done { freed })
+            })
+            .await
     }
 
     /// Replace the tags of a key's current object, or of one of its versions; `false` if
@@ -1217,6 +1095,15 @@ impl S3Store {
     /// Turn Object Lock on for a bucket with its configuration document; `false` if the
     /// bucket does not exist.
     pub async fn enable_object_lock(&self, bucket: &str, document: &str) -> Result<bool> {
+        let (this, b, d) = (self.clone(), bucket.to_string(), document.to_string());
+        self.change_bucket(
+            bucket,
+            async move { this.enable_object_lock_now(&b, &d).await },
+        )
+        .await
+    }
+
+    async fn enable_object_lock_now(&self, bucket: &str, document: &str) -> Result<bool> {
         let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query("UPDATE s3_buckets SET object_lock = 1 WHERE bucket_name = ?")
             .bind(bucket)
@@ -1240,6 +1127,16 @@ impl S3Store {
     /// Set a bucket's versioning state and its configuration document together; `false` if
     /// the bucket does not exist.
     pub async fn set_versioning(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {
+        let (this, b) = (self.clone(), bucket.to_string());
+        let (s, d) = (status.to_string(), document.to_string());
+        self.change_bucket(
+            bucket,
+            async move { this.set_versioning_now(&b, &s, &d).await },
+        )
+        .await
+    }
+
+    async fn set_versioning_now(&self, bucket: &str, status: &str, document: &str) -> Result<bool> {
         let mut tx = self.db.begin_immediate().await?;
         let res = sqlx::query("UPDATE s3_buckets SET versioning = ? WHERE bucket_name = ?")
             .bind(status)
@@ -1280,13 +1177,11 @@ impl S3Store {
     }
 
     pub async fn get_config(&self, bucket: &str, kind: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT document FROM s3_bucket_configs WHERE bucket_name = ? AND kind = ?",
-        )
-        .bind(bucket)
-        .bind(kind)
-        .fetch_optional(self.db.pool())
-        .await?)
+        let (bucket, kind) = (bucket.to_string(), kind.to_string());
+        self.db
+            .sync()
+            .read(move |c| Ok(rows::config(c, &bucket, &kind)?))
+            .await
     }
 
     pub async fn delete_config(&self, bucket: &str, kind: &str) -> Result<()> {

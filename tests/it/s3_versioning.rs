@@ -680,8 +680,11 @@ async fn versions_survive_a_restart_and_free_their_files() {
     let server = TestServer::disk_at(dir.path()).await;
     let s3 = client(&server);
     let b = versioned(&s3).await;
-    let v1 = put(&s3, &b, "k", b"one").await.expect("version");
-    let v2 = put(&s3, &b, "k", b"two").await.expect("version");
+    // Bodies above the inline threshold (64 KiB), so each version is a file.
+    static ONE: [u8; 70 * 1024] = [b'1'; 70 * 1024];
+    static TWO: [u8; 70 * 1024] = [b'2'; 70 * 1024];
+    let v1 = put(&s3, &b, "k", &ONE).await.expect("version");
+    let v2 = put(&s3, &b, "k", &TWO).await.expect("version");
     let marker = s3
         .delete_object()
         .bucket(&b)
@@ -710,7 +713,7 @@ async fn versions_survive_a_restart_and_free_their_files() {
             ("k".into(), v1.clone(), false, false),
         ]
     );
-    assert_eq!(read(&s3, &b, "k", Some(&v1)).await, b"one");
+    assert_eq!(read(&s3, &b, "k", Some(&v1)).await, ONE);
     // Deleting a version frees its file.
     s3.delete_object()
         .bucket(&b)

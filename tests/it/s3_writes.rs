@@ -572,7 +572,8 @@ async fn a_restart_sweeps_orphaned_and_temporary_files() {
     s3.put_object()
         .bucket(&b)
         .key("kept")
-        .body(ByteStream::from_static(b"still here"))
+        // Above the inline threshold (64 KiB): this body is a file.
+        .body(ByteStream::from(vec![b'k'; 70 * 1024]))
         .send()
         .await
         .expect("PutObject");
@@ -607,7 +608,7 @@ async fn a_restart_sweeps_orphaned_and_temporary_files() {
         .await
         .expect("GetObject");
     let body = got.body.collect().await.expect("body").to_vec();
-    assert_eq!(body, b"still here");
+    assert_eq!(body, vec![b'k'; 70 * 1024]);
     server.stop().await;
 }
 

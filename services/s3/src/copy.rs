@@ -115,7 +115,7 @@ impl S3 {
             };
             check_source(source, &o)?;
             let r = range(o.size as u64)?;
-            let Some(file) = self.objects.open(&o.body_id).await? else {
+            let Some(file) = self.open_body(&o).await? else {
                 continue;
             };
             let (start, len) = r.map_or((0, o.size as u64), |r| (r.start, r.len()));
@@ -192,6 +192,7 @@ impl S3 {
                     algorithm: input.object.checksum_algorithm.clone(),
                     default_algorithm: Some(keep_alg),
                     max: MAX_COPY,
+                    inline: true,
                     ..Default::default()
                 },
             )
@@ -247,6 +248,7 @@ impl S3 {
             checksum_type: Some("FULL_OBJECT".into()),
             part_sizes: None,
             part_checksums: None,
+            inline_body: ingested.inline,
             ..template
         };
         self.commit_object(&rec, &expect).await?;

@@ -5,9 +5,12 @@
 use crate::checksum::{self, Algorithm, Hasher};
 use crate::errors::S3Error;
 use crate::S3;
+use bytes::{Bytes, BytesMut};
 use cloudemu_core::body::body_error;
 use cloudemu_core::{Body, ServiceError, Trailer};
 use cloudemu_storage::objects::StoredObject;
+use cloudemu_storage::s3::{inline_stored, INLINE_MAX};
+use cloudemu_storage::StorageError;
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
@@ -24,12 +27,18 @@ pub struct Declared {
     pub default_algorithm: Option<Algorithm>,
     /// Largest body accepted.
     pub max: u64,
+    /// May a small body be kept inline with its object row (objects yes, parts no: those
+    /// stay files for the assembly)?
+    pub inline: bool,
 }
 
 /// A stored body and its checksum.
 pub struct Ingested {
     pub stored: StoredObject,
     pub checksum: Option<(Algorithm, String)>,
+    /// The body, when it is small enough to be stored with its row (`stored.id` is then an
+    /// inline id and no file was written).
+    pub inline: Option<Bytes>,
 }
 
 pub(crate) fn member_of(a: Algorithm) -> String {
@@ -120,11 +129,17 @@ impl S3 {
             }
             Ok(chunk)
         });
-        let stored = self
-            .objects
-            .put_stream_md5(counted)
-            .await
-            .map_err(S3Error::from_store)?;
+        let small = d.inline && d.content_length.is_none_or(|l| l as u64 <= INLINE_MAX);
+        let (stored, inline) = if small {
+            self.take_small(counted).await?
+        } else {
+            let stored = self
+                .objects
+                .put_stream_md5(counted)
+                .await
+                .map_err(S3Error::from_store)?;
+            (stored, None)
+        };
         let checked = (|| {
             if let Some(len) = d.content_length {
                 if stored.size != len as u64 {
@@ -149,11 +164,44 @@ impl S3 {
             Ok(algorithm.zip(computed))
         })();
         match checked {
-            Ok(checksum) => Ok(Ingested { stored, checksum }),
+            Ok(checksum) => Ok(Ingested {
+                stored,
+                checksum,
+                inline,
+            }),
             Err(e) => {
                 self.free_body(&stored.id).await;
                 Err(e)
             }
         }
+    }
+}
+
+impl S3 {
+    /// Read a body that should be small into memory, up to [`INLINE_MAX`] bytes; one that
+    /// turns out larger (no length was declared) goes on, with what was read, to a file.
+    async fn take_small<S>(&self, mut body: S) -> Result<(StoredObject, Option<Bytes>), S3Error>
+    where
+        S: futures_util::Stream<Item = std::io::Result<Bytes>> + Unpin,
+    {
+        // Wrapped as the object store wraps its input's errors, so they map the same way.
+        let failed =
+            |e: std::io::Error| S3Error::from_store(StorageError::Io(std::io::Error::other(e)));
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(failed)?;
+            if (buf.len() + chunk.len()) as u64 > INLINE_MAX {
+                let head = futures_util::stream::iter([Ok(buf.freeze()), Ok(chunk)]);
+                let stored = self
+                    .objects
+                    .put_stream_md5(head.chain(body))
+                    .await
+                    .map_err(S3Error::from_store)?;
+                return Ok((stored, None));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        let data = buf.freeze();
+        Ok((inline_stored(&data), Some(data)))
     }
 }

@@ -158,6 +158,7 @@ impl S3 {
                     checksums: input.object.checksums(),
                     default_algorithm: upload_alg,
                     max: MAX_PART,
+                    inline: false,
                 },
             )
             .await?;

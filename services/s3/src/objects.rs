@@ -9,7 +9,9 @@ use crate::names::check_key;
 use crate::shapes::*;
 use crate::S3;
 use cloudemu_core::{Body, RequestContext, ServiceError, Trailer};
-use cloudemu_storage::s3::{Expect, ObjectRecord, ObjectWrite};
+use cloudemu_storage::objects::ObjectBody;
+use cloudemu_storage::s3::{is_inline, Expect, ObjectRecord, ObjectWrite};
+use cloudemu_storage::StorageError;
 use serde_json::Value;
 
 /// Largest single PUT (5 GiB).
@@ -85,6 +87,7 @@ impl S3 {
                     // S3 gives every new object a CRC64NVME unless the client chose another.
                     default_algorithm: Some(Algorithm::Crc64Nvme),
                     max: MAX_PUT,
+                    inline: true,
                 },
             )
             .await?;
@@ -101,6 +104,7 @@ impl S3 {
                 .map(|(a, _)| a.name().to_string()),
             checksum_value: ingested.checksum.map(|(_, v)| v),
             checksum_type: Some("FULL_OBJECT".to_string()),
+            inline_body: ingested.inline,
             ..template
         };
         self.commit_object(&rec, &expect).await?;
@@ -165,6 +169,21 @@ impl S3 {
         if let Err(e) = self.objects.delete(id).await {
             tracing::warn!(error = %e, body = id, "could not free an object body");
         }
+    }
+
+    /// An object's body: the bytes read with its row when it is kept inline, else its file;
+    /// `None` if the file is gone (a concurrent overwrite freed it).
+    pub(crate) async fn open_body(&self, o: &ObjectRecord) -> Result<Option<ObjectBody>, S3Error> {
+        if is_inline(&o.body_id) {
+            return match &o.inline_body {
+                Some(b) => Ok(Some(ObjectBody::Memory(b.clone()))),
+                // Only reads that return a body fill it; any other record is a bug here.
+                None => Err(S3Error::Storage(StorageError::Io(std::io::Error::other(
+                    "an inline object was read without its body",
+                )))),
+            };
+        }
+        Ok(self.objects.open(&o.body_id).await?)
     }
 
     pub(crate) async fn object(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
@@ -317,7 +336,7 @@ impl S3 {
                 )
                 .await?;
             let (headers, range) = self.read_plan(&o, &input)?;
-            let Some(file) = self.objects.open(&o.body_id).await? else {
+            let Some(file) = self.open_body(&o).await? else {
                 continue;
             };
             let out = serde_json::to_value(headers)
