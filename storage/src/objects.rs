@@ -9,11 +9,10 @@ use crate::Result;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use md5::{Digest as _, Md5};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tokio::io::AsyncWriteExt;
 
 /// What a completed write produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,38 +150,21 @@ impl ObjectStore {
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let mut md5 = Md5::new();
-        let mut sha = sha256.then(Sha256::new);
-        let mut size = 0u64;
         match &*self.inner {
             Inner::Dir(dir) => {
                 let tmp = dir.join("tmp").join(&id);
-                let mut file = tokio::fs::File::create(&tmp).await?;
-                let written: Result<()> = async {
-                    while let Some(chunk) = body.next().await {
-                        let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
-                        md5.update(&chunk);
-                        if let Some(sha) = sha.as_mut() {
-                            sha.update(&chunk);
-                        }
-                        size += chunk.len() as u64;
-                        file.write_all(&chunk).await?;
-                    }
-                    file.sync_all().await?;
-                    Ok(())
-                }
-                .await;
-                if let Err(e) = written {
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                    return Err(e);
-                }
                 let dest = Self::path_of(dir, &id);
-                if let Some(parent) = dest.parent() {
-                    tokio::fs::create_dir_all(parent).await?;
-                }
-                tokio::fs::rename(&tmp, &dest).await?;
+                let written = crate::body_writer::write_file(body, tmp, dest, sha256).await?;
+                Ok(StoredObject {
+                    id,
+                    size: written.size,
+                    md5: written.md5,
+                    sha256: written.sha256.unwrap_or_default(),
+                })
             }
             Inner::Memory(map) => {
+                let mut md5 = Md5::new();
+                let mut sha = sha256.then(Sha256::new);
                 let mut buf = Vec::new();
                 while let Some(chunk) = body.next().await {
                     let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
@@ -192,18 +174,18 @@ impl ObjectStore {
                     }
                     buf.extend_from_slice(&chunk);
                 }
-                size = buf.len() as u64;
+                let size = buf.len() as u64;
                 map.lock()
                     .map_err(|_| std::io::Error::other("object store lock poisoned"))?
                     .insert(id.clone(), Bytes::from(buf));
+                Ok(StoredObject {
+                    id,
+                    size,
+                    md5: md5.finalize().into(),
+                    sha256: sha.map(|s| s.finalize().into()).unwrap_or_default(),
+                })
             }
         }
-        Ok(StoredObject {
-            id,
-            size,
-            md5: md5.finalize().into(),
-            sha256: sha.map(|s| s.finalize().into()).unwrap_or_default(),
-        })
     }
 
     pub async fn put_bytes(&self, data: Bytes) -> Result<StoredObject> {

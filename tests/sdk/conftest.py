@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import threading
 import subprocess
 import tempfile
@@ -88,6 +89,7 @@ class Server:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=15)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

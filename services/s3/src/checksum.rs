@@ -4,13 +4,9 @@
 use crate::errors::S3Error;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use crc::{Crc, Digest as CrcDigest, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
+use crc_fast::CrcAlgorithm;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-
-static CRC32: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
-static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
-static CRC64NVME: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_NVME);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -65,9 +61,9 @@ impl Algorithm {
 
 /// A running checksum.
 pub enum Hasher {
-    Crc32(CrcDigest<'static, u32, Table<16>>),
-    Crc32c(CrcDigest<'static, u32, Table<16>>),
-    Crc64(CrcDigest<'static, u64, Table<16>>),
+    Crc32(crc_fast::Digest),
+    Crc32c(crc_fast::Digest),
+    Crc64(crc_fast::Digest),
     Sha1(Box<Sha1>),
     Sha256(Box<Sha256>),
 }
@@ -75,9 +71,9 @@ pub enum Hasher {
 impl Hasher {
     pub fn new(a: Algorithm) -> Self {
         match a {
-            Algorithm::Crc32 => Hasher::Crc32(CRC32.digest()),
-            Algorithm::Crc32c => Hasher::Crc32c(CRC32C.digest()),
-            Algorithm::Crc64Nvme => Hasher::Crc64(CRC64NVME.digest()),
+            Algorithm::Crc32 => Hasher::Crc32(crc_fast::Digest::new(CrcAlgorithm::Crc32IsoHdlc)),
+            Algorithm::Crc32c => Hasher::Crc32c(crc_fast::Digest::new(CrcAlgorithm::Crc32Iscsi)),
+            Algorithm::Crc64Nvme => Hasher::Crc64(crc_fast::Digest::new(CrcAlgorithm::Crc64Nvme)),
             Algorithm::Sha1 => Hasher::Sha1(Box::default()),
             Algorithm::Sha256 => Hasher::Sha256(Box::default()),
         }
@@ -85,8 +81,7 @@ impl Hasher {
 
     pub fn update(&mut self, data: &[u8]) {
         match self {
-            Hasher::Crc32(d) | Hasher::Crc32c(d) => d.update(data),
-            Hasher::Crc64(d) => d.update(data),
+            Hasher::Crc32(d) | Hasher::Crc32c(d) | Hasher::Crc64(d) => d.update(data),
             Hasher::Sha1(h) => h.update(data),
             Hasher::Sha256(h) => h.update(data),
         }
@@ -95,7 +90,8 @@ impl Hasher {
     /// The base64 form S3 sends and stores.
     pub fn finish(self) -> String {
         let raw: Vec<u8> = match self {
-            Hasher::Crc32(d) | Hasher::Crc32c(d) => d.finalize().to_be_bytes().to_vec(),
+            // crc-fast returns every width as a u64; S3 sends the CRC's own width, big-endian.
+            Hasher::Crc32(d) | Hasher::Crc32c(d) => (d.finalize() as u32).to_be_bytes().to_vec(),
             Hasher::Crc64(d) => d.finalize().to_be_bytes().to_vec(),
             Hasher::Sha1(h) => h.finalize().to_vec(),
             Hasher::Sha256(h) => h.finalize().to_vec(),
