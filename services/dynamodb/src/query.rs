@@ -11,7 +11,7 @@ use crate::shapes::*;
 use crate::table::{KeyDef, TableMeta};
 use crate::types::{item_from_body, item_from_wire, item_to_wire};
 use crate::DynamoDb;
-use cloudemu_core::RequestContext;
+use cloudemu_core::{RequestContext, ServiceResponse};
 use cloudemu_storage::dynamodb::{IndexCursor, SkRange};
 use serde_json::{json, Map, Value};
 use std::ops::Bound;
@@ -169,12 +169,14 @@ fn parse_filter(
 
 /// One page being assembled.
 struct Page {
-    items: Vec<Value>,
+    /// The Items member as JSON text (`[` and the items so far): a stored body that needs no
+    /// evaluation is copied in as it is, never parsed (it is canonical DynamoDB JSON already).
+    items: String,
     count: usize,
     scanned: usize,
     bytes: i64,
     /// The last item read, for LastEvaluatedKey: its keys are only taken out at the end (one
-    /// copy per page, not per item).
+    /// parse per page, not per item).
     last: Last,
     /// The key attribute names a LastEvaluatedKey holds.
     key_names: Vec<String>,
@@ -182,21 +184,32 @@ struct Page {
 
 enum Last {
     None,
-    /// Passed through as stored: `items[i]`.
-    Pushed(usize),
+    /// Passed through as stored: `items[range]`.
+    Pushed(std::ops::Range<usize>),
     Item(crate::types::Item),
 }
 
 impl Page {
     fn new(key_names: &[String]) -> Self {
+        let mut items = String::with_capacity(4096);
+        items.push('[');
         Self {
-            items: Vec::new(),
+            items,
             count: 0,
             scanned: 0,
             bytes: 0,
             last: Last::None,
             key_names: key_names.to_vec(),
         }
+    }
+
+    fn push(&mut self, json: &str) -> std::ops::Range<usize> {
+        if self.count > 0 {
+            self.items.push(',');
+        }
+        let start = self.items.len();
+        self.items.push_str(json);
+        start..self.items.len()
     }
 
     /// Take one stored row; false once the page is full (Limit or 1 MB).
@@ -212,51 +225,60 @@ impl Page {
         self.bytes += size;
         if filter.is_none() && matches!(sel, Selection::All) {
             // Nothing to evaluate: pass the stored (canonical) JSON through.
-            let v = crate::items::body_json(body)?;
+            self.last = Last::Pushed(self.push(body));
             self.count += 1;
-            self.last = Last::Pushed(self.items.len());
-            self.items.push(v);
             return Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES);
         }
         let item = item_from_body(body)?;
         if filter.is_none_or(|f| eval::eval_condition(f, &item)) {
-            self.count += 1;
-            match sel {
-                Selection::All => self.items.push(Value::Object(item_to_wire(&item))),
-                Selection::Projected(p) => self
-                    .items
-                    .push(Value::Object(item_to_wire(&eval::project(&item, p)))),
-                Selection::Count => {}
+            let wire = match sel {
+                Selection::All => Some(item_to_wire(&item)),
+                Selection::Projected(p) => Some(item_to_wire(&eval::project(&item, p))),
+                Selection::Count => None,
+            };
+            if let Some(wire) = wire {
+                let text = serde_json::to_string(&wire).map_err(|e| {
+                    DynamoError::Storage(cloudemu_storage::StorageError::Io(std::io::Error::other(
+                        e,
+                    )))
+                })?;
+                self.push(&text);
             }
+            self.count += 1;
         }
         self.last = Last::Item(item);
         Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES)
     }
 
     /// The key attributes of the last item read (DynamoDB JSON).
-    fn last_key(&self) -> Option<Map<String, Value>> {
+    fn last_key(&self) -> Result<Option<Map<String, Value>>> {
         let names = self.key_names.iter();
-        match &self.last {
+        Ok(match &self.last {
             Last::None => None,
-            Last::Pushed(i) => self.items.get(*i).and_then(Value::as_object).map(|m| {
-                names
-                    .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
-                    .collect()
-            }),
+            Last::Pushed(range) => {
+                let item = crate::items::body_json(&self.items[range.clone()])?;
+                item.as_object().map(|m| {
+                    names
+                        .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
+                        .collect()
+                })
+            }
             Last::Item(item) => Some(
                 names
                     .filter_map(|n| item.get(n).map(|v| (n.clone(), v.to_wire())))
                     .collect(),
             ),
-        }
+        })
     }
 
-    fn finish(self, more: bool, sel: &Selection, capacity: Option<Value>) -> Value {
-        let last = if more { self.last_key() } else { None };
+    fn finish(
+        mut self,
+        more: bool,
+        sel: &Selection,
+        capacity: Option<Value>,
+    ) -> Result<ServiceResponse> {
+        let last = if more { self.last_key()? } else { None };
         let mut out = Map::new();
-        if !matches!(sel, Selection::Count) {
-            out.insert("Items".into(), Value::Array(self.items));
-        }
         out.insert("Count".into(), json!(self.count));
         out.insert("ScannedCount".into(), json!(self.scanned));
         if let Some(last) = last {
@@ -265,7 +287,12 @@ impl Page {
         if let Some(c) = capacity {
             out.insert("ConsumedCapacity".into(), c);
         }
-        Value::Object(out)
+        let mut response = ServiceResponse::from(Value::Object(out));
+        if !matches!(sel, Selection::Count) {
+            self.items.push(']');
+            response.encoded.push(("Items".into(), self.items));
+        }
+        Ok(response)
     }
 }
 
@@ -329,7 +356,11 @@ fn index_start(
 }
 
 impl DynamoDb {
-    pub(crate) async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<Value> {
+    pub(crate) async fn query(
+        &self,
+        ctx: &RequestContext,
+        input: QueryInput,
+    ) -> Result<ServiceResponse> {
         let (id, meta) = self
             .find_table(ctx, &input.table_name)
             .await?
@@ -488,10 +519,14 @@ impl DynamoDb {
             &meta.table_name,
             units,
         );
-        Ok(page.finish(more, &sel, capacity))
+        page.finish(more, &sel, capacity)
     }
 
-    pub(crate) async fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<Value> {
+    pub(crate) async fn scan(
+        &self,
+        ctx: &RequestContext,
+        input: ScanInput,
+    ) -> Result<ServiceResponse> {
         let (id, meta) = self
             .find_table(ctx, &input.table_name)
             .await?
@@ -617,7 +652,7 @@ impl DynamoDb {
             &meta.table_name,
             units,
         );
-        Ok(page.finish(more, &sel, capacity))
+        page.finish(more, &sel, capacity)
     }
 }
 
