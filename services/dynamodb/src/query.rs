@@ -12,7 +12,7 @@ use crate::table::{KeyDef, TableMeta};
 use crate::types::{item_from_body, item_from_wire, item_to_wire};
 use crate::DynamoDb;
 use cloudemu_core::{RequestContext, ServiceResponse};
-use cloudemu_storage::dynamodb::{IndexCursor, SkRange};
+use cloudemu_storage::dynamodb::{IndexCursor, ItemRef, SkRange};
 use serde_json::{json, Map, Value};
 use std::ops::Bound;
 
@@ -296,6 +296,100 @@ impl Page {
     }
 }
 
+/// Rows one reader-thread visit looks at, at most: a Scan whose segment skips most rows goes
+/// back to the runtime between visits instead of holding a reader for a whole large table.
+const ROWS_PER_VISIT: usize = 1024;
+
+/// A page being read from the table on the reader thread ([`DynamoDbStore::query_each`]):
+/// each stored item is looked at where SQLite holds it, only what the page keeps is copied.
+struct Visit {
+    page: Page,
+    filter: Option<Condition>,
+    sel: Selection,
+    limit: usize,
+    /// Parallel scan: (Segment, TotalSegments).
+    segment: Option<(u64, u64)>,
+    /// Rows seen in the current visit.
+    rows: usize,
+    /// The page is complete (Limit or 1 MB).
+    full: bool,
+    /// Where the next visit starts when this one stopped at [`ROWS_PER_VISIT`].
+    resume: Option<(Vec<u8>, Vec<u8>)>,
+    error: Option<DynamoError>,
+}
+
+impl Visit {
+    fn new(
+        page: Page,
+        filter: Option<Condition>,
+        sel: Selection,
+        limit: usize,
+        segment: Option<(u64, u64)>,
+    ) -> Self {
+        Self {
+            page,
+            filter,
+            sel,
+            limit,
+            segment,
+            rows: 0,
+            full: false,
+            resume: None,
+            error: None,
+        }
+    }
+
+    /// Take one row; false to stop this visit.
+    fn visit(&mut self, item: ItemRef<'_>) -> bool {
+        self.rows += 1;
+        if self
+            .segment
+            .is_none_or(|(s, t)| segment_of(item.pk, t) == s)
+        {
+            let taken = self.page.take(
+                item.body,
+                item.size,
+                self.filter.as_ref(),
+                &self.sel,
+                self.limit,
+            );
+            match taken {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.full = true;
+                    return false;
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    return false;
+                }
+            }
+        }
+        if self.rows >= ROWS_PER_VISIT {
+            self.resume = Some((item.pk.to_vec(), item.sk.to_vec()));
+            return false;
+        }
+        true
+    }
+
+    /// After a visit that ended with `followed` (more rows came after its last one): whether
+    /// the read is over, and if so whether the page has a LastEvaluatedKey.
+    fn ended(&mut self, followed: bool) -> Result<Option<bool>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.full {
+            // A page cut by Limit always says where it stopped, as DynamoDB's does.
+            return Ok(Some(followed || self.page.scanned >= self.limit));
+        }
+        if followed && self.resume.is_some() {
+            self.rows = 0;
+            return Ok(None);
+        }
+        Ok(Some(false))
+    }
+}
+
 /// The index a Query or Scan reads, checked against what AWS allows for it.
 fn resolve_index(
     meta: &TableMeta,
@@ -425,7 +519,7 @@ impl DynamoDb {
                 || input.filter_expression.is_some()
                 || input.projection_expression.is_some(),
         )?;
-        let sel = selection(
+        let mut sel = selection(
             input.select.as_deref(),
             projection,
             input.index_name.is_some(),
@@ -486,32 +580,32 @@ impl DynamoDb {
             }
         } else {
             let start = start_key(&def, input.exclusive_start_key.as_ref())?;
-            let mut after = match &start {
-                Some((spk, ssk)) if *spk == pk => Some(ssk.clone()),
+            let mut after = match start {
+                Some((spk, ssk)) if spk == pk => Some(ssk),
                 Some(_) => return Err(bad_start()),
                 None => None,
             };
-            'table: loop {
-                // One row past the limit tells whether more remain.
-                let left = (limit - page.scanned).saturating_add(1);
-                let want = BATCH.min(i64::try_from(left).unwrap_or(BATCH));
-                let rows = self
+            let mut visit = Visit::new(page, filter, sel, limit, None);
+            more = loop {
+                let (back, followed) = self
                     .store
-                    .query(id, &pk, &range, forward, after.as_deref(), want)
+                    .query_each(
+                        id,
+                        &pk,
+                        &range,
+                        forward,
+                        after.as_deref(),
+                        visit,
+                        |v, item| v.visit(item),
+                    )
                     .await?;
-                let exhausted = (rows.len() as i64) < want;
-                for (i, row) in rows.iter().enumerate() {
-                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
-                        // Full: there is more if this was not the last row of the partition.
-                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                        break 'table;
-                    }
-                    after = Some(row.sk.clone());
+                visit = back;
+                if let Some(more) = visit.ended(followed)? {
+                    break more;
                 }
-                if exhausted {
-                    break;
-                }
-            }
+                after = visit.resume.take().map(|(_, sk)| sk);
+            };
+            (page, sel) = (visit.page, visit.sel);
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));
         let capacity = consumed(
@@ -580,7 +674,7 @@ impl DynamoDb {
             &refs,
             input.filter_expression.is_some() || input.projection_expression.is_some(),
         )?;
-        let sel = selection(
+        let mut sel = selection(
             input.select.as_deref(),
             projection,
             input.index_name.is_some(),
@@ -621,30 +715,24 @@ impl DynamoDb {
             }
         } else {
             let mut after = start_key(&def, input.exclusive_start_key.as_ref())?;
-            'table: loop {
-                let rows = self
+            let mut visit = Visit::new(page, filter, sel, limit, segment);
+            more = loop {
+                let (back, followed) = self
                     .store
-                    .scan(
+                    .scan_each(
                         id,
                         after.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
-                        BATCH,
+                        visit,
+                        |v, item| v.visit(item),
                     )
                     .await?;
-                let exhausted = (rows.len() as i64) < BATCH;
-                for (i, row) in rows.iter().enumerate() {
-                    after = Some((row.pk.clone(), row.sk.clone()));
-                    if !in_segment(&row.pk) {
-                        continue;
-                    }
-                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
-                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                        break 'table;
-                    }
+                visit = back;
+                if let Some(more) = visit.ended(followed)? {
+                    break more;
                 }
-                if exhausted {
-                    break;
-                }
-            }
+                after = visit.resume.take();
+            };
+            (page, sel) = (visit.page, visit.sel);
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));
         let capacity = consumed(

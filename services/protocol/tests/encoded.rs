@@ -23,7 +23,11 @@ fn both(m: &ServiceModel, protocol: Protocol, op: &str, output: Value, members: 
     let mut rest = output.clone();
     let mut encoded = Vec::new();
     for name in members {
-        let v = rest.as_object_mut().expect("object").remove(*name).expect("member");
+        let v = rest
+            .as_object_mut()
+            .expect("object")
+            .remove(*name)
+            .expect("member");
         encoded.push((name.to_string(), serde_json::to_string(&v).expect("json")));
     }
     let split = serialize_output_encoded(m, protocol, op, &rest, &encoded, META);
