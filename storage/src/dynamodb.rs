@@ -613,6 +613,32 @@ impl DynamoDbStore {
             .await
     }
 
+    /// [`Self::get_items`] with each item's stored size (what Query and Scan count too), for
+    /// callers that pass bodies through without parsing them.
+    pub async fn get_items_sized(&self, keys: Vec<ItemKey>) -> Result<Vec<Option<(i64, String)>>> {
+        self.db
+            .sync()
+            .read(move |c| {
+                let tx = c.unchecked_transaction()?;
+                let mut out = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    out.push(
+                        tx.prepare_cached(
+                            "SELECT size, body FROM ddb_items \
+                             WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+                        )?
+                        .query_row(params![key.table_id, key.pk, key.sk], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })
+                        .optional()?,
+                    );
+                }
+                tx.finish()?;
+                Ok(out)
+            })
+            .await
+    }
+
     /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
     /// that atomically: conditional writes and transactions are all-or-nothing and nothing can
     /// change the items between the read and the write. If `f` refuses, nothing is written.

@@ -157,6 +157,63 @@ async fn stored_items_come_back_exactly_as_written() {
     let scanned = ddb.scan().table_name(&name).send().await.expect("Scan");
     assert_eq!(scanned.items(), std::slice::from_ref(&expected));
     assert_eq!((scanned.count(), scanned.scanned_count()), (1, 1));
+    let key: HashMap<String, AttributeValue> = [
+        ("pk".to_string(), item["pk"].clone()),
+        ("sk".to_string(), AttributeValue::N("1.5".into())),
+    ]
+    .into();
+    let missing_key: HashMap<String, AttributeValue> =
+        [("pk".to_string(), s("nobody")), ("sk".to_string(), n(1))].into();
+    let batch = ddb
+        .batch_get_item()
+        .request_items(
+            &name,
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .keys(key.clone())
+                .keys(missing_key)
+                .build()
+                .expect("keys"),
+        )
+        .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .expect("BatchGetItem");
+    let got = batch.responses().and_then(|r| r.get(&name)).expect("table");
+    assert_eq!(got, std::slice::from_ref(&expected));
+    assert!(batch.unprocessed_keys().is_none_or(HashMap::is_empty));
+    // One small item, eventually consistent: half a read unit, as from the decoded item.
+    let units: Vec<f64> = batch
+        .consumed_capacity()
+        .iter()
+        .filter_map(|c| c.capacity_units())
+        .collect();
+    assert_eq!(units, [0.5]);
+    let projected = ddb
+        .batch_get_item()
+        .request_items(
+            &name,
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .keys(key)
+                .projection_expression("flag, nested.#l[1]")
+                .expression_attribute_names("#l", "list")
+                .build()
+                .expect("keys"),
+        )
+        .send()
+        .await
+        .expect("BatchGetItem projected");
+    let only: HashMap<String, AttributeValue> = [
+        ("flag".to_string(), AttributeValue::Bool(false)),
+        (
+            "nested".to_string(),
+            AttributeValue::M([("list".to_string(), AttributeValue::L(vec![n(7)]))].into()),
+        ),
+    ]
+    .into();
+    assert_eq!(
+        projected.responses().and_then(|r| r.get(&name)),
+        Some(&vec![only])
+    );
     // A missing item: no Item member at all.
     let missing = ddb
         .get_item()

@@ -151,7 +151,7 @@ impl Service for DynamoDb {
                 "UpdateItem" => route!(self, ctx, input, update_item),
                 "Query" => route_response!(self, ctx, input, query),
                 "Scan" => route_response!(self, ctx, input, scan),
-                "BatchGetItem" => route!(self, ctx, input, batch_get_item),
+                "BatchGetItem" => route_response!(self, ctx, input, batch_get_item),
                 "BatchWriteItem" => route!(self, ctx, input, batch_write_item),
                 "TransactWriteItems" => route!(self, ctx, input, transact_write_items),
                 "TransactGetItems" => route!(self, ctx, input, transact_get_items),
