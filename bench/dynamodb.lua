@@ -2,6 +2,9 @@
 --   put   PutItem of ~200-byte items, a new key per request (per thread counter)
 --   get   GetItem of one of the KEYS preloaded items
 --   query Query returning the 100 items of partition "q"
+-- RATE (requests/s, all threads together; THREADS must match wrk's -t) paces the requests:
+-- each thread sends on a fixed schedule of RATE/THREADS per second, so latency is measured at
+-- that offered load instead of at whatever the server can absorb.
 local op = os.getenv("OP") or "get"
 local table_name = os.getenv("TABLE") or "bench"
 local keys = tonumber(os.getenv("KEYS") or "1000")
@@ -22,6 +25,30 @@ function setup(thread)
 end
 
 local payload = string.rep("x", 150)
+
+local rate = tonumber(os.getenv("RATE") or "0")
+if rate > 0 then
+    local ffi = require("ffi")
+    ffi.cdef [[
+        typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+        int clock_gettime(int clock, bench_timespec *tp);
+    ]]
+    local ts = ffi.new("bench_timespec")
+    local function now_ms()
+        ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+        return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+    end
+    local interval = 1000 * tonumber(os.getenv("THREADS") or "2") / rate
+    local next_slot = 0
+    -- Called before each request of this thread's connections: the next free slot of the
+    -- thread's schedule, so the thread never exceeds its share however fast replies come.
+    function delay()
+        local now = now_ms()
+        local slot = math.max(next_slot, now)
+        next_slot = slot + interval
+        return math.floor(slot - now + 0.5)
+    end
+end
 
 function request()
     counter = counter + 1

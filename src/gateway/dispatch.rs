@@ -492,11 +492,12 @@ async fn process(
     };
     outcome.response = match svc.call(&ctx, &op.name, request).await {
         Ok(resp) => {
-            let mut reply = Reply::from_protocol(cloudemu_protocol::serialize_output(
+            let mut reply = Reply::from_protocol(cloudemu_protocol::serialize_output_encoded(
                 &model,
                 protocol,
                 op,
                 &resp.output,
+                &resp.encoded,
                 meta,
             ));
             for (name, value) in resp.headers {

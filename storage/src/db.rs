@@ -46,7 +46,10 @@ impl Db {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
+        // After the migrations: these connections expect the schema and WAL mode in place.
+        let sync = SyncDb::open_file(path)?;
         let checkpointer = pool.clone();
+        let writer = sync.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             while !checkpointer.is_closed() {
@@ -59,15 +62,18 @@ impl Db {
                     .await
                     .ok()
                     .flatten();
+                // On the synchronous writer's own thread, between its batches: from here it
+                // would first wait for the writer's transaction (sleeping in SQLite's busy
+                // handler) and then make the writer wait (sleeping in its handler).
                 if log.is_some_and(|(_, frames, _)| frames > WAL_RESTART_FRAMES) {
-                    let _ = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                        .execute(&checkpointer)
+                    let _ = writer
+                        .between_batches(|c| {
+                            Ok(c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?)
+                        })
                         .await;
                 }
             }
         });
-        // After the migrations: these connections expect the schema and WAL mode in place.
-        let sync = SyncDb::open_file(path)?;
         Ok(Self {
             pool,
             generation: Arc::default(),

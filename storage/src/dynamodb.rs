@@ -36,6 +36,20 @@ pub struct ItemRow {
     pub body: String,
 }
 
+/// One stored item borrowed from SQLite's row while a visitor looks at it
+/// ([`DynamoDbStore::query_each`]): nothing is copied unless the visitor copies it.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemRef<'a> {
+    pub pk: &'a [u8],
+    pub sk: &'a [u8],
+    pub size: i64,
+    pub body: &'a str,
+}
+
+/// What a visit of stored items ends with: the visitor's state, and whether it stopped while
+/// at least one more row followed the last one it saw.
+pub type Visited<S> = (S, bool);
+
 /// One secondary-index entry of an item.
 #[derive(Debug, Clone)]
 pub struct IndexEntry {
@@ -282,6 +296,82 @@ fn select<T>(
     rows.collect()
 }
 
+/// Run `sql` (selecting pk, sk, size, body) and show each row to `visit` until it returns
+/// false; then tell whether another row followed.
+fn visit_items<S>(
+    c: &Connection,
+    sql: &str,
+    args: &[SqlValue],
+    state: &mut S,
+    visit: &mut impl FnMut(&mut S, ItemRef<'_>) -> bool,
+) -> rusqlite::Result<bool> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    while let Some(r) = rows.next()? {
+        let item = ItemRef {
+            pk: r.get_ref(0)?.as_blob()?,
+            sk: r.get_ref(1)?.as_blob()?,
+            size: r.get(2)?,
+            body: r.get_ref(3)?.as_str()?,
+        };
+        if !visit(state, item) {
+            return Ok(rows.next()?.is_some());
+        }
+    }
+    Ok(false)
+}
+
+/// The SQL and arguments of a partition range read ([`DynamoDbStore::query`]); `limit` -1
+/// means no limit.
+fn query_sql(
+    table_id: i64,
+    pk: &[u8],
+    range: &SkRange,
+    forward: bool,
+    after: Option<&[u8]>,
+    limit: i64,
+) -> (String, Vec<SqlValue>) {
+    let mut sql =
+        String::from("SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 AND pk = ?2");
+    let mut args = vec![SqlValue::Integer(table_id), SqlValue::Blob(pk.to_vec())];
+    push_bound(&mut sql, &mut args, "sk", &range.lower, true);
+    push_bound(&mut sql, &mut args, "sk", &range.upper, false);
+    if let Some(after) = after {
+        args.push(SqlValue::Blob(after.to_vec()));
+        let op = if forward { ">" } else { "<" };
+        sql.push_str(&format!(" AND sk {op} ?{}", args.len()));
+    }
+    args.push(SqlValue::Integer(limit));
+    let dir = if forward { "ASC" } else { "DESC" };
+    sql.push_str(&format!(" ORDER BY sk {dir} LIMIT ?{}", args.len()));
+    (sql, args)
+}
+
+/// The SQL and arguments of a table read in key order after `after` ([`DynamoDbStore::scan`]).
+fn scan_sql(
+    table_id: i64,
+    after: Option<(&[u8], &[u8])>,
+    limit: i64,
+) -> (&'static str, Vec<SqlValue>) {
+    match after {
+        Some((pk, sk)) => (
+            "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
+             AND (pk, sk) > (?2, ?3) ORDER BY pk, sk LIMIT ?4",
+            vec![
+                SqlValue::Integer(table_id),
+                SqlValue::Blob(pk.to_vec()),
+                SqlValue::Blob(sk.to_vec()),
+                SqlValue::Integer(limit),
+            ],
+        ),
+        None => (
+            "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
+             ORDER BY pk, sk LIMIT ?2",
+            vec![SqlValue::Integer(table_id), SqlValue::Integer(limit)],
+        ),
+    }
+}
+
 impl DynamoDbStore {
     pub(crate) fn new(db: Db) -> Self {
         Self {
@@ -523,6 +613,32 @@ impl DynamoDbStore {
             .await
     }
 
+    /// [`Self::get_items`] with each item's stored size (what Query and Scan count too), for
+    /// callers that pass bodies through without parsing them.
+    pub async fn get_items_sized(&self, keys: Vec<ItemKey>) -> Result<Vec<Option<(i64, String)>>> {
+        self.db
+            .sync()
+            .read(move |c| {
+                let tx = c.unchecked_transaction()?;
+                let mut out = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    out.push(
+                        tx.prepare_cached(
+                            "SELECT size, body FROM ddb_items \
+                             WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+                        )?
+                        .query_row(params![key.table_id, key.pk, key.sk], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })
+                        .optional()?,
+                    );
+                }
+                tx.finish()?;
+                Ok(out)
+            })
+            .await
+    }
+
     /// Read the items at `keys`, let `f` decide what to write for each (in order), and apply
     /// that atomically: conditional writes and transactions are all-or-nothing and nothing can
     /// change the items between the read and the write. If `f` refuses, nothing is written.
@@ -671,23 +787,38 @@ impl DynamoDbStore {
         after: Option<&[u8]>,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let mut sql = String::from(
-            "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 AND pk = ?2",
-        );
-        let mut args = vec![SqlValue::Integer(table_id), SqlValue::Blob(pk.to_vec())];
-        push_bound(&mut sql, &mut args, "sk", &range.lower, true);
-        push_bound(&mut sql, &mut args, "sk", &range.upper, false);
-        if let Some(after) = after {
-            args.push(SqlValue::Blob(after.to_vec()));
-            let op = if forward { ">" } else { "<" };
-            sql.push_str(&format!(" AND sk {op} ?{}", args.len()));
-        }
-        args.push(SqlValue::Integer(limit));
-        let dir = if forward { "ASC" } else { "DESC" };
-        sql.push_str(&format!(" ORDER BY sk {dir} LIMIT ?{}", args.len()));
+        let (sql, args) = query_sql(table_id, pk, range, forward, after, limit);
         self.db
             .sync()
             .read(move |c| Ok(select(c, &sql, &args, item_from_row)?))
+            .await
+    }
+
+    /// [`Self::query`] without a limit, each item shown to `visit` as SQLite holds it (no copy
+    /// per item) until `visit` returns false: a Query page is built in one read, on the reader
+    /// thread.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn query_each<S, V>(
+        &self,
+        table_id: i64,
+        pk: &[u8],
+        range: &SkRange,
+        forward: bool,
+        after: Option<&[u8]>,
+        mut state: S,
+        mut visit: V,
+    ) -> Result<Visited<S>>
+    where
+        S: Send + 'static,
+        V: FnMut(&mut S, ItemRef<'_>) -> bool + Send + 'static,
+    {
+        let (sql, args) = query_sql(table_id, pk, range, forward, after, -1);
+        self.db
+            .sync()
+            .read(move |c| {
+                let more = visit_items(c, &sql, &args, &mut state, &mut visit)?;
+                Ok((state, more))
+            })
             .await
     }
 
@@ -698,26 +829,32 @@ impl DynamoDbStore {
         after: Option<(&[u8], &[u8])>,
         limit: i64,
     ) -> Result<Vec<ItemRow>> {
-        let (sql, args) = match after {
-            Some((pk, sk)) => (
-                "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
-                 AND (pk, sk) > (?2, ?3) ORDER BY pk, sk LIMIT ?4",
-                vec![
-                    SqlValue::Integer(table_id),
-                    SqlValue::Blob(pk.to_vec()),
-                    SqlValue::Blob(sk.to_vec()),
-                    SqlValue::Integer(limit),
-                ],
-            ),
-            None => (
-                "SELECT pk, sk, size, body FROM ddb_items WHERE table_id = ?1 \
-                 ORDER BY pk, sk LIMIT ?2",
-                vec![SqlValue::Integer(table_id), SqlValue::Integer(limit)],
-            ),
-        };
+        let (sql, args) = scan_sql(table_id, after, limit);
         self.db
             .sync()
             .read(move |c| Ok(select(c, sql, &args, item_from_row)?))
+            .await
+    }
+
+    /// [`Self::scan`] without a limit, shown to `visit` like [`Self::query_each`].
+    pub async fn scan_each<S, V>(
+        &self,
+        table_id: i64,
+        after: Option<(&[u8], &[u8])>,
+        mut state: S,
+        mut visit: V,
+    ) -> Result<Visited<S>>
+    where
+        S: Send + 'static,
+        V: FnMut(&mut S, ItemRef<'_>) -> bool + Send + 'static,
+    {
+        let (sql, args) = scan_sql(table_id, after, -1);
+        self.db
+            .sync()
+            .read(move |c| {
+                let more = visit_items(c, sql, &args, &mut state, &mut visit)?;
+                Ok((state, more))
+            })
             .await
     }
 

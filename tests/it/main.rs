@@ -3,6 +3,7 @@
 
 mod backlog;
 mod dynamodb;
+mod dynamodb_reads;
 mod gateway;
 mod harness;
 mod iam;

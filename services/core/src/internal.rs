@@ -110,7 +110,10 @@ impl InternalClient {
         operation: &str,
         input: Value,
     ) -> Result<Value, ServiceError> {
-        Ok(self.call(ctx, service, operation, input).await?.output)
+        self.call(ctx, service, operation, input)
+            .await?
+            .into_output()
+            .map_err(|e| ServiceError::internal(format!("output member: {e}")))
     }
 }
 

@@ -49,6 +49,11 @@ pub struct ServiceRequest {
 #[derive(Debug)]
 pub struct ServiceResponse {
     pub output: Value,
+    /// Top-level output members the service already holds as JSON text in the model's JSON
+    /// form, i.e. what `output` would hold for them, serialized: stored documents (DynamoDB
+    /// items) go to the client without being parsed into a value tree and written out again.
+    /// Each text is valid JSON (the service's promise); a member given here is not in `output`.
+    pub encoded: Vec<(String, String)>,
     pub body: Body,
     /// Headers the service sets beyond what the model serializes (they replace a header of the
     /// same name): facts of the wire the model lacks, such as a payload's real content type.
@@ -59,9 +64,25 @@ impl From<Value> for ServiceResponse {
     fn from(output: Value) -> Self {
         Self {
             output,
+            encoded: Vec::new(),
             body: Body::Empty,
             headers: Vec::new(),
         }
+    }
+}
+
+impl ServiceResponse {
+    /// The whole output as one value tree, `encoded` members parsed into it: for callers that
+    /// read the output rather than send it (in-process calls).
+    pub fn into_output(self) -> Result<Value, serde_json::Error> {
+        let mut output = self.output;
+        for (member, text) in self.encoded {
+            let v: Value = serde_json::from_str(&text)?;
+            if let Value::Object(m) = &mut output {
+                m.insert(member, v);
+            }
+        }
+        Ok(output)
     }
 }
 
@@ -116,17 +137,30 @@ where
     F: FnOnce(I) -> Fut,
     Fut: Future<Output = Result<O, ServiceError>>,
 {
-    let input: I = serde_json::from_value(input).map_err(|e| {
-        // Model validation passed, so this is an input the typed layer cannot represent: the
-        // client's request, not a server fault.
-        tracing::warn!(error = %e, "input does not fit the typed operation");
-        ServiceError::client(
-            "SerializationException",
-            400,
-            format!("The request could not be deserialized: {e}"),
-        )
-    })?;
+    let input = serde_json::from_value(input).map_err(bad_input)?;
     let output = f(input).await?;
     serde_json::to_value(output)
         .map_err(|e| ServiceError::internal(format!("output serialization failed: {e}")))
+}
+
+/// [`typed`] for an operation that builds its whole response itself (one with `encoded`
+/// members): only the input is converted.
+pub async fn typed_response<I, F, Fut>(input: Value, f: F) -> Result<ServiceResponse, ServiceError>
+where
+    I: DeserializeOwned,
+    F: FnOnce(I) -> Fut,
+    Fut: Future<Output = Result<ServiceResponse, ServiceError>>,
+{
+    f(serde_json::from_value(input).map_err(bad_input)?).await
+}
+
+fn bad_input(e: serde_json::Error) -> ServiceError {
+    // Model validation passed, so this is an input the typed layer cannot represent: the
+    // client's request, not a server fault.
+    tracing::warn!(error = %e, "input does not fit the typed operation");
+    ServiceError::client(
+        "SerializationException",
+        400,
+        format!("The request could not be deserialized: {e}"),
+    )
 }

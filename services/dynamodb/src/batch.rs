@@ -12,7 +12,7 @@ use crate::shapes::*;
 use crate::streams::{self, Actor};
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire};
 use crate::DynamoDb;
-use cloudemu_core::RequestContext;
+use cloudemu_core::{RequestContext, ServiceResponse};
 use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
@@ -148,7 +148,7 @@ impl DynamoDb {
         &self,
         ctx: &RequestContext,
         input: BatchGetItemInput,
-    ) -> Result<Value> {
+    ) -> Result<ServiceResponse> {
         let mut requests = Vec::new();
         let mut total = 0;
         for (table, spec) in &input.request_items {
@@ -162,7 +162,9 @@ impl DynamoDb {
                 "Too many items requested for the BatchGetItem call",
             ));
         }
-        let mut responses = Map::new();
+        // Responses as JSON text, one (table, items text) each: bodies without a projection are
+        // passed through as stored.
+        let mut responses: Vec<(String, String)> = Vec::new();
         let mut unprocessed = Map::new();
         let mut bytes = 0;
         let mut caps = Vec::new();
@@ -180,7 +182,7 @@ impl DynamoDb {
             )?;
             finish_refs(&refs, spec.projection_expression.is_some())?;
             let mut seen = HashSet::new();
-            let mut items = Vec::new();
+            let mut items = String::from("[");
             let mut left = Vec::new();
             let mut table_units = 0.0;
             let mut wanted = Vec::with_capacity(spec.keys.len());
@@ -199,26 +201,35 @@ impl DynamoDb {
                 });
             }
             // One read for the table's keys; the 16 MB cut is applied to what came back.
-            let bodies = self.store.get_items(wanted).await?;
+            let bodies = self.store.get_items_sized(wanted).await?;
             for (key, body) in spec.keys.iter().zip(bodies) {
                 if bytes >= MAX_GET_BYTES {
                     left.push(Value::Object(key.clone()));
                     continue;
                 }
-                let Some(body) = body else {
+                let Some((size, body)) = body else {
                     continue;
                 };
-                let item = item_from_body(&body)?;
-                let size = item_size(&item);
+                let size = usize::try_from(size).unwrap_or(0);
                 bytes += size;
                 table_units += read_units(size, spec.consistent_read.unwrap_or(false));
-                let item = match &projection {
-                    Some(p) => eval::project(&item, p),
-                    None => item,
-                };
-                items.push(Value::Object(item_to_wire(&item)));
+                if items.len() > 1 {
+                    items.push(',');
+                }
+                match &projection {
+                    Some(p) => {
+                        let item = eval::project(&item_from_body(&body)?, p);
+                        items.push_str(&Value::Object(item_to_wire(&item)).to_string());
+                    }
+                    None => items.push_str(&body),
+                }
             }
-            responses.insert(meta.table_name.clone(), Value::Array(items));
+            items.push(']');
+            // A table named twice (by name and by ARN) answers once, as a map would.
+            match responses.iter_mut().find(|(t, _)| *t == meta.table_name) {
+                Some(entry) => entry.1 = items,
+                None => responses.push((meta.table_name.clone(), items)),
+            }
             if !left.is_empty() {
                 let mut rest =
                     serde_json::to_value(input.request_items.get(&table)).unwrap_or_default();
@@ -233,11 +244,23 @@ impl DynamoDb {
                 caps.push(c);
             }
         }
-        let mut out = json!({ "Responses": responses, "UnprocessedKeys": unprocessed });
+        let mut out = json!({ "UnprocessedKeys": unprocessed });
         if !caps.is_empty() {
             out["ConsumedCapacity"] = Value::Array(caps);
         }
-        Ok(out)
+        let mut text = String::from("{");
+        for (i, (table, items)) in responses.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&Value::String(table.clone()).to_string());
+            text.push(':');
+            text.push_str(items);
+        }
+        text.push('}');
+        let mut response = ServiceResponse::from(out);
+        response.encoded.push(("Responses".into(), text));
+        Ok(response)
     }
 }
 

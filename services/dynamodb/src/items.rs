@@ -9,7 +9,7 @@ use crate::streams::{self, Actor};
 use crate::table::TableMeta;
 use crate::types::{item_from_body, item_from_wire, item_size, item_to_wire, Item, MAX_ITEM_SIZE};
 use crate::DynamoDb;
-use cloudemu_core::RequestContext;
+use cloudemu_core::{RequestContext, ServiceResponse};
 use cloudemu_storage::dynamodb::{ItemKey, ItemWrite};
 use serde_json::{json, Map, Value};
 
@@ -288,7 +288,7 @@ impl DynamoDb {
         &self,
         ctx: &RequestContext,
         input: GetItemInput,
-    ) -> Result<Value> {
+    ) -> Result<ServiceResponse> {
         let (meta, key, _) = self.keyed(ctx, &input.table_name, &input.key).await?;
         let mut refs = Refs::new(input.expression_attribute_names.as_ref(), None)?;
         let projection = parse_projection(
@@ -298,20 +298,21 @@ impl DynamoDb {
         )?;
         finish_refs(&refs, input.projection_expression.is_some())?;
         let mut out = Map::new();
+        let mut encoded = Vec::new();
         let mut size = 0;
         if let Some(body) = self.store.get_item(&key).await? {
-            let wire = if projection.is_none() && input.return_consumed_capacity.is_none() {
-                // Stored bodies are canonical DynamoDB JSON already.
-                body_json(&body)?
+            if projection.is_none() && input.return_consumed_capacity.is_none() {
+                // Stored bodies are canonical DynamoDB JSON already: sent as they are.
+                encoded.push(("Item".to_string(), body));
             } else {
                 let item = item_from_body(&body)?;
                 size = item_size(&item);
-                match &projection {
-                    Some(paths) => Value::Object(item_to_wire(&eval::project(&item, paths))),
-                    None => Value::Object(item_to_wire(&item)),
-                }
-            };
-            out.insert("Item".into(), wire);
+                let wire = match &projection {
+                    Some(paths) => item_to_wire(&eval::project(&item, paths)),
+                    None => item_to_wire(&item),
+                };
+                out.insert("Item".into(), Value::Object(wire));
+            }
         }
         let units = read_units(size, input.consistent_read.unwrap_or(false));
         if let Some(c) = consumed(
@@ -321,7 +322,9 @@ impl DynamoDb {
         ) {
             out.insert("ConsumedCapacity".into(), c);
         }
-        Ok(Value::Object(out))
+        let mut response = ServiceResponse::from(Value::Object(out));
+        response.encoded = encoded;
+        Ok(response)
     }
 
     pub(crate) async fn delete_item(

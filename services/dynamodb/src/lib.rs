@@ -21,11 +21,11 @@ mod ttl;
 mod types;
 
 use cloudemu_core::{
-    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+    typed, typed_response, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest,
+    ServiceResponse,
 };
 use cloudemu_storage::dynamodb::DynamoDbStore;
 use cloudemu_storage::dynamodb::TableRow;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -100,7 +100,16 @@ pub const OPERATIONS: &[&str] = &[
 /// Route an operation to its typed handler; `$h` is a method of `DynamoDb`.
 macro_rules! route {
     ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
-        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
+        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) })
+            .await
+            .map(ServiceResponse::from)
+    };
+}
+
+/// `route!` for a handler that builds its whole response (items passed through as JSON text).
+macro_rules! route_response {
+    ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
+        typed_response($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
     };
 }
 
@@ -121,7 +130,7 @@ impl Service for DynamoDb {
     ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
             let input = request.input;
-            let output: Result<Value, ServiceError> = match operation {
+            match operation {
                 "CreateTable" => route!(self, ctx, input, create_table),
                 "DescribeTable" => route!(self, ctx, input, describe_table),
                 "ListTables" => route!(self, ctx, input, list_tables),
@@ -137,23 +146,22 @@ impl Service for DynamoDb {
                 }
                 "UpdateContinuousBackups" => route!(self, ctx, input, update_continuous_backups),
                 "PutItem" => route!(self, ctx, input, put_item),
-                "GetItem" => route!(self, ctx, input, get_item),
+                "GetItem" => route_response!(self, ctx, input, get_item),
                 "DeleteItem" => route!(self, ctx, input, delete_item),
                 "UpdateItem" => route!(self, ctx, input, update_item),
-                "Query" => route!(self, ctx, input, query),
-                "Scan" => route!(self, ctx, input, scan),
-                "BatchGetItem" => route!(self, ctx, input, batch_get_item),
+                "Query" => route_response!(self, ctx, input, query),
+                "Scan" => route_response!(self, ctx, input, scan),
+                "BatchGetItem" => route_response!(self, ctx, input, batch_get_item),
                 "BatchWriteItem" => route!(self, ctx, input, batch_write_item),
                 "TransactWriteItems" => route!(self, ctx, input, transact_write_items),
                 "TransactGetItems" => route!(self, ctx, input, transact_get_items),
                 "ExecuteStatement" => route!(self, ctx, input, execute_statement),
                 "BatchExecuteStatement" => route!(self, ctx, input, batch_execute_statement),
                 "ExecuteTransaction" => route!(self, ctx, input, execute_transaction),
-                "DescribeLimits" => Ok(self.describe_limits().await?),
-                "DescribeEndpoints" => Ok(self.describe_endpoints(ctx).await?),
+                "DescribeLimits" => Ok(self.describe_limits().await?.into()),
+                "DescribeEndpoints" => Ok(self.describe_endpoints(ctx).await?.into()),
                 other => Err(ServiceError::not_implemented("dynamodb", other)),
-            };
-            output.map(ServiceResponse::from)
+            }
         })
     }
 }

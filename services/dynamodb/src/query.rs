@@ -11,8 +11,8 @@ use crate::shapes::*;
 use crate::table::{KeyDef, TableMeta};
 use crate::types::{item_from_body, item_from_wire, item_to_wire};
 use crate::DynamoDb;
-use cloudemu_core::RequestContext;
-use cloudemu_storage::dynamodb::{IndexCursor, SkRange};
+use cloudemu_core::{RequestContext, ServiceResponse};
+use cloudemu_storage::dynamodb::{IndexCursor, ItemRef, SkRange};
 use serde_json::{json, Map, Value};
 use std::ops::Bound;
 
@@ -169,12 +169,14 @@ fn parse_filter(
 
 /// One page being assembled.
 struct Page {
-    items: Vec<Value>,
+    /// The Items member as JSON text (`[` and the items so far): a stored body that needs no
+    /// evaluation is copied in as it is, never parsed (it is canonical DynamoDB JSON already).
+    items: String,
     count: usize,
     scanned: usize,
     bytes: i64,
     /// The last item read, for LastEvaluatedKey: its keys are only taken out at the end (one
-    /// copy per page, not per item).
+    /// parse per page, not per item).
     last: Last,
     /// The key attribute names a LastEvaluatedKey holds.
     key_names: Vec<String>,
@@ -182,21 +184,32 @@ struct Page {
 
 enum Last {
     None,
-    /// Passed through as stored: `items[i]`.
-    Pushed(usize),
+    /// Passed through as stored: `items[range]`.
+    Pushed(std::ops::Range<usize>),
     Item(crate::types::Item),
 }
 
 impl Page {
     fn new(key_names: &[String]) -> Self {
+        let mut items = String::with_capacity(4096);
+        items.push('[');
         Self {
-            items: Vec::new(),
+            items,
             count: 0,
             scanned: 0,
             bytes: 0,
             last: Last::None,
             key_names: key_names.to_vec(),
         }
+    }
+
+    fn push(&mut self, json: &str) -> std::ops::Range<usize> {
+        if self.count > 0 {
+            self.items.push(',');
+        }
+        let start = self.items.len();
+        self.items.push_str(json);
+        start..self.items.len()
     }
 
     /// Take one stored row; false once the page is full (Limit or 1 MB).
@@ -212,51 +225,60 @@ impl Page {
         self.bytes += size;
         if filter.is_none() && matches!(sel, Selection::All) {
             // Nothing to evaluate: pass the stored (canonical) JSON through.
-            let v = crate::items::body_json(body)?;
+            self.last = Last::Pushed(self.push(body));
             self.count += 1;
-            self.last = Last::Pushed(self.items.len());
-            self.items.push(v);
             return Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES);
         }
         let item = item_from_body(body)?;
         if filter.is_none_or(|f| eval::eval_condition(f, &item)) {
-            self.count += 1;
-            match sel {
-                Selection::All => self.items.push(Value::Object(item_to_wire(&item))),
-                Selection::Projected(p) => self
-                    .items
-                    .push(Value::Object(item_to_wire(&eval::project(&item, p)))),
-                Selection::Count => {}
+            let wire = match sel {
+                Selection::All => Some(item_to_wire(&item)),
+                Selection::Projected(p) => Some(item_to_wire(&eval::project(&item, p))),
+                Selection::Count => None,
+            };
+            if let Some(wire) = wire {
+                let text = serde_json::to_string(&wire).map_err(|e| {
+                    DynamoError::Storage(cloudemu_storage::StorageError::Io(std::io::Error::other(
+                        e,
+                    )))
+                })?;
+                self.push(&text);
             }
+            self.count += 1;
         }
         self.last = Last::Item(item);
         Ok(self.scanned < limit && self.bytes < MAX_PAGE_BYTES)
     }
 
     /// The key attributes of the last item read (DynamoDB JSON).
-    fn last_key(&self) -> Option<Map<String, Value>> {
+    fn last_key(&self) -> Result<Option<Map<String, Value>>> {
         let names = self.key_names.iter();
-        match &self.last {
+        Ok(match &self.last {
             Last::None => None,
-            Last::Pushed(i) => self.items.get(*i).and_then(Value::as_object).map(|m| {
-                names
-                    .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
-                    .collect()
-            }),
+            Last::Pushed(range) => {
+                let item = crate::items::body_json(&self.items[range.clone()])?;
+                item.as_object().map(|m| {
+                    names
+                        .filter_map(|n| m.get(n).map(|x| (n.clone(), x.clone())))
+                        .collect()
+                })
+            }
             Last::Item(item) => Some(
                 names
                     .filter_map(|n| item.get(n).map(|v| (n.clone(), v.to_wire())))
                     .collect(),
             ),
-        }
+        })
     }
 
-    fn finish(self, more: bool, sel: &Selection, capacity: Option<Value>) -> Value {
-        let last = if more { self.last_key() } else { None };
+    fn finish(
+        mut self,
+        more: bool,
+        sel: &Selection,
+        capacity: Option<Value>,
+    ) -> Result<ServiceResponse> {
+        let last = if more { self.last_key()? } else { None };
         let mut out = Map::new();
-        if !matches!(sel, Selection::Count) {
-            out.insert("Items".into(), Value::Array(self.items));
-        }
         out.insert("Count".into(), json!(self.count));
         out.insert("ScannedCount".into(), json!(self.scanned));
         if let Some(last) = last {
@@ -265,7 +287,106 @@ impl Page {
         if let Some(c) = capacity {
             out.insert("ConsumedCapacity".into(), c);
         }
-        Value::Object(out)
+        let mut response = ServiceResponse::from(Value::Object(out));
+        if !matches!(sel, Selection::Count) {
+            self.items.push(']');
+            response.encoded.push(("Items".into(), self.items));
+        }
+        Ok(response)
+    }
+}
+
+/// Rows one reader-thread visit looks at, at most: a Scan whose segment skips most rows goes
+/// back to the runtime between visits instead of holding a reader for a whole large table.
+const ROWS_PER_VISIT: usize = 1024;
+
+/// A page being read from the table on the reader thread ([`DynamoDbStore::query_each`]):
+/// each stored item is looked at where SQLite holds it, only what the page keeps is copied.
+struct Visit {
+    page: Page,
+    filter: Option<Condition>,
+    sel: Selection,
+    limit: usize,
+    /// Parallel scan: (Segment, TotalSegments).
+    segment: Option<(u64, u64)>,
+    /// Rows seen in the current visit.
+    rows: usize,
+    /// The page is complete (Limit or 1 MB).
+    full: bool,
+    /// Where the next visit starts when this one stopped at [`ROWS_PER_VISIT`].
+    resume: Option<(Vec<u8>, Vec<u8>)>,
+    error: Option<DynamoError>,
+}
+
+impl Visit {
+    fn new(
+        page: Page,
+        filter: Option<Condition>,
+        sel: Selection,
+        limit: usize,
+        segment: Option<(u64, u64)>,
+    ) -> Self {
+        Self {
+            page,
+            filter,
+            sel,
+            limit,
+            segment,
+            rows: 0,
+            full: false,
+            resume: None,
+            error: None,
+        }
+    }
+
+    /// Take one row; false to stop this visit.
+    fn visit(&mut self, item: ItemRef<'_>) -> bool {
+        self.rows += 1;
+        if self
+            .segment
+            .is_none_or(|(s, t)| segment_of(item.pk, t) == s)
+        {
+            let taken = self.page.take(
+                item.body,
+                item.size,
+                self.filter.as_ref(),
+                &self.sel,
+                self.limit,
+            );
+            match taken {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.full = true;
+                    return false;
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    return false;
+                }
+            }
+        }
+        if self.rows >= ROWS_PER_VISIT {
+            self.resume = Some((item.pk.to_vec(), item.sk.to_vec()));
+            return false;
+        }
+        true
+    }
+
+    /// After a visit that ended with `followed` (more rows came after its last one): whether
+    /// the read is over, and if so whether the page has a LastEvaluatedKey.
+    fn ended(&mut self, followed: bool) -> Result<Option<bool>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.full {
+            // A page cut by Limit always says where it stopped, as DynamoDB's does.
+            return Ok(Some(followed || self.page.scanned >= self.limit));
+        }
+        if followed && self.resume.is_some() {
+            self.rows = 0;
+            return Ok(None);
+        }
+        Ok(Some(false))
     }
 }
 
@@ -329,7 +450,11 @@ fn index_start(
 }
 
 impl DynamoDb {
-    pub(crate) async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<Value> {
+    pub(crate) async fn query(
+        &self,
+        ctx: &RequestContext,
+        input: QueryInput,
+    ) -> Result<ServiceResponse> {
         let (id, meta) = self
             .find_table(ctx, &input.table_name)
             .await?
@@ -394,7 +519,7 @@ impl DynamoDb {
                 || input.filter_expression.is_some()
                 || input.projection_expression.is_some(),
         )?;
-        let sel = selection(
+        let mut sel = selection(
             input.select.as_deref(),
             projection,
             input.index_name.is_some(),
@@ -455,32 +580,32 @@ impl DynamoDb {
             }
         } else {
             let start = start_key(&def, input.exclusive_start_key.as_ref())?;
-            let mut after = match &start {
-                Some((spk, ssk)) if *spk == pk => Some(ssk.clone()),
+            let mut after = match start {
+                Some((spk, ssk)) if spk == pk => Some(ssk),
                 Some(_) => return Err(bad_start()),
                 None => None,
             };
-            'table: loop {
-                // One row past the limit tells whether more remain.
-                let left = (limit - page.scanned).saturating_add(1);
-                let want = BATCH.min(i64::try_from(left).unwrap_or(BATCH));
-                let rows = self
+            let mut visit = Visit::new(page, filter, sel, limit, None);
+            more = loop {
+                let (back, followed) = self
                     .store
-                    .query(id, &pk, &range, forward, after.as_deref(), want)
+                    .query_each(
+                        id,
+                        &pk,
+                        &range,
+                        forward,
+                        after.as_deref(),
+                        visit,
+                        |v, item| v.visit(item),
+                    )
                     .await?;
-                let exhausted = (rows.len() as i64) < want;
-                for (i, row) in rows.iter().enumerate() {
-                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
-                        // Full: there is more if this was not the last row of the partition.
-                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                        break 'table;
-                    }
-                    after = Some(row.sk.clone());
+                visit = back;
+                if let Some(more) = visit.ended(followed)? {
+                    break more;
                 }
-                if exhausted {
-                    break;
-                }
-            }
+                after = visit.resume.take().map(|(_, sk)| sk);
+            };
+            (page, sel) = (visit.page, visit.sel);
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));
         let capacity = consumed(
@@ -488,10 +613,14 @@ impl DynamoDb {
             &meta.table_name,
             units,
         );
-        Ok(page.finish(more, &sel, capacity))
+        page.finish(more, &sel, capacity)
     }
 
-    pub(crate) async fn scan(&self, ctx: &RequestContext, input: ScanInput) -> Result<Value> {
+    pub(crate) async fn scan(
+        &self,
+        ctx: &RequestContext,
+        input: ScanInput,
+    ) -> Result<ServiceResponse> {
         let (id, meta) = self
             .find_table(ctx, &input.table_name)
             .await?
@@ -545,7 +674,7 @@ impl DynamoDb {
             &refs,
             input.filter_expression.is_some() || input.projection_expression.is_some(),
         )?;
-        let sel = selection(
+        let mut sel = selection(
             input.select.as_deref(),
             projection,
             input.index_name.is_some(),
@@ -586,30 +715,24 @@ impl DynamoDb {
             }
         } else {
             let mut after = start_key(&def, input.exclusive_start_key.as_ref())?;
-            'table: loop {
-                let rows = self
+            let mut visit = Visit::new(page, filter, sel, limit, segment);
+            more = loop {
+                let (back, followed) = self
                     .store
-                    .scan(
+                    .scan_each(
                         id,
                         after.as_ref().map(|(p, s)| (p.as_slice(), s.as_slice())),
-                        BATCH,
+                        visit,
+                        |v, item| v.visit(item),
                     )
                     .await?;
-                let exhausted = (rows.len() as i64) < BATCH;
-                for (i, row) in rows.iter().enumerate() {
-                    after = Some((row.pk.clone(), row.sk.clone()));
-                    if !in_segment(&row.pk) {
-                        continue;
-                    }
-                    if !page.take(&row.body, row.size, filter.as_ref(), &sel, limit)? {
-                        more = i + 1 < rows.len() || !exhausted || page.scanned >= limit;
-                        break 'table;
-                    }
+                visit = back;
+                if let Some(more) = visit.ended(followed)? {
+                    break more;
                 }
-                if exhausted {
-                    break;
-                }
-            }
+                after = visit.resume.take();
+            };
+            (page, sel) = (visit.page, visit.sel);
         }
         let units = read_units(page.bytes as usize, input.consistent_read.unwrap_or(false));
         let capacity = consumed(
@@ -617,7 +740,7 @@ impl DynamoDb {
             &meta.table_name,
             units,
         );
-        Ok(page.finish(more, &sel, capacity))
+        page.finish(more, &sel, capacity)
     }
 }
 

@@ -153,7 +153,20 @@ pub fn serialize_output(
     output: &Value,
     meta: ResponseMeta<'_>,
 ) -> HttpResponse {
+    serialize_output_encoded(model, op, output, &[], meta)
+}
+
+/// `serialize_output` with top-level members already encoded as JSON text (see
+/// `crate::serialize_output_encoded`), written as they are where the model defines them.
+pub fn serialize_output_encoded(
+    model: &ServiceModel,
+    op: &Operation,
+    output: &Value,
+    encoded: &[(String, String)],
+    meta: ResponseMeta<'_>,
+) -> HttpResponse {
     let body = match &op.output {
+        Some(r) if !encoded.is_empty() => write_encoded(model, r, output, encoded),
         Some(r) => {
             let mut out = Vec::with_capacity(256);
             write_to(model, r, output, &mut out);
@@ -169,6 +182,43 @@ pub fn serialize_output(
         ],
         body,
     }
+}
+
+/// The output structure with `encoded` members spliced in, in model order like `write_shape`.
+fn write_encoded(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    output: &Value,
+    encoded: &[(String, String)],
+) -> Vec<u8> {
+    let size: usize = encoded.iter().map(|(_, t)| t.len() + 32).sum();
+    let mut out = Vec::with_capacity(256 + size);
+    let (Some(shape), Value::Object(obj)) = (model.shape(&r.shape), output) else {
+        write_to(model, r, output, &mut out);
+        return out;
+    };
+    out.push(b'{');
+    let mut first = true;
+    for (name, mref) in &shape.members {
+        let text = encoded.iter().find(|(m, _)| m == name).map(|(_, t)| t);
+        let value = obj.get(name).filter(|v| !v.is_null());
+        if text.is_none() && value.is_none() {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        let _ = serde_json::to_writer(&mut out, name);
+        out.push(b':');
+        match (text, value) {
+            (Some(t), _) => out.extend_from_slice(t.as_bytes()),
+            (None, Some(v)) => write_to(model, mref, v, &mut out),
+            (None, None) => {}
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 /// Only what the shape defines (so replies never leak internal fields), in model order, written

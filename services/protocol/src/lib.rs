@@ -131,6 +131,35 @@ pub fn serialize_output(
     }
 }
 
+/// [`serialize_output`] with some top-level members given as JSON text in the model's JSON
+/// form (`(member, text)`, each valid JSON, not also in `output`). JSON protocols write the
+/// text as it is, so stored documents reach the client without a parse and re-encode; the
+/// other protocols parse it into the value tree first.
+pub fn serialize_output_encoded(
+    model: &ServiceModel,
+    protocol: Protocol,
+    op: &Operation,
+    output: &Value,
+    encoded: &[(String, String)],
+    meta: ResponseMeta<'_>,
+) -> HttpResponse {
+    if encoded.is_empty() {
+        return serialize_output(model, protocol, op, output, meta);
+    }
+    if protocol == Protocol::Json {
+        return json::serialize_output_encoded(model, op, output, encoded, meta);
+    }
+    let mut merged = output.clone();
+    if let Value::Object(m) = &mut merged {
+        for (member, text) in encoded {
+            if let Ok(v) = serde_json::from_str(text) {
+                m.insert(member.clone(), v);
+            }
+        }
+    }
+    serialize_output(model, protocol, op, &merged, meta)
+}
+
 /// Serialize an error in the protocol's error shape.
 pub fn serialize_error(
     model: &ServiceModel,

@@ -209,6 +209,7 @@ impl Service for S3 {
                     let (output, body) = self.get_object(ctx, input).await?;
                     return Ok(ServiceResponse {
                         output,
+                        encoded: Vec::new(),
                         body,
                         headers: Vec::new(),
                     });
