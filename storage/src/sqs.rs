@@ -5,6 +5,7 @@
 //! caller hears back. Queue management, rare and not on the hot path, stays on sqlx.
 
 use crate::{Db, Result, StorageError};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
@@ -655,14 +656,7 @@ fn apply(c: &Connection, w: Write) -> Result<Written> {
     match w {
         Write::Send(msgs) => send(c, &msgs),
         Write::Delete(handles) => {
-            // The handle text must match the latest receive exactly: a stale receipt deletes
-            // nothing (AWS answers success for both).
-            let mut st = c.prepare_cached(
-                "DELETE FROM sqs_messages WHERE id = ?1 AND queue_id = ?2 AND receipt = ?3",
-            )?;
-            for h in &handles {
-                st.execute(params![h.id, h.queue_id, h.nonce])?;
-            }
+            delete(c, &handles)?;
             Ok(Written::Deleted)
         }
         Write::ChangeVisibility { now_ms, entries } => {
@@ -716,6 +710,48 @@ fn queue_exists(c: &Connection, id: i64) -> rusqlite::Result<bool> {
         .exists([id])
 }
 
+/// Handles per statement: a request carries at most 10; larger lists are split.
+const HANDLES_PER_STATEMENT: usize = 10;
+
+/// `(?, ?, …)` groups for `rows` rows of `columns` values, numbered from 1.
+fn value_groups(rows: usize, columns: usize) -> String {
+    let mut sql = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..columns {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", r * columns + col + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Delete the messages whose handle names their latest receive exactly: a stale receipt
+/// deletes nothing (AWS answers success for both). One statement per request, not one per
+/// message: each statement with a trigger keeps its own journal of the pages it touches.
+fn delete(c: &Connection, handles: &[Handle]) -> Result<()> {
+    for chunk in handles.chunks(HANDLES_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM sqs_messages WHERE id IN (SELECT m.id FROM sqs_messages AS m \
+             JOIN (VALUES {}) AS h ON m.id = h.column1 AND m.queue_id = h.column2 \
+             AND m.receipt = h.column3)",
+            value_groups(chunk.len(), 3)
+        );
+        let args = chunk
+            .iter()
+            .flat_map(|h| [h.id.into(), h.queue_id.into(), h.nonce.clone().into()]);
+        c.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(args.collect::<Vec<SqlValue>>()))?;
+    }
+    Ok(())
+}
+
 /// A send's messages all name one queue; when it is gone none is stored (`QueueGone`).
 fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
     let Some(first) = msgs.first() else {
@@ -726,20 +762,58 @@ fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
     if !queue_exists(c, first.queue_id)? {
         return Ok(Written::QueueGone);
     }
+    // Standard queues' messages (no deduplication, no sequence number to hand back) go in
+    // one multi-row statement per request.
+    let plain: Vec<&NewMessage> = msgs.iter().filter(|m| m.dedup.is_none()).collect();
+    for chunk in plain.chunks(HANDLES_PER_STATEMENT) {
+        insert_messages(c, chunk)?;
+    }
     let mut sent = Vec::with_capacity(msgs.len());
     for m in msgs {
         sent.push(match &m.dedup {
-            None => {
-                insert_message(c, m)?;
-                Sent {
-                    message_id: m.message_id.clone(),
-                    seq: None,
-                }
-            }
+            None => Sent {
+                message_id: m.message_id.clone(),
+                seq: None,
+            },
             Some(d) => send_deduplicated(c, m, d)?,
         });
     }
     Ok(Written::Sent(sent))
+}
+
+fn message_values(m: &NewMessage) -> [SqlValue; 14] {
+    let text = |v: &Option<String>| v.clone().map_or(SqlValue::Null, SqlValue::Text);
+    [
+        m.queue_id.into(),
+        m.message_id.clone().into(),
+        m.body.clone().into(),
+        m.md5_body.clone().into(),
+        text(&m.attributes),
+        text(&m.md5_attributes),
+        text(&m.system_attributes),
+        text(&m.md5_system),
+        m.sender_id.clone().into(),
+        m.sent_ms.into(),
+        m.visible_ms.into(),
+        m.expires_ms.into(),
+        text(&m.group_id),
+        text(&m.dedup.as_ref().map(|d| d.id.clone())),
+    ]
+}
+
+fn insert_messages(c: &Connection, msgs: &[&NewMessage]) -> rusqlite::Result<()> {
+    let sql = format!(
+        concat!(
+            "INSERT INTO sqs_messages (",
+            message_columns!(),
+            ") VALUES {}"
+        ),
+        value_groups(msgs.len(), 14)
+    );
+    let args: Vec<SqlValue> = msgs.iter().flat_map(|m| message_values(m)).collect();
+    c.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(args))?;
+    Ok(())
 }
 
 /// Inserts one message; returns its row id (a FIFO queue's sequence number).
