@@ -54,7 +54,7 @@ run_wrk() {
     c1=$(cpu)
     n=$(echo "$out" | awk '/requests in/ {print $1}')
     echo "-- $label"
-    echo "$out" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+    echo "$out" | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors" || true
     python3 -c "import sys; c,n,t=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'   {n} requests, server CPU {c/t:.2f} s = {c/t/max(n,1)*1e6:.0f} us per request')" \
         "$((c1 - c0))" "${n:-0}" "$TICK"
 }
