@@ -127,7 +127,7 @@ pub enum VisibilityOutcome {
     InvalidHandle,
 }
 
-/// One write through the group-commit writer.
+/// One request's message write, run whole as one closure on the `sync_db` writer.
 #[derive(Debug, Clone)]
 pub enum Write {
     Send(Vec<NewMessage>),
