@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # SQS benchmark (release build, persistence on, loopback): SendMessage req/s and latency,
 # ReceiveMessage + DeleteMessageBatch messages/s, 1,000 held long polls (RSS, idle CPU), and
-# RSS with 1,000,000 messages in a queue.
-#   bench/sqs.sh                      # about 2 minutes
+# RSS with 1,000,000 messages in a queue. Each load runs twice: closed-loop (wrk as fast as
+# the server answers: throughput, and latency at saturation) and paced at the issue's target
+# rate spread over the same connections (latency at the load the target names). Server CPU
+# per request (utime+stime from /proc) is printed too: on a loaded machine it is steadier
+# than req/s.
+#   bench/sqs.sh                      # about 3 minutes
 #   DURATION=20s CONNECTIONS=32 bench/sqs.sh
+#   SEND_RATE=20000 CONSUME_RATE=40000 bench/sqs.sh   # the paced targets (these defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 THREADS="${THREADS:-2}"
 FILL="${FILL:-1000000}"
+# BIN=path benchmarks that binary as it is; unset, the release build is brought up to date.
+[ -n "${BIN:-}" ] || cargo build --release --quiet
 BIN="${BIN:-target/release/cloudemu}"
+SEND_RATE="${SEND_RATE:-20000}"       # SendMessage requests/s for the paced run
+CONSUME_RATE="${CONSUME_RATE:-40000}" # messages/s received and deleted for the paced run
+export THREADS
 
-cargo build --release --quiet
 command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -34,25 +43,54 @@ import json,sys; a=json.load(sys.stdin)["Attributes"]
 print(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]))'
 }
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status; }
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; } # utime+stime, clock ticks
+TICK=$(getconf CLK_TCK)
+# run_wrk LABEL wrk-args...: wrk's rate and latency lines, and server CPU per request.
+run_wrk() {
+    local label=$1 c0 c1 out n
+    shift
+    c0=$(cpu)
+    out=$(wrk "$@")
+    c1=$(cpu)
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    echo "-- $label"
+    echo "$out" | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors" || true
+    python3 -c "import sys; c,n,t=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'   {n} requests, server CPU {c/t:.2f} s = {c/t/max(n,1)*1e6:.0f} us per request')" \
+        "$((c1 - c0))" "${n:-0}" "$TICK"
+}
+# fill_to URL N: batch-send until the queue holds at least N messages.
+fill_to() {
+    while [ "$(count "$1")" -lt "$2" ]; do
+        QUEUE_URL=$1 BATCH=1 wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s bench/sqs_send.lua "$endpoint/" >/dev/null
+    done
+}
 seconds() { python3 -c "import sys; s=sys.argv[1]; print(float(s[:-1]) * (60 if s.endswith('m') else 1))" "$1"; }
 
 echo "== idle RSS: $(rss)"
 echo
 echo "== SendMessage (JSON, 200-byte body): $CONNECTIONS connections, $DURATION"
 send_q=$(create bench-send)
-QUEUE_URL=$send_q wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_send.lua "$endpoint/" \
-    | grep -E "Requests/sec|50%|99%|Non-2xx"
+QUEUE_URL=$send_q run_wrk "closed loop" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_send.lua "$endpoint/"
+QUEUE_URL=$send_q RATE=$SEND_RATE run_wrk "paced at $SEND_RATE req/s" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_send.lua "$endpoint/"
 echo "messages stored: $(count "$send_q")"
 
 echo
 echo "== ReceiveMessage (10) + DeleteMessageBatch: $CONNECTIONS connections, $DURATION"
 rd_q=$(create bench-consume)
-QUEUE_URL=$rd_q BATCH=1 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s bench/sqs_send.lua "$endpoint/" >/dev/null
+secs=$(seconds "$DURATION")
+need=$(python3 -c "import sys; print(int(float(sys.argv[1]) * float(sys.argv[2]) * 1.5))" "$CONSUME_RATE" "$secs")
+fill_to "$rd_q" "$need"
 before=$(count "$rd_q")
-QUEUE_URL=$rd_q wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_receive_delete.lua "$endpoint/" \
-    | grep -E "Requests/sec|50%|99%|Non-2xx"
+QUEUE_URL=$rd_q run_wrk "closed loop" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_receive_delete.lua "$endpoint/"
 after=$(count "$rd_q")
-python3 -c "import sys; b,a,d=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]); print(f'messages received and deleted: {b-a} of {b} in {d:.0f} s = {(b-a)/d:,.0f} messages/s')" "$before" "$after" "$(seconds "$DURATION")"
+python3 -c "import sys; b,a,d=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]); print(f'   messages received and deleted: {b-a} of {b} in {d:.0f} s = {(b-a)/d:,.0f} messages/s')" "$before" "$after" "$secs"
+fill_to "$rd_q" "$need"
+before=$(count "$rd_q")
+# A receive of 10 and its delete batch move 10 messages: two requests.
+QUEUE_URL=$rd_q RATE=$((CONSUME_RATE / 5)) run_wrk "paced at $CONSUME_RATE messages/s ($((CONSUME_RATE / 5)) req/s)" \
+    -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/sqs_receive_delete.lua "$endpoint/"
+after=$(count "$rd_q")
+python3 -c "import sys; b,a,d=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]); print(f'   messages received and deleted: {b-a} of {b} in {d:.0f} s = {(b-a)/d:,.0f} messages/s')" "$before" "$after" "$secs"
 
 echo
 echo "== 1,000 concurrent long polls on an empty queue"

@@ -30,3 +30,7 @@ response = function(status, hdrs, body)
         handles[#handles + 1] = h
     end
 end
+
+-- RATE=<requests/s> paces the run (bench/pace.lua); unset, wrk runs closed-loop.
+package.path = "bench/?.lua;" .. package.path
+delay = require("pace").delay

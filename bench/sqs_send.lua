@@ -16,3 +16,7 @@ else
     wrk.headers["X-Amz-Target"] = "AmazonSQS.SendMessage"
     wrk.body = '{"QueueUrl":"' .. url .. '","MessageBody":"' .. body .. '"}'
 end
+
+-- RATE=<requests/s> paces the run (bench/pace.lua); unset, wrk runs closed-loop.
+package.path = "bench/?.lua;" .. package.path
+delay = require("pace").delay

@@ -152,6 +152,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .route("/_localstack/health", web::get().to(localstack_health))
             .route("/_localstack/health", web::head().to(HttpResponse::Ok))
             .default_service(web::to(dispatch::handle))
+            .wrap_fn(|mut req, srv| {
+                crate::gateway::header_map::compact(req.headers_mut());
+                actix_web::dev::Service::call(srv, req)
+            })
     })
     // Signals are handled by the binary, so embedding (tests) never installs handlers.
     .disable_signals()

@@ -337,7 +337,8 @@ async fn process(
 
     // Browsers' CORS preflights for S3 buckets are answered from the bucket's configuration.
     let cors_config = if service == "s3" && headers.get("origin").is_some() {
-        cors_config_of(state, info.path).await
+        // Boxed: inline, its store read would size every request's future, held or not.
+        Box::pin(cors_config_of(state, info.path)).await
     } else {
         None
     };
@@ -490,6 +491,22 @@ async fn process(
         body: stream_body,
         trailer,
     };
+    // A call may be held for long (SQS long polls, 20 s): what it does not need is freed
+    // before it starts, not kept per waiting connection.
+    let method = req.method().as_str();
+    let origin = cors_config
+        .as_ref()
+        .and(headers.get("origin"))
+        .map(str::to_string);
+    drop((
+        body,
+        form,
+        parse_headers,
+        headers,
+        query_string,
+        path,
+        host_header,
+    ));
     outcome.response = match svc.call(&ctx, &op.name, request).await {
         Ok(resp) => {
             let mut reply = Reply::from_protocol(cloudemu_protocol::serialize_output_encoded(
@@ -515,11 +532,11 @@ async fn process(
         }
         Err(e) => fail(from_service_error(e)),
     };
-    if let (Some(config), Some(origin)) = (&cors_config, headers.get("origin")) {
+    if let (Some(config), Some(origin)) = (&cors_config, origin) {
         outcome
             .response
             .headers
-            .extend(super::s3_cors::actual(config, origin, info.method));
+            .extend(super::s3_cors::actual(config, &origin, method));
     }
     outcome
 }

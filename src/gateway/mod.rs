@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod dispatch;
+pub mod header_map;
 pub mod identity;
 pub mod payload;
 pub mod presign;

@@ -105,7 +105,7 @@ impl Storage {
         dynamodb::DynamoDbStore::new(self.db.clone())
     }
 
-    /// The SQS store. Starts its group-commit writer: call once, inside the runtime.
+    /// The SQS store (its message writes run on the shared `sync_db` writer).
     pub fn sqs(&self) -> sqs::SqsStore {
         sqs::SqsStore::new(self.db.clone())
     }

@@ -1,16 +1,16 @@
-//! SQS queues and messages. Every acknowledged message write (send, delete, visibility change,
-//! the visibility a receive sets) goes through one group-commit writer, so it is durable when
-//! the caller hears back, and concurrent requests share commits and multi-row statements.
+//! SQS queues and messages. Every message write (a whole send batch, a whole receive with its
+//! dead-letter moves, a whole delete batch, a visibility change) is ONE closure on the shared
+//! synchronous writer ([`crate::sync_db`]): one thread handoff per request, group-committed
+//! with other requests' writes and answered only after COMMIT, so it is durable when the
+//! caller hears back. Queue management, rare and not on the hot path, stays on sqlx.
 
-use crate::group_commit::{BatchWriter, BoxFuture, GroupCommit, GroupCommitError};
 use crate::{Db, Result, StorageError};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use std::collections::{HashMap, HashSet};
-
-/// Rows per multi-row statement: 17 binds each stays far below SQLite's bind limit.
-const ROWS_PER_STATEMENT: usize = 400;
+use sqlx::Row;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRecord {
@@ -127,7 +127,7 @@ pub enum VisibilityOutcome {
     InvalidHandle,
 }
 
-/// One write through the group-commit writer.
+/// One request's message write, run whole as one closure on the `sync_db` writer.
 #[derive(Debug, Clone)]
 pub enum Write {
     Send(Vec<NewMessage>),
@@ -146,25 +146,6 @@ pub enum Write {
         max: i64,
         now_ms: i64,
     },
-}
-
-impl Write {
-    /// Every queue this write touches.
-    fn queues(&self) -> Vec<i64> {
-        match self {
-            Write::Send(ms) => ms.iter().map(|m| m.queue_id).collect(),
-            Write::Delete(hs) => hs.iter().map(|h| h.queue_id).collect(),
-            Write::ChangeVisibility { entries, .. } => {
-                entries.iter().map(|(h, _)| h.queue_id).collect()
-            }
-            Write::Receive(spec) => {
-                let mut q = vec![spec.queue_id];
-                q.extend(spec.redrive.map(|(dlq, _)| dlq));
-                q
-            }
-            Write::Move { from, to, .. } => std::iter::once(*from).chain(*to).collect(),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -211,7 +192,6 @@ pub struct MoveTaskRecord {
 #[derive(Clone)]
 pub struct SqsStore {
     db: Db,
-    writer: GroupCommit<SqsWriter>,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -246,27 +226,27 @@ macro_rules! message_fields {
     };
 }
 
-fn message_from_row(r: &SqliteRow) -> MessageRecord {
-    MessageRecord {
-        id: r.get(0),
-        queue_id: r.get(1),
-        message_id: r.get(2),
-        body: r.get(3),
-        md5_body: r.get(4),
-        attributes: r.get(5),
-        md5_attributes: r.get(6),
-        system_attributes: r.get(7),
-        md5_system: r.get(8),
-        sender_id: r.get(9),
-        sent_ms: r.get(10),
-        visible_ms: r.get(11),
-        expires_ms: r.get(12),
-        receive_count: r.get(13),
-        first_receive_ms: r.get(14),
-        receipt: r.get(15),
-        group_id: r.get(16),
-        dedup_id: r.get(17),
-    }
+fn message_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRecord> {
+    Ok(MessageRecord {
+        id: r.get(0)?,
+        queue_id: r.get(1)?,
+        message_id: r.get(2)?,
+        body: r.get(3)?,
+        md5_body: r.get(4)?,
+        attributes: r.get(5)?,
+        md5_attributes: r.get(6)?,
+        system_attributes: r.get(7)?,
+        md5_system: r.get(8)?,
+        sender_id: r.get(9)?,
+        sent_ms: r.get(10)?,
+        visible_ms: r.get(11)?,
+        expires_ms: r.get(12)?,
+        receive_count: r.get(13)?,
+        first_receive_ms: r.get(14)?,
+        receipt: r.get(15)?,
+        group_id: r.get(16)?,
+        dedup_id: r.get(17)?,
+    })
 }
 
 /// What `CreateQueue` did.
@@ -281,17 +261,13 @@ pub enum Creation {
 
 impl SqsStore {
     pub(crate) fn new(db: Db) -> Self {
-        // Large batches amortise the commit; the queue bounds memory under overload.
-        let writer = GroupCommit::spawn(db.clone(), SqsWriter, 512, 8192);
-        Self { db, writer }
+        Self { db }
     }
 
-    /// Submit one message write; resolves once it has committed.
+    /// Run one message write as one closure on the writer thread; resolves once it has
+    /// committed. If it fails, nothing of it was written.
     pub async fn write(&self, w: Write) -> Result<Written> {
-        self.writer.submit(w).await.map_err(|e| match e {
-            GroupCommitError::Batch(e) => StorageError::Io(std::io::Error::other(e.to_string())),
-            GroupCommitError::Stopped => StorageError::Io(std::io::Error::other("writer stopped")),
-        })
+        self.db.sync().write(move |c| apply(c, w)).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -493,28 +469,37 @@ impl SqsStore {
     /// has not removed yet (found by the expiry index). Cost grows with the hidden and unswept
     /// messages, not with the visible backlog. One statement, so one snapshot.
     pub async fn counts(&self, queue_id: i64, now_ms: i64) -> Result<Counts> {
-        let row = sqlx::query(
-            "SELECT \
-               (SELECT COALESCE(MAX(total), 0) FROM sqs_message_counts WHERE queue_id = ?1), \
-               h.nv, h.d, e.v, e.nv, e.d \
-             FROM \
-               (SELECT COALESCE(SUM(receive_count > 0), 0) AS nv, \
-                       COALESCE(SUM(receive_count = 0), 0) AS d \
-                  FROM sqs_messages INDEXED BY sqs_messages_visible \
-                 WHERE queue_id = ?1 AND visible_ms > ?2) AS h, \
-               (SELECT COALESCE(SUM(visible_ms <= ?2), 0) AS v, \
-                       COALESCE(SUM(visible_ms > ?2 AND receive_count > 0), 0) AS nv, \
-                       COALESCE(SUM(visible_ms > ?2 AND receive_count = 0), 0) AS d \
-                  FROM sqs_messages INDEXED BY sqs_messages_expiry \
-                 WHERE expires_ms <= ?2 AND queue_id = ?1) AS e",
-        )
-        .bind(queue_id)
-        .bind(now_ms)
-        .fetch_one(self.db.pool())
-        .await?;
-        let total: i64 = row.get(0);
-        let (hidden_nv, hidden_d): (i64, i64) = (row.get(1), row.get(2));
-        let (exp_v, exp_nv, exp_d): (i64, i64, i64) = (row.get(3), row.get(4), row.get(5));
+        let (total, hidden_nv, hidden_d, exp_v, exp_nv, exp_d) = self
+            .db
+            .sync()
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT \
+                       (SELECT COALESCE(MAX(total), 0) FROM sqs_message_counts WHERE queue_id = ?1), \
+                       h.nv, h.d, e.v, e.nv, e.d \
+                     FROM \
+                       (SELECT COALESCE(SUM(receive_count > 0), 0) AS nv, \
+                               COALESCE(SUM(receive_count = 0), 0) AS d \
+                          FROM sqs_messages INDEXED BY sqs_messages_visible \
+                         WHERE queue_id = ?1 AND visible_ms > ?2) AS h, \
+                       (SELECT COALESCE(SUM(visible_ms <= ?2), 0) AS v, \
+                               COALESCE(SUM(visible_ms > ?2 AND receive_count > 0), 0) AS nv, \
+                               COALESCE(SUM(visible_ms > ?2 AND receive_count = 0), 0) AS d \
+                          FROM sqs_messages INDEXED BY sqs_messages_expiry \
+                         WHERE expires_ms <= ?2 AND queue_id = ?1) AS e",
+                )?
+                .query_row(params![queue_id, now_ms], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })?)
+            })
+            .await?;
         Ok(Counts {
             visible: (total - hidden_nv - hidden_d - exp_v).max(0),
             not_visible: hidden_nv - exp_nv,
@@ -529,30 +514,34 @@ impl SqsStore {
         attempt_id: &str,
         now_ms: i64,
     ) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT nonce FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? \
-             AND expires_ms > ?",
-        )
-        .bind(queue_id)
-        .bind(attempt_id)
-        .bind(now_ms)
-        .fetch_optional(self.db.pool())
-        .await?)
+        let attempt_id = attempt_id.to_string();
+        self.db
+            .sync()
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT nonce FROM sqs_receive_attempts WHERE queue_id = ?1 \
+                     AND attempt_id = ?2 AND expires_ms > ?3",
+                )?
+                .query_row(params![queue_id, attempt_id, now_ms], |r| r.get(0))
+                .optional()?)
+            })
+            .await
     }
 
     /// Up to `limit` unexpired messages in send order, unchanged (test peeking).
     pub async fn peek(&self, queue_id: i64, now_ms: i64, limit: i64) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            message_fields!(),
-            " FROM sqs_messages WHERE queue_id = ? AND expires_ms > ? ORDER BY id LIMIT ?"
-        ))
-        .bind(queue_id)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await?;
-        Ok(rows.iter().map(message_from_row).collect())
+        self.db
+            .sync()
+            .read(move |c| {
+                let mut st = c.prepare_cached(concat!(
+                    "SELECT ",
+                    message_fields!(),
+                    " FROM sqs_messages WHERE queue_id = ?1 AND expires_ms > ?2 ORDER BY id LIMIT ?3"
+                ))?;
+                let rows = st.query_map(params![queue_id, now_ms, limit], message_from_row)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
     }
 
     /// Messages still held by the receive that handed out `nonce` (ReceiveRequestAttemptId).
@@ -562,17 +551,20 @@ impl SqsStore {
         nonce: &str,
         now_ms: i64,
     ) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            message_fields!(),
-            " FROM sqs_messages WHERE queue_id = ? AND receipt = ? AND visible_ms > ? ORDER BY id"
-        ))
-        .bind(queue_id)
-        .bind(nonce)
-        .bind(now_ms)
-        .fetch_all(self.db.pool())
-        .await?;
-        Ok(rows.iter().map(message_from_row).collect())
+        let nonce = nonce.to_string();
+        self.db
+            .sync()
+            .read(move |c| {
+                let mut st = c.prepare_cached(concat!(
+                    "SELECT ",
+                    message_fields!(),
+                    " FROM sqs_messages WHERE queue_id = ?1 AND receipt = ?2 AND visible_ms > ?3 \
+                     ORDER BY id"
+                ))?;
+                let rows = st.query_map(params![queue_id, nonce, now_ms], message_from_row)?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
     }
 
     /// Drop messages past their retention, ended deduplication windows and expired name
@@ -650,96 +642,7 @@ impl SqsStore {
     }
 }
 
-/// The writer behind [`SqsStore::write`].
-struct SqsWriter;
-
-impl BatchWriter for SqsWriter {
-    type Item = Write;
-    type Output = Written;
-
-    fn write<'c>(
-        &'c self,
-        conn: &'c mut SqliteConnection,
-        items: &'c [Write],
-    ) -> BoxFuture<'c, Result<Vec<Written>>> {
-        Box::pin(async move {
-            let mut out: Vec<Option<Written>> = vec![None; items.len()];
-            // Writes for queues deleted since the caller looked them up write nothing: no
-            // message may outlive its queue. Sends check before they insert; receives, deletes
-            // and visibility changes of a gone queue find no rows; moves check here.
-            let moves = items.iter().filter(|w| matches!(w, Write::Move { .. }));
-            let ids: Vec<i64> = moves.flat_map(Write::queues).collect();
-            if !ids.is_empty() {
-                let live = live_queues(conn, ids.into_iter()).await?;
-                for (i, item) in items.iter().enumerate() {
-                    if matches!(item, Write::Move { .. })
-                        && item.queues().iter().any(|q| !live.contains(q))
-                    {
-                        out[i] = Some(Written::QueueGone);
-                    }
-                }
-            }
-            receive_merged(conn, items, &mut out).await?;
-            // Sends first, all in multi-row statements: no later write of this batch can name
-            // a message that was not acknowledged yet, so the order between kinds is free.
-            send_all(conn, items, &mut out).await?;
-            delete_all(conn, items, &mut out).await?;
-            for (i, item) in items.iter().enumerate() {
-                if out[i].is_some() {
-                    continue;
-                }
-                match item {
-                    Write::ChangeVisibility { now_ms, entries } => {
-                        let mut res = Vec::with_capacity(entries.len());
-                        for (h, visible_ms) in entries {
-                            res.push(change_visibility(conn, h, *visible_ms, *now_ms).await?);
-                        }
-                        out[i] = Some(Written::Visibility(res));
-                    }
-                    Write::Receive(spec) => {
-                        let messages = receive(conn, spec).await?;
-                        if let (Some((attempt, until)), false) =
-                            (&spec.attempt, messages.is_empty())
-                        {
-                            sqlx::query(
-                                "INSERT OR REPLACE INTO sqs_receive_attempts \
-                                 (queue_id, attempt_id, nonce, expires_ms) VALUES (?, ?, ?, ?)",
-                            )
-                            .bind(spec.queue_id)
-                            .bind(attempt)
-                            .bind(&spec.nonce)
-                            .bind(until)
-                            .execute(&mut *conn)
-                            .await?;
-                        }
-                        out[i] = Some(Written::Received {
-                            messages,
-                            next_visible_ms: None,
-                        })
-                    }
-                    Write::Move {
-                        from,
-                        to,
-                        max,
-                        now_ms,
-                    } => {
-                        out[i] = Some(Written::Moved(
-                            move_messages(conn, *from, *to, *max, *now_ms).await?,
-                        ))
-                    }
-                    Write::Send(_) | Write::Delete(_) => {}
-                }
-            }
-            next_visible_for_empty(conn, items, &mut out).await?;
-            Ok(out
-                .into_iter()
-                .map(|o| o.unwrap_or(Written::Moved(Vec::new())))
-                .collect())
-        })
-    }
-}
-
-/// The columns a send writes, in the order [`push_message`] binds them.
+/// The columns a send writes, in the order [`insert_message`] binds them.
 macro_rules! message_columns {
     () => {
         "queue_id, message_id, body, md5_body, attributes, md5_attributes, system_attributes, \
@@ -747,361 +650,273 @@ macro_rules! message_columns {
     };
 }
 
-/// Which of `ids` name queues that exist (asked inside the writer's transaction).
-async fn live_queues(
-    conn: &mut SqliteConnection,
-    ids: impl Iterator<Item = i64>,
-) -> Result<HashSet<i64>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM sqs_queues WHERE id IN (");
-    let mut sep = qb.separated(", ");
-    for id in &ids {
-        sep.push_bind(*id);
-    }
-    qb.push(")");
-    Ok(qb
-        .build()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect())
-}
-
-fn push_message(
-    b: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>,
-    m: &NewMessage,
-) {
-    b.push_bind(m.queue_id)
-        .push_bind(m.message_id.clone())
-        .push_bind(m.body.clone())
-        .push_bind(m.md5_body.clone())
-        .push_bind(m.attributes.clone())
-        .push_bind(m.md5_attributes.clone())
-        .push_bind(m.system_attributes.clone())
-        .push_bind(m.md5_system.clone())
-        .push_bind(m.sender_id.clone())
-        .push_bind(m.sent_ms)
-        .push_bind(m.visible_ms)
-        .push_bind(m.expires_ms)
-        .push_bind(m.group_id.clone())
-        .push_bind(m.dedup.as_ref().map(|d| d.id.clone()));
-}
-
-async fn send_all(
-    conn: &mut SqliteConnection,
-    items: &[Write],
-    out: &mut [Option<Written>],
-) -> Result<()> {
-    // Plain messages of every send in this batch, inserted together.
-    let mut plain: Vec<&NewMessage> = Vec::new();
-    for (item, done) in items.iter().zip(out.iter()) {
-        if done.is_some() {
-            continue;
+/// Run one request's write, whole, on the writer connection (inside its own savepoint of the
+/// writer's shared transaction; answered after COMMIT).
+fn apply(c: &Connection, w: Write) -> Result<Written> {
+    match w {
+        Write::Send(msgs) => send(c, &msgs),
+        Write::Delete(handles) => {
+            delete(c, &handles)?;
+            Ok(Written::Deleted)
         }
-        if let Write::Send(msgs) = item {
-            plain.extend(msgs.iter().filter(|m| m.dedup.is_none()));
-        }
-    }
-    // Standard queues have no sequence numbers, so nothing needs RETURNING (each returned row
-    // is one more hand-off from sqlx's worker thread): which queues still exist is asked once,
-    // inside this transaction, and only their messages are inserted.
-    let live = live_queues(conn, plain.iter().map(|m| m.queue_id)).await?;
-    let plain: Vec<&NewMessage> = plain
-        .into_iter()
-        .filter(|m| live.contains(&m.queue_id))
-        .collect();
-    for chunk in plain.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
-            "INSERT INTO sqs_messages (",
-            message_columns!(),
-            ") "
-        ));
-        qb.push_values(chunk, |mut b, m| push_message(&mut b, m));
-        qb.build().execute(&mut *conn).await?;
-    }
-    for (i, item) in items.iter().enumerate() {
-        let Write::Send(msgs) = item else { continue };
-        if out[i].is_some() {
-            continue;
-        }
-        let mut sent = Vec::with_capacity(msgs.len());
-        let mut gone = false;
-        for m in msgs {
-            let one = match &m.dedup {
-                None => live.contains(&m.queue_id).then(|| Sent {
-                    message_id: m.message_id.clone(),
-                    seq: None,
-                }),
-                Some(d) => send_deduplicated(conn, m, d).await?,
-            };
-            match one {
-                Some(s) => sent.push(s),
-                None => gone = true,
+        Write::ChangeVisibility { now_ms, entries } => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (h, visible_ms) in &entries {
+                out.push(change_visibility(c, h, *visible_ms, now_ms)?);
             }
+            Ok(Written::Visibility(out))
         }
-        // One send names one queue: when it is gone, none of its messages were stored.
-        out[i] = Some(if gone {
-            Written::QueueGone
-        } else {
-            Written::Sent(sent)
-        });
+        Write::Receive(spec) => {
+            let messages = receive(c, &spec)?;
+            if let (Some((attempt, until)), false) = (&spec.attempt, messages.is_empty()) {
+                c.prepare_cached(
+                    "INSERT OR REPLACE INTO sqs_receive_attempts \
+                     (queue_id, attempt_id, nonce, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![spec.queue_id, attempt, spec.nonce, until])?;
+            }
+            let next_visible_ms = if spec.next_if_empty && messages.is_empty() {
+                c.prepare_cached(
+                    "SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ?1 AND visible_ms > ?2",
+                )?
+                .query_row(params![spec.queue_id, spec.now_ms], |r| r.get(0))?
+            } else {
+                None
+            };
+            Ok(Written::Received {
+                messages,
+                next_visible_ms,
+            })
+        }
+        Write::Move {
+            from,
+            to,
+            max,
+            now_ms,
+        } => {
+            // No message may outlive its queue: a move names queues that must still exist.
+            for q in std::iter::once(from).chain(to) {
+                if !queue_exists(c, q)? {
+                    return Ok(Written::QueueGone);
+                }
+            }
+            Ok(Written::Moved(move_messages(c, from, to, max, now_ms)?))
+        }
+    }
+}
+
+fn queue_exists(c: &Connection, id: i64) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT 1 FROM sqs_queues WHERE id = ?1")?
+        .exists([id])
+}
+
+/// Handles per statement: a request carries at most 10; larger lists are split.
+const HANDLES_PER_STATEMENT: usize = 10;
+
+/// `(?, ?, …)` groups for `rows` rows of `columns` values, numbered from 1.
+fn value_groups(rows: usize, columns: usize) -> String {
+    let mut sql = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..columns {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", r * columns + col + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Delete the messages whose handle names their latest receive exactly: a stale receipt
+/// deletes nothing (AWS answers success for both). One statement per request, not one per
+/// message: each statement with a trigger keeps its own journal of the pages it touches.
+fn delete(c: &Connection, handles: &[Handle]) -> Result<()> {
+    for chunk in handles.chunks(HANDLES_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM sqs_messages WHERE id IN (SELECT m.id FROM sqs_messages AS m \
+             JOIN (VALUES {}) AS h ON m.id = h.column1 AND m.queue_id = h.column2 \
+             AND m.receipt = h.column3)",
+            value_groups(chunk.len(), 3)
+        );
+        let args = chunk
+            .iter()
+            .flat_map(|h| [h.id.into(), h.queue_id.into(), h.nonce.clone().into()]);
+        c.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(args.collect::<Vec<SqlValue>>()))?;
     }
     Ok(())
+}
+
+/// A send's messages all name one queue; when it is gone none is stored (`QueueGone`).
+fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
+    let Some(first) = msgs.first() else {
+        return Ok(Written::Sent(Vec::new()));
+    };
+    // Asked inside the writer's transaction: a queue deleted since the caller looked it up
+    // takes no more messages.
+    if !queue_exists(c, first.queue_id)? {
+        return Ok(Written::QueueGone);
+    }
+    // Standard queues' messages (no deduplication, no sequence number to hand back) go in
+    // one multi-row statement per request.
+    let plain: Vec<&NewMessage> = msgs.iter().filter(|m| m.dedup.is_none()).collect();
+    for chunk in plain.chunks(HANDLES_PER_STATEMENT) {
+        insert_messages(c, chunk)?;
+    }
+    let mut sent = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        sent.push(match &m.dedup {
+            None => Sent {
+                message_id: m.message_id.clone(),
+                seq: None,
+            },
+            Some(d) => send_deduplicated(c, m, d)?,
+        });
+    }
+    Ok(Written::Sent(sent))
+}
+
+fn message_values(m: &NewMessage) -> [SqlValue; 14] {
+    let text = |v: &Option<String>| v.clone().map_or(SqlValue::Null, SqlValue::Text);
+    [
+        m.queue_id.into(),
+        m.message_id.clone().into(),
+        m.body.clone().into(),
+        m.md5_body.clone().into(),
+        text(&m.attributes),
+        text(&m.md5_attributes),
+        text(&m.system_attributes),
+        text(&m.md5_system),
+        m.sender_id.clone().into(),
+        m.sent_ms.into(),
+        m.visible_ms.into(),
+        m.expires_ms.into(),
+        text(&m.group_id),
+        text(&m.dedup.as_ref().map(|d| d.id.clone())),
+    ]
+}
+
+fn insert_messages(c: &Connection, msgs: &[&NewMessage]) -> rusqlite::Result<()> {
+    let sql = format!(
+        concat!(
+            "INSERT INTO sqs_messages (",
+            message_columns!(),
+            ") VALUES {}"
+        ),
+        value_groups(msgs.len(), 14)
+    );
+    let args: Vec<SqlValue> = msgs.iter().flat_map(|m| message_values(m)).collect();
+    c.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(args))?;
+    Ok(())
+}
+
+/// Inserts one message; returns its row id (a FIFO queue's sequence number).
+fn insert_message(c: &Connection, m: &NewMessage) -> rusqlite::Result<i64> {
+    c.prepare_cached(concat!(
+        "INSERT INTO sqs_messages (",
+        message_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?
+    .execute(params![
+        m.queue_id,
+        m.message_id,
+        m.body,
+        m.md5_body,
+        m.attributes,
+        m.md5_attributes,
+        m.system_attributes,
+        m.md5_system,
+        m.sender_id,
+        m.sent_ms,
+        m.visible_ms,
+        m.expires_ms,
+        m.group_id,
+        m.dedup.as_ref().map(|d| d.id.as_str()),
+    ])?;
+    Ok(c.last_insert_rowid())
 }
 
 /// A FIFO send: within the deduplication window the first message's id answers again.
-/// `INSERT … SELECT * FROM (VALUES …) WHERE column1 IN (queues)`: rows for a queue that no
-/// longer exists are dropped (the caller sees them missing from RETURNING).
-fn guarded_insert() -> QueryBuilder<'static, Sqlite> {
-    QueryBuilder::new(concat!(
-        "INSERT INTO sqs_messages (",
-        message_columns!(),
-        ") SELECT * FROM ("
-    ))
-}
-
-/// `None` when the queue is gone.
-async fn send_deduplicated(
-    conn: &mut SqliteConnection,
-    m: &NewMessage,
-    d: &Dedup,
-) -> Result<Option<Sent>> {
-    let seen = sqlx::query(
-        "SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ? \
-         AND expires_ms > ?",
-    )
-    .bind(m.queue_id)
-    .bind(&d.scope)
-    .bind(&d.id)
-    .bind(m.sent_ms)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(row) = seen {
-        return Ok(Some(Sent {
-            message_id: row.get(0),
-            seq: Some(row.get(1)),
-        }));
+fn send_deduplicated(c: &Connection, m: &NewMessage, d: &Dedup) -> Result<Sent> {
+    let seen: Option<(String, i64)> = c
+        .prepare_cached(
+            "SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ?1 AND scope = ?2 \
+             AND dedup_id = ?3 AND expires_ms > ?4",
+        )?
+        .query_row(params![m.queue_id, d.scope, d.id, m.sent_ms], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((message_id, seq)) = seen {
+        return Ok(Sent {
+            message_id,
+            seq: Some(seq),
+        });
     }
-    let mut qb = guarded_insert();
-    qb.push_values([m], |mut b, m| push_message(&mut b, m));
-    qb.push(") WHERE column1 IN (SELECT id FROM sqs_queues) RETURNING id");
-    let Some(row) = qb.build().fetch_optional(&mut *conn).await? else {
-        return Ok(None);
-    };
-    let seq: i64 = row.get(0);
-    sqlx::query(
+    let seq = insert_message(c, m)?;
+    c.prepare_cached(
         "INSERT OR REPLACE INTO sqs_dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(m.queue_id)
-    .bind(&d.scope)
-    .bind(&d.id)
-    .bind(&m.message_id)
-    .bind(seq)
-    .bind(d.expires_ms)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(Sent {
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![m.queue_id, d.scope, d.id, m.message_id, seq, d.expires_ms])?;
+    Ok(Sent {
         message_id: m.message_id.clone(),
         seq: Some(seq),
-    }))
+    })
 }
 
-async fn delete_all(
-    conn: &mut SqliteConnection,
-    items: &[Write],
-    out: &mut [Option<Written>],
-) -> Result<()> {
-    let mut handles: Vec<&Handle> = Vec::new();
-    for (item, done) in items.iter().zip(out.iter()) {
-        if done.is_some() {
-            continue;
-        }
-        if let Write::Delete(hs) = item {
-            handles.extend(hs.iter());
-        }
-    }
-    for chunk in handles.chunks(ROWS_PER_STATEMENT) {
-        // `id IN (…)` finds the rows by primary key; the handle text then must match the
-        // latest receive exactly (a stale receipt deletes nothing). No RETURNING: callers do
-        // not need to know, and every returned row is one more hand-off from sqlx's worker.
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for h in chunk {
-            sep.push_bind(h.id);
-        }
-        qb.push(") AND (queue_id || ':' || id || ':' || receipt) IN (");
-        let mut sep = qb.separated(", ");
-        for h in chunk {
-            sep.push_bind(format!("{}:{}:{}", h.queue_id, h.id, h.nonce));
-        }
-        qb.push(")");
-        qb.build().execute(&mut *conn).await?;
-    }
-    for (i, item) in items.iter().enumerate() {
-        if out[i].is_none() && matches!(item, Write::Delete(_)) {
-            out[i] = Some(Written::Deleted);
-        }
-    }
-    Ok(())
-}
-
-async fn change_visibility(
-    conn: &mut SqliteConnection,
+fn change_visibility(
+    c: &Connection,
     h: &Handle,
     visible_ms: i64,
     now_ms: i64,
 ) -> Result<VisibilityOutcome> {
-    let row =
-        sqlx::query("SELECT visible_ms, receipt FROM sqs_messages WHERE id = ? AND queue_id = ?")
-            .bind(h.id)
-            .bind(h.queue_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(row) = row else {
+    let row: Option<(i64, Option<String>)> = c
+        .prepare_cached(
+            "SELECT visible_ms, receipt FROM sqs_messages WHERE id = ?1 AND queue_id = ?2",
+        )?
+        .query_row(params![h.id, h.queue_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((current, receipt)) = row else {
         return Ok(VisibilityOutcome::InvalidHandle);
     };
-    let current: i64 = row.get(0);
-    let receipt: Option<String> = row.get(1);
     if receipt.as_deref() != Some(h.nonce.as_str()) {
         return Ok(VisibilityOutcome::InvalidHandle);
     }
     if current <= now_ms {
         return Ok(VisibilityOutcome::NotInflight);
     }
-    sqlx::query("UPDATE sqs_messages SET visible_ms = ? WHERE id = ?")
-        .bind(visible_ms)
-        .bind(h.id)
-        .execute(&mut *conn)
-        .await?;
+    c.prepare_cached("UPDATE sqs_messages SET visible_ms = ?1 WHERE id = ?2")?
+        .execute(params![visible_ms, h.id])?;
     Ok(VisibilityOutcome::Changed)
 }
 
-/// Plain receives (standard queue, no redrive) of one queue with the same visibility timeout
-/// share one statement; the rows are then dealt out in order. They share a nonce too, which is
-/// safe: a receipt handle names its message, so it acts on that message alone.
-async fn receive_merged(
-    conn: &mut SqliteConnection,
-    items: &[Write],
-    out: &mut [Option<Written>],
-) -> Result<()> {
-    let mut groups: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        if let (Write::Receive(spec), None) = (item, &out[i]) {
-            if !spec.fifo && spec.redrive.is_none() && spec.attempt.is_none() {
-                groups
-                    .entry((spec.queue_id, spec.visible_ms - spec.now_ms))
-                    .or_default()
-                    .push(i);
-            }
-        }
-    }
-    for ((queue_id, timeout), members) in groups {
-        let specs: Vec<&ReceiveSpec> = members
-            .iter()
-            .filter_map(|i| match &items[*i] {
-                Write::Receive(s) => Some(s),
-                _ => None,
-            })
-            .collect();
-        let now = specs.iter().map(|s| s.now_ms).max().unwrap_or_default();
-        let total: i64 = specs.iter().map(|s| s.max).sum();
-        let merged = ReceiveSpec {
-            queue_id,
-            max: total,
-            now_ms: now,
-            visible_ms: now + timeout,
-            nonce: specs.first().map(|s| s.nonce.clone()).unwrap_or_default(),
-            fifo: false,
-            redrive: None,
-            attempt: None,
-            next_if_empty: false,
-        };
-        let mut rows = receive(conn, &merged).await?.into_iter();
-        for (i, spec) in members.iter().zip(&specs) {
-            let mine: Vec<MessageRecord> = rows.by_ref().take(spec.max as usize).collect();
-            out[*i] = Some(Written::Received {
-                messages: mine,
-                next_visible_ms: None,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// For every receive that found nothing and asked: when its queue's next hidden message
-/// becomes visible. One statement per queue, however many long polls wait on it, so a
-/// thousand polls starting at once cost no thousand reads.
-async fn next_visible_for_empty(
-    conn: &mut SqliteConnection,
-    items: &[Write],
-    out: &mut [Option<Written>],
-) -> Result<()> {
-    let mut next: HashMap<i64, Option<i64>> = HashMap::new();
-    for (item, done) in items.iter().zip(out.iter_mut()) {
-        let (
-            Write::Receive(spec),
-            Some(Written::Received {
-                messages,
-                next_visible_ms,
-            }),
-        ) = (item, done)
-        else {
-            continue;
-        };
-        if !spec.next_if_empty || !messages.is_empty() {
-            continue;
-        }
-        let at = match next.get(&spec.queue_id) {
-            Some(at) => *at,
-            None => {
-                let at: Option<i64> = sqlx::query_scalar(
-                    "SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ? AND visible_ms > ?",
-                )
-                .bind(spec.queue_id)
-                .bind(spec.now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                next.insert(spec.queue_id, at);
-                at
-            }
-        };
-        *next_visible_ms = at;
-    }
-    Ok(())
-}
-
 /// A message move task's slice: returns how many messages went to which queue.
-async fn move_messages(
-    conn: &mut SqliteConnection,
+fn move_messages(
+    c: &Connection,
     from: i64,
     to: Option<i64>,
     max: i64,
     now_ms: i64,
 ) -> Result<Vec<(i64, i64)>> {
     // A moved message starts over in its new queue: no receipt, no receives, no origin.
-    let rows: Vec<i64> = sqlx::query_scalar(
+    let mut st = c.prepare_cached(
         "UPDATE sqs_messages SET queue_id = COALESCE(?1, origin_queue_id), origin_queue_id = NULL, \
          visible_ms = ?2, receipt = NULL, receive_count = 0, first_receive_ms = NULL \
          WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?3 AND visible_ms <= ?2 \
          AND expires_ms > ?2 AND (?1 IS NOT NULL OR origin_queue_id IN (SELECT id FROM sqs_queues)) \
          ORDER BY id LIMIT ?4) RETURNING queue_id",
-    )
-    .bind(to)
-    .bind(now_ms)
-    .bind(from)
-    .bind(max)
-    .fetch_all(&mut *conn)
-    .await?;
+    )?;
+    let rows = st.query_map(params![to, now_ms, from, max], |r| r.get::<_, i64>(0))?;
     let mut per_queue: Vec<(i64, i64)> = Vec::new();
     for q in rows {
+        let q = q?;
         match per_queue.iter_mut().find(|(id, _)| *id == q) {
             Some((_, n)) => *n += 1,
             None => per_queue.push((q, 1)),
@@ -1110,60 +925,60 @@ async fn move_messages(
     Ok(per_queue)
 }
 
-async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
+fn receive(c: &Connection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
     if !spec.fifo && spec.redrive.is_none() {
         // The common case in one statement. Standard queues promise no order, so the index on
         // (queue_id, visible_ms) serves the first visible rows without sorting.
-        let rows = sqlx::query(concat!(
+        let mut st = c.prepare_cached(concat!(
             "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
              first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 \
              WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?4 AND visible_ms <= ?2 \
              AND expires_ms > ?2 LIMIT ?5) RETURNING ",
             message_fields!()
-        ))
-        .bind(spec.visible_ms)
-        .bind(spec.now_ms)
-        .bind(&spec.nonce)
-        .bind(spec.queue_id)
-        .bind(spec.max)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut msgs: Vec<MessageRecord> = rows.iter().map(message_from_row).collect();
+        ))?;
+        let mut msgs = st
+            .query_map(
+                params![
+                    spec.visible_ms,
+                    spec.now_ms,
+                    spec.nonce,
+                    spec.queue_id,
+                    spec.max
+                ],
+                message_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         msgs.sort_by_key(|m| m.id);
         return Ok(msgs);
     }
-    let blocked: HashSet<String> = if spec.fifo {
-        sqlx::query_scalar(
-            "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND visible_ms > ? \
+    let mut blocked: HashSet<String> = HashSet::new();
+    if spec.fifo {
+        let mut st = c.prepare_cached(
+            "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ?1 AND visible_ms > ?2 \
              AND receive_count > 0 AND group_id IS NOT NULL",
-        )
-        .bind(spec.queue_id)
-        .bind(spec.now_ms)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect()
-    } else {
-        HashSet::new()
+        )?;
+        for g in st.query_map(params![spec.queue_id, spec.now_ms], |r| r.get(0))? {
+            blocked.insert(g?);
+        }
+    }
+    let candidates: Vec<(i64, i64, Option<String>)> = {
+        let sql = if spec.fifo {
+            "SELECT id, receive_count, group_id FROM sqs_messages WHERE queue_id = ?1 \
+             AND visible_ms <= ?2 AND expires_ms > ?2 ORDER BY id LIMIT ?3"
+        } else {
+            "SELECT id, receive_count, group_id FROM sqs_messages WHERE queue_id = ?1 \
+             AND visible_ms <= ?2 AND expires_ms > ?2 LIMIT ?3"
+        };
+        let limit = if spec.fifo { 1000 } else { spec.max * 4 };
+        let mut st = c.prepare_cached(sql)?;
+        let rows = st.query_map(params![spec.queue_id, spec.now_ms, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
     };
-    let order = if spec.fifo { "ORDER BY id" } else { "" };
-    let rows = sqlx::query(&format!(
-        "SELECT id, receive_count, group_id FROM sqs_messages WHERE queue_id = ? \
-         AND visible_ms <= ? AND expires_ms > ? {order} LIMIT ?"
-    ))
-    .bind(spec.queue_id)
-    .bind(spec.now_ms)
-    .bind(spec.now_ms)
-    .bind(if spec.fifo { 1000 } else { spec.max * 4 })
-    .fetch_all(&mut *conn)
-    .await?;
     let mut chosen: Vec<i64> = Vec::new();
     let mut dead: Vec<i64> = Vec::new();
-    let mut blocked = blocked;
-    for r in &rows {
-        let id: i64 = r.get(0);
-        let count: i64 = r.get(1);
-        let group: Option<String> = r.get(2);
+    for (id, count, group) in candidates {
         if let Some(g) = &group {
             if blocked.contains(g) {
                 continue;
@@ -1183,42 +998,32 @@ async fn receive(conn: &mut SqliteConnection, spec: &ReceiveSpec) -> Result<Vec<
             chosen.push(id);
         }
     }
-    if let (Some((dlq, _)), false) = (spec.redrive, dead.is_empty()) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sqs_messages SET queue_id = ");
+    if let Some((dlq, _)) = spec.redrive {
         // `origin_queue_id = queue_id` reads the row before the update: the queue it leaves.
-        qb.push_bind(dlq)
-            .push(", origin_queue_id = queue_id, visible_ms = ")
-            .push_bind(spec.now_ms)
-            .push(", receipt = NULL WHERE id IN (");
-        let mut sep = qb.separated(", ");
+        let mut st = c.prepare_cached(
+            "UPDATE sqs_messages SET queue_id = ?1, origin_queue_id = queue_id, visible_ms = ?2, \
+             receipt = NULL WHERE id = ?3",
+        )?;
         for id in &dead {
-            sep.push_bind(*id);
+            st.execute(params![dlq, spec.now_ms, id])?;
         }
-        qb.push(")");
-        qb.build().execute(&mut *conn).await?;
     }
-    if chosen.is_empty() {
-        return Ok(Vec::new());
+    let mut st = c.prepare_cached(concat!(
+        "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
+         first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 WHERE id = ?4 \
+         RETURNING ",
+        message_fields!()
+    ))?;
+    let mut msgs = Vec::with_capacity(chosen.len());
+    for id in chosen {
+        let m = st
+            .query_row(
+                params![spec.visible_ms, spec.now_ms, spec.nonce, id],
+                message_from_row,
+            )
+            .optional()?;
+        msgs.extend(m);
     }
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sqs_messages SET visible_ms = ");
-    qb.push_bind(spec.visible_ms)
-        .push(", receive_count = receive_count + 1, first_receive_ms = COALESCE(first_receive_ms, ")
-        .push_bind(spec.now_ms)
-        .push("), receipt = ")
-        .push_bind(spec.nonce.clone())
-        .push(" WHERE id IN (");
-    let mut sep = qb.separated(", ");
-    for id in &chosen {
-        sep.push_bind(*id);
-    }
-    qb.push(concat!(") RETURNING ", message_fields!()));
-    let mut msgs: Vec<MessageRecord> = qb
-        .build()
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(message_from_row)
-        .collect();
     msgs.sort_by_key(|m| m.id);
     Ok(msgs)
 }

@@ -181,10 +181,16 @@ pub const OPERATIONS: &[&str] = &[
     "UntagQueue",
 ];
 
-/// Route an operation to its typed handler; `$h` is a method of `Sqs`.
+/// Route an operation to its typed handler; `$h` is a method of `Sqs`. Each handler's future
+/// gets its own allocation of its own size: inline, every call (a held long poll too) would
+/// take the size of the largest operation's future.
 macro_rules! route {
     ($self:ident, $ctx:ident, $input:ident, $h:ident) => {
-        typed($input, |i| async move { Ok($self.$h($ctx, i).await?) }).await
+        Box::pin(typed(
+            $input,
+            |i| async move { Ok($self.$h($ctx, i).await?) },
+        ))
+        .await
     };
 }
 

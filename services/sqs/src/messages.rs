@@ -402,6 +402,24 @@ fn to_message(
     }
 }
 
+/// A receive ready to look for messages (and wait for them).
+struct Poll {
+    queue: std::sync::Arc<QueueRecord>,
+    max: i64,
+    deadline: i64,
+    visibility: i64,
+    fifo: bool,
+    redrive: Option<(i64, i64)>,
+    attempt_id: Option<String>,
+    nonce: String,
+}
+
+enum Planned {
+    /// A retried FIFO receive, answered with the messages its first attempt received.
+    Answered(ReceiveMessageResult),
+    Poll(Poll),
+}
+
 fn check_visibility(v: i64) -> Result<(), SqsError> {
     if (0..=MAX_VISIBILITY).contains(&v) {
         Ok(())
@@ -454,7 +472,11 @@ impl Sqs {
         ctx: &RequestContext,
         input: ReceiveMessageRequest,
     ) -> Result<ReceiveMessageResult, SqsError> {
-        retry_if_gone!(self, ctx, input, receive_message_once)
+        // By reference, not cloned for the retry: a long poll holds one copy of its request.
+        match self.receive_message_once(ctx, &input, false).await {
+            Err(SqsError::QueueGone) => self.receive_message_once(ctx, &input, true).await,
+            other => other,
+        }
     }
 
     pub async fn delete_message(
@@ -574,9 +596,41 @@ impl Sqs {
     async fn receive_message_once(
         &self,
         ctx: &RequestContext,
-        input: ReceiveMessageRequest,
+        input: &ReceiveMessageRequest,
         fresh: bool,
     ) -> Result<ReceiveMessageResult, SqsError> {
+        // The checks and look-ups before the first look run in their own allocation, freed
+        // before the poll waits: a held long poll keeps only what waiting and answering need.
+        let poll = match Box::pin(self.plan_receive(ctx, input, fresh)).await? {
+            Planned::Answered(result) => return Ok(result),
+            Planned::Poll(poll) => poll,
+        };
+        let msgs = self.poll(&poll).await?;
+        let mut attribute_names = input.attribute_names.clone();
+        attribute_names.extend(input.message_system_attribute_names.iter().cloned());
+        Ok(ReceiveMessageResult {
+            messages: msgs
+                .iter()
+                .map(|m| {
+                    to_message(
+                        m,
+                        &poll.queue,
+                        &attribute_names,
+                        &input.message_attribute_names,
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// Validate a receive and settle what its polling needs; a retried FIFO receive
+    /// (ReceiveRequestAttemptId) may be answered here already.
+    async fn plan_receive(
+        &self,
+        ctx: &RequestContext,
+        input: &ReceiveMessageRequest,
+        fresh: bool,
+    ) -> Result<Planned, SqsError> {
         let q = self.message_queue(ctx, &input.queue_url, fresh).await?;
         let max = input.max_number_of_messages.unwrap_or(1);
         if !(1..=10).contains(&max) {
@@ -596,8 +650,6 @@ impl Sqs {
             .visibility_timeout
             .unwrap_or_else(|| int_attr(&q, "VisibilityTimeout", 30));
         check_visibility(visibility)?;
-        let mut attribute_names = input.attribute_names.clone();
-        attribute_names.extend(input.message_system_attribute_names.iter().cloned());
         let fifo = is_fifo(&q);
         let redrive = match q.attribute("RedrivePolicy").and_then(parse_redrive_policy) {
             Some((arn, count)) => self.queue_by_arn(&arn).await?.map(|d| (d.id, count)),
@@ -617,21 +669,36 @@ impl Sqs {
             if let Some(n) = self.store.attempt_nonce(q.id, attempt, now).await? {
                 let held = self.store.held_by(q.id, &n, now).await?;
                 if !held.is_empty() {
-                    return Ok(ReceiveMessageResult {
+                    let mut attribute_names = input.attribute_names.clone();
+                    attribute_names.extend(input.message_system_attribute_names.iter().cloned());
+                    return Ok(Planned::Answered(ReceiveMessageResult {
                         messages: held
                             .iter()
                             .map(|m| {
                                 to_message(m, &q, &attribute_names, &input.message_attribute_names)
                             })
                             .collect(),
-                    });
+                    }));
                 }
                 nonce = n;
             }
         }
+        Ok(Planned::Poll(Poll {
+            queue: q,
+            max,
+            deadline: now_ms() + wait * 1000,
+            visibility,
+            fifo,
+            redrive,
+            attempt_id,
+            nonce,
+        }))
+    }
 
-        let deadline = now_ms() + wait * 1000;
-        let notify = self.notify(q.id);
+    /// Receive, waiting (long polling) until a message can be had or the deadline passes.
+    async fn poll(&self, p: &Poll) -> Result<Vec<MessageRecord>, SqsError> {
+        let queue_id = p.queue.id;
+        let notify = self.notify(queue_id);
         loop {
             // Registered before looking, so a send between the look and the wait still wakes us.
             let notified = notify.notified();
@@ -639,15 +706,15 @@ impl Sqs {
             notified.as_mut().enable();
             let now = now_ms();
             let spec = ReceiveSpec {
-                queue_id: q.id,
-                max,
+                queue_id,
+                max: p.max,
                 now_ms: now,
-                visible_ms: now + visibility * 1000,
-                nonce: nonce.clone(),
-                fifo,
-                redrive,
-                attempt: attempt_id.clone().map(|a| (a, now + DEDUP_WINDOW_MS)),
-                next_if_empty: now < deadline,
+                visible_ms: now + p.visibility * 1000,
+                nonce: p.nonce.clone(),
+                fifo: p.fifo,
+                redrive: p.redrive,
+                attempt: p.attempt_id.clone().map(|a| (a, now + DEDUP_WINDOW_MS)),
+                next_if_empty: now < p.deadline,
             };
             let (msgs, next_visible) = match self.store.write(Write::Receive(spec)).await? {
                 Written::Received {
@@ -656,22 +723,15 @@ impl Sqs {
                 } => (messages, next_visible_ms),
                 other => return Err(unexpected(other)),
             };
-            if !msgs.is_empty() || now >= deadline {
-                if let Some((dlq, _)) = redrive {
+            if !msgs.is_empty() || now >= p.deadline {
+                if let Some((dlq, _)) = p.redrive {
                     // The receive may have dead-lettered messages: how many is not known here.
                     self.wake_all(dlq);
                 }
-                return Ok(ReceiveMessageResult {
-                    messages: msgs
-                        .iter()
-                        .map(|m| {
-                            to_message(m, &q, &attribute_names, &input.message_attribute_names)
-                        })
-                        .collect(),
-                });
+                return Ok(msgs);
             }
             // Sleep until a send wakes us, the next hidden message becomes visible, or time is up.
-            let wake_at = next_visible.map_or(deadline, |t| t.min(deadline));
+            let wake_at = next_visible.map_or(p.deadline, |t| t.min(p.deadline));
             let pause = Duration::from_millis((wake_at - now).max(1) as u64);
             tokio::select! {
                 _ = &mut notified => {}

@@ -1089,3 +1089,85 @@ async fn move_tasks_one_at_a_time_and_cancelled_while_running() {
     assert_eq!(status, "CANCELLED");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_delete_batch_deletes_only_messages_named_by_their_latest_receipt() {
+    let server = TestServer::memory().await;
+    let sqs = client(&server);
+    let url = queue(&sqs, "delete-receipts").await;
+    let bodies = ["one", "two", "three"];
+    for b in bodies {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(b)
+            .send()
+            .await
+            .expect("send");
+    }
+    let receive = |visibility: i32| {
+        sqs.receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .visibility_timeout(visibility)
+            .send()
+    };
+    // Visible again at once, so the next receive hands out new receipts for the same messages.
+    let first = receive(0).await.expect("first receive");
+    let second = receive(60).await.expect("second receive");
+    assert_eq!(first.messages().len(), 3);
+    assert_eq!(second.messages().len(), 3);
+    let handle = |r: &aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput, body: &str| {
+        r.messages()
+            .iter()
+            .find(|m| m.body() == Some(body))
+            .and_then(|m| m.receipt_handle())
+            .expect("received")
+            .to_string()
+    };
+    let entry = |id: &str, handle: String| {
+        DeleteMessageBatchRequestEntry::builder()
+            .id(id)
+            .receipt_handle(handle)
+            .build()
+            .expect("entry")
+    };
+    let out = sqs
+        .delete_message_batch()
+        .queue_url(&url)
+        .entries(entry("a", handle(&second, "one")))
+        .entries(entry("b", handle(&second, "two")))
+        // The receipt of an earlier receive: AWS answers success and keeps the message.
+        .entries(entry("c", handle(&first, "three")))
+        .send()
+        .await
+        .expect("DeleteMessageBatch");
+    assert_eq!(out.successful().len(), 3);
+    let left: serde_json::Value = crate::harness::http()
+        .get(server.url("/_cloudemu/sqs/messages"))
+        .query(&[("QueueUrl", url.as_str())])
+        .send()
+        .await
+        .expect("peek")
+        .json()
+        .await
+        .expect("json");
+    let left: Vec<&str> = left["Messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["Body"].as_str())
+        .collect();
+    assert_eq!(left, vec!["three"]);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("attributes");
+    assert_eq!(
+        attrs.attributes().expect("attrs")[&A::ApproximateNumberOfMessagesNotVisible],
+        "1"
+    );
+    server.stop().await;
+}
