@@ -81,7 +81,7 @@ run() {
 }
 
 declare -A target=([put]=$PUT_RATE [get]=$GET_RATE [query]=$QUERY_RATE)
-for op in put get query; do
+for op in ${OPS:-put get query}; do
     run "$op" ""
     if [ "$PACED" != 0 ]; then run "$op" "" "${target[$op]}"; fi
 done
