@@ -1192,14 +1192,4 @@ impl S3Store {
             .await?;
         Ok(())
     }
-
-    /// Every body id an object, version or part row refers to (to tell orphaned files after a crash).
-    pub async fn referenced_bodies(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT body_id FROM s3_objects UNION ALL SELECT body_id FROM s3_parts \
-             UNION ALL SELECT body_id FROM s3_object_versions WHERE is_delete_marker = 0",
-        )
-        .fetch_all(self.db.pool())
-        .await?)
-    }
 }
