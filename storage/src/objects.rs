@@ -31,7 +31,7 @@ pub enum ObjectBody {
 
 /// Chunk size when streaming a body out: large enough for disk speed, small enough that
 /// memory stays flat per transfer.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
 
 impl ObjectBody {
     /// `len` bytes from `start` as a stream of chunks, read as the consumer asks for them.
@@ -50,43 +50,64 @@ impl ObjectBody {
                 stream::iter([Ok(b.slice(from..to))]).boxed()
             }
             ObjectBody::File(file) => {
-                // The position is only sought once, before the first read (a freshly opened
-                // file is already at 0).
-                let state = (Some(file), (start > 0).then_some(start), len);
-                stream::unfold(state, |(file, seek, left)| async move {
-                    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-                    let mut file = file?;
-                    if left == 0 {
-                        return None;
-                    }
-                    let read = async {
-                        if let Some(pos) = seek {
-                            file.seek(std::io::SeekFrom::Start(pos)).await?;
-                        }
-                        let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
-                        let mut buf = vec![0u8; want];
-                        let n = file.read(&mut buf).await?;
-                        if n == 0 {
-                            return Err(std::io::Error::new(
-                                std::io::ErrorKind::UnexpectedEof,
-                                "stored body is shorter than recorded",
-                            ));
-                        }
-                        buf.truncate(n);
-                        Ok(Bytes::from(buf))
-                    }
+                // A thread reads ahead while the chunk before is still being sent: reading
+                // only when asked left the disk idle during every send and the socket idle
+                // during every read (an uncached 1 GiB GET: ~400-700 MB/s; the disk alone
+                // reads 1 MiB requests at ~2.6 GB/s here).
+                let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+                tokio::spawn(async move {
+                    let file = file.into_std().await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        read_ahead(file, start, len, &tx);
+                    })
                     .await;
-                    match read {
-                        Ok(b) => {
-                            let n = b.len() as u64;
-                            Some((Ok(b), (Some(file), None, left - n)))
-                        }
-                        // Stop after an error.
-                        Err(e) => Some((Err(e), (None, None, 0))),
-                    }
+                });
+                stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|chunk| (chunk, rx))
                 })
                 .boxed()
             }
+        }
+    }
+}
+
+/// Chunks read but not yet sent, per transfer (with [`READ_CHUNK`]: ~2 MiB).
+const READ_AHEAD: usize = 2;
+
+/// Send `len` bytes of `file` from `start` down `tx`, chunk by chunk, until done, an error
+/// (sent, then stop) or the receiver is gone (the client went away).
+fn read_ahead(
+    mut file: std::fs::File,
+    start: u64,
+    mut left: u64,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) {
+    use std::io::{Read, Seek};
+    if start > 0 {
+        if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+    }
+    while left > 0 {
+        let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+        let mut buf = vec![0u8; want];
+        let chunk = match file.read(&mut buf) {
+            Ok(0) => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "stored body is shorter than recorded",
+            )),
+            Ok(n) => {
+                buf.truncate(n);
+                left -= n as u64;
+                Ok(Bytes::from(buf))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(e),
+        };
+        let failed = chunk.is_err();
+        if tx.blocking_send(chunk).is_err() || failed {
+            return;
         }
     }
 }
