@@ -50,20 +50,31 @@ impl ObjectBody {
                 stream::iter([Ok(b.slice(from..to))]).boxed()
             }
             ObjectBody::File(file) => {
-                // A thread reads ahead while the chunk before is still being sent: reading
+                // Threads read ahead while the chunk before is still being sent: reading
                 // only when asked left the disk idle during every send and the socket idle
-                // during every read (an uncached 1 GiB GET: ~400-700 MB/s; the disk alone
-                // reads 1 MiB requests at ~2.6 GB/s here).
-                let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+                // during every read (an uncached 1 GiB GET: ~400-700 MB/s). Two of them, each
+                // taking every other chunk: this disk serves one reader of 1 MiB requests at
+                // ~550 MB/s and two at ~1.9 GB/s.
+                let (mut txs, mut rxs) = (Vec::new(), Vec::new());
+                for _ in 0..READERS {
+                    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+                    txs.push(tx);
+                    rxs.push(rx);
+                }
                 tokio::spawn(async move {
-                    let file = file.into_std().await;
-                    let _ = tokio::task::spawn_blocking(move || {
-                        read_ahead(file, start, len, &tx);
-                    })
-                    .await;
+                    let file = std::sync::Arc::new(file.into_std().await);
+                    for (k, tx) in txs.into_iter().enumerate() {
+                        let file = file.clone();
+                        tokio::task::spawn_blocking(move || {
+                            read_every_nth(&file, start, len, k, &tx);
+                        });
+                    }
                 });
-                stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|chunk| (chunk, rx))
+                // Chunk i comes from reader i % READERS; a reader that has sent its last
+                // chunk (or an error) closes its channel, which ends the stream there.
+                stream::unfold((rxs, 0usize), |(mut rxs, i)| async move {
+                    let chunk = rxs[i % READERS].recv().await?;
+                    Some((chunk, (rxs, i + 1)))
                 })
                 .boxed()
             }
@@ -71,44 +82,42 @@ impl ObjectBody {
     }
 }
 
-/// Chunks read but not yet sent, per transfer (with [`READ_CHUNK`]: ~2 MiB).
+/// Threads reading one body out, and chunks each may hold unsent (~4 MiB per transfer with
+/// [`READ_CHUNK`]).
+const READERS: usize = 2;
 const READ_AHEAD: usize = 2;
 
-/// Send `len` bytes of `file` from `start` down `tx`, chunk by chunk, until done, an error
-/// (sent, then stop) or the receiver is gone (the client went away).
-fn read_ahead(
-    mut file: std::fs::File,
+/// Send chunks `k`, `k + READERS`, `k + 2 * READERS`… of the `len` bytes of `file` from
+/// `start` down `tx`, until done, an error (sent, then stop) or the receiver is gone (the
+/// client went away).
+fn read_every_nth(
+    file: &std::fs::File,
     start: u64,
-    mut left: u64,
+    len: u64,
+    k: usize,
     tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) {
-    use std::io::{Read, Seek};
-    if start > 0 {
-        if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
-            let _ = tx.blocking_send(Err(e));
-            return;
-        }
-    }
-    while left > 0 {
-        let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+    use std::os::unix::fs::FileExt;
+    let step = (READ_CHUNK * READERS) as u64;
+    let mut offset = (READ_CHUNK * k) as u64;
+    while offset < len {
+        let want = usize::try_from(len - offset)
+            .unwrap_or(READ_CHUNK)
+            .min(READ_CHUNK);
         let mut buf = vec![0u8; want];
-        let chunk = match file.read(&mut buf) {
-            Ok(0) => Err(std::io::Error::new(
+        let chunk = match file.read_exact_at(&mut buf, start + offset) {
+            Ok(()) => Ok(Bytes::from(buf)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "stored body is shorter than recorded",
             )),
-            Ok(n) => {
-                buf.truncate(n);
-                left -= n as u64;
-                Ok(Bytes::from(buf))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => Err(e),
         };
         let failed = chunk.is_err();
         if tx.blocking_send(chunk).is_err() || failed {
             return;
         }
+        offset += step;
     }
 }
 
@@ -406,5 +415,48 @@ mod tests {
             .expect("tmp")
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    async fn collect(body: ObjectBody, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        use futures_util::StreamExt;
+        let mut out = Vec::new();
+        let mut stream = body.into_stream(start, len);
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn ranges_across_chunks_come_back_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ObjectStore::open_dir(dir.path().join("objects")).expect("open");
+        let data: Vec<u8> = (0..5 * READ_CHUNK + 321)
+            .map(|i| (i % 251) as u8 ^ (i / READ_CHUNK) as u8)
+            .collect();
+        let obj = store
+            .put_bytes(Bytes::from(data.clone()))
+            .await
+            .expect("put");
+        let ranges = [
+            (0, data.len()),
+            (0, 0),
+            (1, 1),
+            (READ_CHUNK - 5, 2 * READ_CHUNK + 10),
+            (3 * READ_CHUNK, READ_CHUNK),
+            (data.len() - 7, 7),
+        ];
+        for (start, len) in ranges {
+            let body = store.open(&obj.id).await.expect("open").expect("some");
+            let got = collect(body, start as u64, len as u64).await.expect("read");
+            assert!(got == data[start..start + len], "bytes {start}+{len}");
+        }
+        // A body shorter than its record is an error, not a short success.
+        let body = store.open(&obj.id).await.expect("open").expect("some");
+        let err = collect(body, 0, data.len() as u64 + 1).await;
+        assert_eq!(
+            err.expect_err("short body").kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
     }
 }
