@@ -16,6 +16,10 @@ const WAL_RESTART_FRAMES: i64 = 4_096;
 /// Frames the writer may be left to copy itself when the log starts over: each costs it a few
 /// µs while every write waits.
 const WAL_CATCH_UP_FRAMES: i64 = 256;
+/// How often the checkpointer looks at the log while it grows, and while it does not (an idle
+/// server wakes twice a second for it, no more).
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(100);
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(500);
 /// Passes the checkpointer makes to get there before it hands over what is left anyway.
 const WAL_CATCH_UP_PASSES: usize = 6;
 
@@ -42,12 +46,21 @@ pub struct Db {
 /// passes run here, each copying what was appended during the one before, until what is left
 /// is small.
 async fn checkpoint_forever(pool: SqlitePool, writer: SyncDb, path: PathBuf) {
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut pause = CHECKPOINT_IDLE;
+    let mut seen = 0;
     while !pool.is_closed() {
-        tick.tick().await;
+        tokio::time::sleep(pause).await;
         let Some(mut log) = passive_checkpoint(&pool).await else {
             continue;
         };
+        // While writes arrive, copy often: each pass is short, the log stays small, and the
+        // pages the writer reuses after a restart were written moments ago.
+        pause = if log != seen {
+            CHECKPOINT_BUSY
+        } else {
+            CHECKPOINT_IDLE
+        };
+        seen = log;
         if log <= WAL_RESTART_FRAMES {
             continue;
         }
