@@ -17,6 +17,7 @@ mod robustness;
 mod s3;
 mod s3_conformance;
 mod s3_inline;
+mod s3_length;
 mod s3_versioning;
 mod s3_writes;
 mod sqs;

@@ -191,14 +191,18 @@ impl Service for S3 {
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {
-                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let input: shapes::UploadPartRequest =
+                        serde_json::from_value(input).map_err(bad_input)?;
+                    ingest::require_length(request.chunked_transfer, input.object.content_length)?;
                     let out = self
                         .upload_part(ctx, input, request.body, request.trailer)
                         .await?;
                     serde_json::to_value(out).map_err(ServiceError::internal)
                 }
                 "PutObject" => {
-                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let input: shapes::PutObjectRequest =
+                        serde_json::from_value(input).map_err(bad_input)?;
+                    ingest::require_length(request.chunked_transfer, input.content_length)?;
                     let out = self
                         .put_object(ctx, input, request.body, request.trailer)
                         .await?;
