@@ -63,11 +63,13 @@ fn is_fixed(v: &str) -> bool {
     !v.is_empty() && !v.contains('*') && !v.contains('?') && !v.contains("${")
 }
 
-fn values(v: &Value) -> Vec<&str> {
+/// A principal's or condition's value(s) as text (an account id may be written as a number).
+fn values(v: &Value) -> Vec<String> {
     match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-        Value::Bool(_) | Value::Number(_) => vec!["non-string"],
+        Value::String(s) => vec![s.clone()],
+        Value::Number(n) => vec![n.to_string()],
+        Value::Bool(b) => vec![b.to_string()],
+        Value::Array(list) => list.iter().flat_map(values).collect(),
         _ => Vec::new(),
     }
 }
@@ -261,6 +263,7 @@ mod tests {
             ("StringEquals", "aws:SourceVpc", json!("vpc-91237329")),
             ("StringEquals", "aws:SourceVpce", json!("vpce-1a2b3c4d")),
             ("StringEquals", "aws:SourceAccount", json!("111122223333")),
+            ("StringEquals", "aws:SourceAccount", json!(111122223333u64)),
             ("StringEquals", "aws:SourceOwner", json!("111122223333")),
             (
                 "ArnEquals",
