@@ -72,6 +72,7 @@ impl Caller for RegistryCaller {
                 input,
                 body: Body::Empty,
                 trailer: Trailer::default(),
+                chunked_transfer: false,
             };
             svc.call(ctx, &op.name, request).await
         })

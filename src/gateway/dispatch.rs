@@ -486,10 +486,15 @@ async fn process(
         host: host_header.clone(),
         operation: op.name.clone(),
     };
+    let chunked_transfer = headers.get("transfer-encoding").is_some_and(|v| {
+        v.split(',')
+            .any(|c| c.trim().eq_ignore_ascii_case("chunked"))
+    });
     let request = cloudemu_core::ServiceRequest {
         input,
         body: stream_body,
         trailer,
+        chunked_transfer,
     };
     // A call may be held for long (SQS long polls, 20 s): what it does not need is freed
     // before it starts, not kept per waiting connection.

@@ -17,6 +17,8 @@ mod robustness;
 mod s3;
 mod s3_conformance;
 mod s3_inline;
+mod s3_length;
+mod s3_public;
 mod s3_versioning;
 mod s3_writes;
 mod sqs;

@@ -1713,9 +1713,10 @@ async fn bucket_sub_resources_answer_as_aws_does() {
         acl.owner().and_then(|o| o.id())
     );
 
-    // Stored and returned as written; deleted back to "not configured".
+    // Stored and returned as written; deleted back to "not configured". (A named principal:
+    // the new bucket's BlockPublicPolicy refuses a public one, see s3_public.)
     let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::{b}/*"}}]}}"#
     );
     s3.put_bucket_policy()
         .bucket(&b)

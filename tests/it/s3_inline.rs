@@ -230,52 +230,7 @@ async fn copies_from_small_sources_and_bodies_without_a_length() {
         .expect("CompleteMultipartUpload");
     assert_eq!(get(&s3, &b, "assembled").await, data[100..200]);
 
-    // Bodies sent chunked, without a Content-Length: small ones stay small, large ones spill
-    // to a file mid-stream; both read back whole.
-    for len in [5000usize, 200 * 1024] {
-        let body = pattern(len);
-        let status = put_chunked(&server, &format!("/{b}/chunked-{len}"), &body).await;
-        assert_eq!(status, 200, "{len} bytes");
-        assert_eq!(get(&s3, &b, &format!("chunked-{len}")).await, body);
-    }
     server.stop().await;
-}
-
-/// PUT `body` with `Transfer-Encoding: chunked` (no Content-Length) over a raw connection;
-/// the response's status.
-async fn put_chunked(server: &TestServer, path: &str, body: &[u8]) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let url = server.url(path);
-    let authority = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("authority")
-        .to_string();
-    let mut conn = tokio::net::TcpStream::connect(&authority)
-        .await
-        .expect("connect");
-    let mut req = format!(
-        "PUT {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, \
-         SignedHeaders=host, Signature=0\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n\
-         Transfer-Encoding: chunked\r\n\r\n"
-    )
-    .into_bytes();
-    for c in body.chunks(7000) {
-        req.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
-        req.extend_from_slice(c);
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"0\r\n\r\n");
-    conn.write_all(&req).await.expect("send");
-    let mut resp = Vec::new();
-    conn.read_to_end(&mut resp).await.expect("response");
-    let head = String::from_utf8_lossy(&resp);
-    head.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 async fn wait_healthy(port: u16) {

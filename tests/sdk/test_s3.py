@@ -223,3 +223,84 @@ def test_get_object_attributes(server, bucket):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object_attributes(Bucket=bucket, Key="missing", ObjectAttributes=["ETag"])
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def _public_policy(bucket, condition=None):
+    import json
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{bucket}/*"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_block_public_policy_and_policy_status(server, bucket):
+    s3 = server.client("s3")
+    # New buckets block public policies.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=_public_policy(bucket))
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_policy_status(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+    # Everyone pinned to one VPC is not public.
+    pinned = _public_policy(bucket, {"StringEquals": {"aws:SourceVpc": "vpc-91237329"}})
+    s3.put_bucket_policy(Bucket=bucket, Policy=pinned)
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+    # The CLI turns the block off, attaches a public policy and reads its status.
+    server.cli("s3api", "put-public-access-block", "--bucket", bucket,
+               "--public-access-block-configuration",
+               "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=true")
+    server.cli("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", _public_policy(bucket))
+    _, status, _ = server.cli("s3api", "get-bucket-policy-status", "--bucket", bucket)
+    assert status["PolicyStatus"]["IsPublic"] is True
+
+
+def test_uploads_must_declare_their_length(server, bucket):
+    import http.client
+    import subprocess
+    import urllib.parse
+    import urllib.request
+    s3 = server.client("s3")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "p"}, ExpiresIn=60)
+    # A presigned PUT with its length (what curl --data-binary / -T file send) is taken.
+    req = urllib.request.Request(url, data=b"presigned", method="PUT")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+    parsed = urllib.parse.urlsplit(url)
+    target = parsed.path + "?" + parsed.query
+
+    def raw(chunked):
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+        if chunked:
+            conn.request("PUT", target, body=iter([b"streamed"]), encode_chunked=True,
+                         headers={"Transfer-Encoding": "chunked"})
+        else:
+            conn.putrequest("PUT", target)
+            conn.endheaders()
+        resp = conn.getresponse()
+        out = resp.status, resp.read().decode()
+        conn.close()
+        return out
+
+    status, body = raw(chunked=False)
+    assert status == 411 and "<Code>MissingContentLength</Code>" in body, body
+    status, body = raw(chunked=True)
+    assert status == 501 and "<Header>Transfer-Encoding</Header>" in body, body
+    assert s3.get_object(Bucket=bucket, Key="p")["Body"].read() == b"presigned"
+
+    # Empty objects still go in.
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert s3.head_object(Bucket=bucket, Key="empty")["ContentLength"] == 0
+
+    # `aws s3 cp -` streams stdin as multipart parts of known sizes: taken.
+    data = os.urandom(9 * 1024 * 1024 + 123)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    p = subprocess.run(["aws", "--endpoint-url", server.endpoint, "s3", "cp", "-",
+                        f"s3://{bucket}/stdin"], input=data, env=env, capture_output=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert s3.get_object(Bucket=bucket, Key="stdin")["Body"].read() == data

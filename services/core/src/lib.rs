@@ -42,6 +42,9 @@ pub struct ServiceRequest {
     pub body: Body,
     /// Input members sent after the body (trailers); complete once `body` has been read.
     pub trailer: Trailer,
+    /// The body came in chunked transfer coding, so no length was declared before it (some
+    /// services, S3 among them, refuse such bodies).
+    pub chunked_transfer: bool,
 }
 
 /// An operation's output: the model value tree, and the streaming payload when the operation

@@ -358,6 +358,10 @@ impl S3 {
             return Err(S3Error::MissingRequestBody);
         };
         check(c.kind, doc)?;
+        if c.kind == "policy" {
+            let policy = serde_json::from_str(doc.as_str().unwrap_or("")).unwrap_or(Value::Null);
+            self.refuse_public_policy(bucket, &policy).await?;
+        }
         let stored = if c.kind == "object-lock" {
             crate::lock::check_configuration(doc)?;
             // Object Lock can be turned on for an existing bucket once it is versioned.

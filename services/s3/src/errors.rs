@@ -120,6 +120,12 @@ pub enum S3Error {
     EntityTooLarge { proposed: u64, max: u64 },
     #[error("You did not provide the number of bytes specified by the Content-Length HTTP header")]
     IncompleteBody,
+    /// An upload whose length was not declared before its body.
+    #[error("You must provide the Content-Length HTTP header.")]
+    MissingContentLength,
+    /// S3 does not take uploads in chunked transfer coding, with or without a length.
+    #[error("A header you provided implies functionality that is not implemented")]
+    ChunkedTransferNotImplemented,
     /// An error the request body stream failed with (framing, payload hash).
     #[error("{0}")]
     Body(Box<ServiceError>),
@@ -227,6 +233,10 @@ impl From<S3Error> for ServiceError {
                 .with_field("ProposedSize", proposed)
                 .with_field("MaxSizeAllowed", max),
             S3Error::IncompleteBody => client("IncompleteBody", 400),
+            S3Error::MissingContentLength => client("MissingContentLength", 411),
+            S3Error::ChunkedTransferNotImplemented => {
+                client("NotImplemented", 501).with_field("Header", "Transfer-Encoding")
+            }
             S3Error::Body(e) => *e,
             S3Error::Storage(e) => ServiceError::internal(e),
         }

@@ -56,6 +56,22 @@ fn declared_in(map: &Map<String, Value>) -> Vec<(Algorithm, String)> {
         .collect()
 }
 
+/// Refuse an upload whose length is not known before its body, as S3 does, so nothing of it
+/// is read or stored: chunked transfer coding (501 even with a length), or no length at all
+/// (an aws-chunked body without `x-amz-decoded-content-length` reaches here with none).
+pub(crate) fn require_length(
+    chunked_transfer: bool,
+    content_length: Option<i64>,
+) -> Result<(), S3Error> {
+    if chunked_transfer {
+        return Err(S3Error::ChunkedTransferNotImplemented);
+    }
+    if content_length.is_none() {
+        return Err(S3Error::MissingContentLength);
+    }
+    Ok(())
+}
+
 impl S3 {
     pub(crate) async fn ingest(
         &self,

@@ -16,6 +16,7 @@ mod lock;
 mod multipart;
 mod names;
 mod objects;
+mod public;
 mod shapes;
 mod tagging;
 mod versions;
@@ -71,6 +72,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetBucketNotificationConfiguration",
     "GetBucketOwnershipControls",
     "GetBucketPolicy",
+    "GetBucketPolicyStatus",
     "GetBucketReplication",
     "GetBucketRequestPayment",
     "GetBucketTagging",
@@ -181,6 +183,7 @@ impl Service for S3 {
                 "PutObjectTagging" => Ok(self.put_object_tagging(ctx, input).await?),
                 "GetObjectTagging" => Ok(self.get_object_tagging(ctx, input).await?),
                 "DeleteObjectTagging" => Ok(self.delete_object_tagging(ctx, input).await?),
+                "GetBucketPolicyStatus" => Ok(self.get_bucket_policy_status(input).await?),
                 "GetBucketAcl" | "GetObjectAcl" => Ok(self.get_acl(input).await?),
                 "PutBucketAcl" => Ok(self.put_bucket_acl(ctx, input).await?),
                 "PutObjectAcl" => Ok(self.put_object_acl(ctx, input).await?),
@@ -191,14 +194,18 @@ impl Service for S3 {
                 "UploadPartCopy" => route!(self, ctx, input, upload_part_copy),
                 "ListMultipartUploads" => route!(self, ctx, input, list_multipart_uploads),
                 "UploadPart" => {
-                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let input: shapes::UploadPartRequest =
+                        serde_json::from_value(input).map_err(bad_input)?;
+                    ingest::require_length(request.chunked_transfer, input.object.content_length)?;
                     let out = self
                         .upload_part(ctx, input, request.body, request.trailer)
                         .await?;
                     serde_json::to_value(out).map_err(ServiceError::internal)
                 }
                 "PutObject" => {
-                    let input = serde_json::from_value(input).map_err(bad_input)?;
+                    let input: shapes::PutObjectRequest =
+                        serde_json::from_value(input).map_err(bad_input)?;
+                    ingest::require_length(request.chunked_transfer, input.content_length)?;
                     let out = self
                         .put_object(ctx, input, request.body, request.trailer)
                         .await?;
