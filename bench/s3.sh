@@ -86,10 +86,12 @@ peak_during() {
 echo
 echo "== ${SIZE_MB} MiB object (body from a file on disk; the page cache is warm)"
 head -c "$((SIZE_MB * 1024 * 1024))" /dev/urandom > "$scratch/big"
-# Written back now, not during the PUT: otherwise the kernel flushes this input file to the
-# same disk while the server syncs the object, and the run measures both (386-500 MB/s in
-# four runs before this line; the disk here writes ~700 MB/s with nothing else going on).
-sync "$scratch/big"
+# Written back now, not during the PUT: this input file and what the 1 KiB runs above left
+# dirty (the database, their checkpoints) would otherwise go to the same disk while the server
+# writes the object, and the run would measure both (386-500 MB/s in four runs before this
+# line; the disk here writes ~700 MB/s with nothing else going on).
+sync
+sleep 2
 bytes=$((SIZE_MB * 1024 * 1024))
 echo "RSS before: $(( $(rss) / 1024 )) MiB"
 start=$(date +%s.%N)
