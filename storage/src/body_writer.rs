@@ -284,7 +284,11 @@ impl Sink {
                         file.sync_all()?;
                         return Ok(size);
                     }
-                    Err(e) if refused_direct(&e) => self.fall_back_to_page_cache()?,
+                    Err(e) if refused_direct(&e) => {
+                        // Now buffered: finish that way.
+                        self.fall_back_to_page_cache()?;
+                        return self.finish();
+                    }
                     Err(e) => return Err(e),
                 }
             } else {
@@ -292,18 +296,17 @@ impl Sink {
                 return Ok(*written);
             }
         }
-        match self {
-            Sink::Buffered {
-                file,
-                size,
-                flusher,
-            } => {
-                flusher.finish()?;
-                file.sync_all()?;
-                Ok(size)
-            }
-            Sink::Direct { .. } => unreachable!("a direct sink either finished or fell back"),
-        }
+        let Sink::Buffered {
+            file,
+            size,
+            flusher,
+        } = self
+        else {
+            return Err(std::io::Error::other("the body sink is in neither mode"));
+        };
+        flusher.finish()?;
+        file.sync_all()?;
+        Ok(size)
     }
 
     /// The filesystem took O_DIRECT at open but refuses its writes: carry on through the page

@@ -132,6 +132,29 @@ fn failure(what: &str) -> StorageError {
     StorageError::Io(std::io::Error::other(what.to_string()))
 }
 
+/// `f` boxed to run on a connection's thread outside any batch (a panic becomes its error),
+/// and the receiver of what it returns.
+fn job<T, F>(f: F) -> (ReadJob, oneshot::Receiver<Result<T>>)
+where
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let job: ReadJob = Box::new(move |conn| {
+        let out = catch_unwind(AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|_| Err(failure("the closure panicked")));
+        let _ = reply.send(out);
+    });
+    (job, answer)
+}
+
+/// A closure's result; a thread that stopped before answering means the database closed.
+async fn answered<T>(answer: oneshot::Receiver<Result<T>>) -> Result<T> {
+    answer
+        .await
+        .unwrap_or_else(|_| Err(failure("the database is closed")))
+}
+
 /// Waiting for a lock another connection holds (a checkpoint that restarts the WAL holds off
 /// the writer while it copies and syncs): sleep in steps of at most 1 ms, for ~10 s in all.
 /// SQLite's own busy handler backs off 1, 2, 5, 10, 15… ms, so a writer blocked for 9 ms slept
@@ -248,12 +271,7 @@ impl SyncDb {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(failure("the database is closed"));
         }
-        let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let out = catch_unwind(AssertUnwindSafe(|| f(conn)))
-                .unwrap_or_else(|_| Err(failure("the read closure panicked")));
-            let _ = reply.send(out);
-        });
+        let (job, answer) = job(f);
         let sent = match &self.inner.readers {
             Some(readers) => readers.send(ToReader::Read(job)).is_ok(),
             None => self.inner.writer.send(ToWriter::Read(job)).is_ok(),
@@ -261,9 +279,7 @@ impl SyncDb {
         if !sent {
             return Err(failure("the database is closed"));
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(failure("the database is closed")))
+        answered(answer).await
     }
 
     /// Run `f` on the writer connection inside a transaction shared with other requests'
@@ -286,9 +302,7 @@ impl SyncDb {
         if self.inner.writer.send(ToWriter::Write(task)).is_err() {
             return Err(failure("the database is closed"));
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(failure("the database is closed")))
+        answered(answer).await
     }
 
     /// Run `f` on the writer's connection between two batches (outside any transaction), for
@@ -303,18 +317,11 @@ impl SyncDb {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(failure("the database is closed"));
         }
-        let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let out = catch_unwind(AssertUnwindSafe(|| f(conn)))
-                .unwrap_or_else(|_| Err(failure("the closure panicked")));
-            let _ = reply.send(out);
-        });
+        let (job, answer) = job(f);
         if self.inner.writer.send(ToWriter::Read(job)).is_err() {
             return Err(failure("the database is closed"));
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(failure("the database is closed")))
+        answered(answer).await
     }
 
     /// True once [`Self::close`] has begun.

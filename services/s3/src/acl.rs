@@ -222,15 +222,12 @@ impl S3 {
                 )
             })
         });
-        if public {
-            let block = self.store.get_config(bucket, "public-access-block").await?;
-            let blocked = block
-                .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-                .and_then(|d| d.get("BlockPublicAcls").and_then(Value::as_bool))
-                .unwrap_or(false);
-            if blocked {
-                return Err(S3Error::AccessDenied);
-            }
+        if public
+            && self
+                .public_access_blocked(bucket, "BlockPublicAcls")
+                .await?
+        {
+            return Err(S3Error::AccessDenied);
         }
         Ok(())
     }

@@ -141,6 +141,20 @@ fn flag(config: &Value, name: &str) -> bool {
 }
 
 impl S3 {
+    /// Is this Block Public Access setting (`BlockPublicAcls`, `BlockPublicPolicy`…) on for
+    /// the bucket? Off when the bucket has no configuration.
+    pub(crate) async fn public_access_blocked(
+        &self,
+        bucket: &str,
+        setting: &str,
+    ) -> Result<bool, S3Error> {
+        let Some(text) = self.store.get_config(bucket, "public-access-block").await? else {
+            return Ok(false);
+        };
+        let config: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(flag(&config, setting))
+    }
+
     /// PutBucketPolicy on a bucket whose BlockPublicPolicy is on refuses a public policy (a
     /// policy already attached stays, as in AWS).
     pub(crate) async fn refuse_public_policy(
@@ -148,11 +162,11 @@ impl S3 {
         bucket: &str,
         policy: &Value,
     ) -> Result<(), S3Error> {
-        let Some(text) = self.store.get_config(bucket, "public-access-block").await? else {
-            return Ok(());
-        };
-        let config: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if flag(&config, "BlockPublicPolicy") && is_public_policy(policy) {
+        if is_public_policy(policy)
+            && self
+                .public_access_blocked(bucket, "BlockPublicPolicy")
+                .await?
+        {
             return Err(S3Error::AccessDenied);
         }
         Ok(())
@@ -160,21 +174,16 @@ impl S3 {
 
     /// GetBucketPolicyStatus: whether the bucket's policy is public.
     pub(crate) async fn get_bucket_policy_status(&self, input: Value) -> Result<Value, S3Error> {
-        let bucket = input.get("Bucket").and_then(Value::as_str).unwrap_or("");
-        self.bucket(bucket).await?;
-        let Some(text) = self.store.get_config(bucket, "policy").await? else {
-            return Err(S3Error::NotConfigured {
-                code: "NoSuchBucketPolicy",
-                message: "The bucket policy does not exist",
-                bucket: bucket.to_string(),
-            });
+        // GetBucketPolicy's own answer, with its NoSuchBucket / NoSuchBucketPolicy errors.
+        let got = match self.config_call("GetBucketPolicy", &input).await {
+            Some(got) => got?,
+            None => Value::Null,
         };
-        // Stored as PutBucketPolicy's member: the policy text as a JSON string.
-        let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let policy = match doc.as_str() {
-            Some(t) => serde_json::from_str(t).unwrap_or(Value::Null),
-            None => doc,
-        };
+        let policy = got
+            .get("Policy")
+            .and_then(Value::as_str)
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or(Value::Null);
         Ok(json!({"PolicyStatus": {"IsPublic": is_public_policy(&policy)}}))
     }
 }
