@@ -637,6 +637,25 @@ async fn url_encoding_type_encodes_keys_in_listings() {
     // The SDK asks for url encoding itself and decodes it.
     let listed = s3.list_objects_v2().bucket(&b).send().await.expect("list");
     assert_eq!(listed.contents()[0].key(), Some("a b/ü+c"));
+    // V1 echoes its Prefix as sent (botocore does not decode it); V2 encodes it like the keys.
+    for (list_type, echoed) in [
+        ("", "<Prefix>a b/</Prefix>"),
+        ("list-type=2&", "<Prefix>a+b/</Prefix>"),
+    ] {
+        let text = http()
+            .get(server.url(&format!("/{b}?{list_type}encoding-type=url&prefix=a%20b/")))
+            .send()
+            .await
+            .expect("raw list")
+            .text()
+            .await
+            .expect("body");
+        assert!(text.contains(echoed), "{list_type}: {text}");
+        assert!(
+            text.contains("<Key>a+b/%C3%BC%2Bc</Key>"),
+            "{list_type}: {text}"
+        );
+    }
     server.stop().await;
 }
 

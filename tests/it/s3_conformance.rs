@@ -481,3 +481,95 @@ async fn governance_retention_changes_mode_only_with_the_bypass() {
         Some(&ObjectLockRetentionMode::Compliance)
     );
 }
+
+/// A lifecycle Date names a day: S3 takes it in any offset when it falls on midnight UTC and
+/// refuses any other instant.
+#[tokio::test]
+async fn lifecycle_dates_must_fall_on_midnight_utc() {
+    let server = TestServer::memory().await;
+    let s3 = client(&server);
+    let b = bucket(&s3).await;
+    let put = |date: &str| {
+        let xml = format!(
+            "<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Rule>\
+             <ID>r</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status>\
+             <Expiration><Date>{date}</Date></Expiration></Rule></LifecycleConfiguration>"
+        );
+        http()
+            .put(server.url(&format!("/{b}?lifecycle")))
+            .body(xml)
+            .send()
+    };
+    for ok in [
+        "2024-01-08T00:00:00Z",
+        "2024-01-08T00:00:00",
+        "2024-01-08T06:00:00+06:00",
+    ] {
+        let resp = put(ok).await.expect("PUT lifecycle");
+        assert_eq!(
+            resp.status(),
+            200,
+            "{ok}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+    for late in ["2024-01-08T12:34:56Z", "2024-01-08T00:00:00.123Z"] {
+        let resp = put(late).await.expect("PUT lifecycle");
+        assert_eq!(resp.status(), 400, "{late}");
+        let text = resp.text().await.expect("body");
+        assert!(
+            text.contains("<Code>InvalidArgument</Code>"),
+            "{late}: {text}"
+        );
+        assert!(
+            text.contains("Date&apos; must be at midnight GMT"),
+            "{late}: {text}"
+        );
+    }
+    let resp = put("2024-01-08T00:00:00+34:00")
+        .await
+        .expect("PUT lifecycle");
+    assert_eq!(resp.status(), 400, "an offset past 24 hours");
+
+    // A transition's Date is held to the same rule, through the SDK as a user sends it.
+    let transition = |secs: i64| {
+        LifecycleRule::builder()
+            .id("t")
+            .filter(LifecycleRuleFilter::builder().prefix("t/").build())
+            .status(ExpirationStatus::Enabled)
+            .transitions(
+                aws_sdk_s3::types::Transition::builder()
+                    .date(aws_sdk_s3::primitives::DateTime::from_secs(secs))
+                    .storage_class(aws_sdk_s3::types::TransitionStorageClass::Glacier)
+                    .build(),
+            )
+            .build()
+            .expect("rule")
+    };
+    let put_rule = |rule: LifecycleRule| {
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(&b)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(rule)
+                    .build()
+                    .expect("config"),
+            )
+            .send()
+    };
+    let err = put_rule(transition(1_704_700_000))
+        .await
+        .expect_err("a transition at 07:46 UTC");
+    assert_eq!(err.code(), Some("InvalidArgument"));
+    put_rule(transition(1_704_672_000))
+        .await
+        .expect("a transition at midnight UTC");
+    let got = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&b)
+        .send()
+        .await
+        .expect("GetBucketLifecycleConfiguration");
+    let date = got.rules()[0].transitions()[0].date().expect("date");
+    assert_eq!(date.secs(), 1_704_672_000);
+}

@@ -282,6 +282,9 @@ fn check_lifecycle(doc: &Value) -> Result<(), S3Error> {
         ) {
             return Err(S3Error::MalformedXml);
         }
+        if !lifecycle_dates(r).all(at_midnight_utc) {
+            return Err(invalid("'Date' must be at midnight GMT"));
+        }
         if let Some(id) = r.get("ID").and_then(Value::as_str) {
             if id.chars().count() > 255 {
                 return Err(invalid("ID length should not exceed allowed limit of 255"));
@@ -294,6 +297,33 @@ fn check_lifecycle(doc: &Value) -> Result<(), S3Error> {
         }
     }
     Ok(())
+}
+
+/// The Dates of a rule's expiration and transitions (`Transitions` in
+/// PutBucketLifecycleConfiguration, `Transition` in the older PutBucketLifecycle).
+fn lifecycle_dates(rule: &Value) -> impl Iterator<Item = &Value> {
+    let expiration = rule.get("Expiration").into_iter();
+    let transitions = ["Transitions", "Transition"]
+        .into_iter()
+        .flat_map(|k| match rule.get(k) {
+            Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        });
+    expiration.chain(transitions).filter_map(|v| v.get("Date"))
+}
+
+/// A lifecycle Date names a day: its instant (any offset) must fall on midnight UTC.
+fn at_midnight_utc(date: &Value) -> bool {
+    let secs = match date {
+        Value::Number(n) => n.as_f64(),
+        // The protocol layer hands timestamps over as epoch seconds; a string is a fallback.
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9),
+        _ => None,
+    };
+    secs.is_some_and(|s| s.rem_euclid(86_400.0) == 0.0)
 }
 
 /// S3 names every lifecycle rule: one sent without an ID reads back with a generated one.

@@ -171,7 +171,9 @@ impl S3 {
                 .map(|o| self.entry(o, true, encode))
                 .collect(),
             name: input.bucket,
-            prefix: enc(&prefix),
+            // V1 echoes Prefix as sent even with encoding-type=url (botocore decodes only
+            // Delimiter, Marker, NextMarker and the keys of a V1 listing; V2 also its Prefix).
+            prefix,
             // An empty delimiter is no delimiter, and is not echoed.
             delimiter: input
                 .delimiter
