@@ -55,8 +55,11 @@ impl ObjectBody {
                 // during every read (an uncached 1 GiB GET: ~400-700 MB/s). Two of them, each
                 // taking every other chunk: this disk serves one reader of 1 MiB requests at
                 // ~550 MB/s and two at ~1.9 GB/s.
+                // A body of one chunk needs one thread: the second would start only to stop.
+                let chunks = len.div_ceil(READ_CHUNK as u64);
+                let readers = usize::try_from(chunks).unwrap_or(READERS).clamp(1, READERS);
                 let (mut txs, mut rxs) = (Vec::new(), Vec::new());
-                for _ in 0..READERS {
+                for _ in 0..readers {
                     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
                     txs.push(tx);
                     rxs.push(rx);
@@ -66,14 +69,15 @@ impl ObjectBody {
                     for (k, tx) in txs.into_iter().enumerate() {
                         let file = file.clone();
                         tokio::task::spawn_blocking(move || {
-                            read_every_nth(&file, start, len, k, &tx);
+                            read_every_nth(&file, start, len, k, readers, &tx);
                         });
                     }
                 });
-                // Chunk i comes from reader i % READERS; a reader that has sent its last
+                // Chunk i comes from reader i % readers; a reader that has sent its last
                 // chunk (or an error) closes its channel, which ends the stream there.
                 stream::unfold((rxs, 0usize), |(mut rxs, i)| async move {
-                    let chunk = rxs[i % READERS].recv().await?;
+                    let n = rxs.len();
+                    let chunk = rxs[i % n].recv().await?;
                     Some((chunk, (rxs, i + 1)))
                 })
                 .boxed()
@@ -82,12 +86,12 @@ impl ObjectBody {
     }
 }
 
-/// Threads reading one body out, and chunks each may hold unsent (~4 MiB per transfer with
-/// [`READ_CHUNK`]).
+/// Threads reading one body out (at most), and chunks each may hold unsent (~4 MiB per
+/// transfer with [`READ_CHUNK`]).
 const READERS: usize = 2;
 const READ_AHEAD: usize = 2;
 
-/// Send chunks `k`, `k + READERS`, `k + 2 * READERS`… of the `len` bytes of `file` from
+/// Send chunks `k`, `k + readers`, `k + 2 * readers`… of the `len` bytes of `file` from
 /// `start` down `tx`, until done, an error (sent, then stop) or the receiver is gone (the
 /// client went away).
 fn read_every_nth(
@@ -95,10 +99,11 @@ fn read_every_nth(
     start: u64,
     len: u64,
     k: usize,
+    readers: usize,
     tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) {
     use std::os::unix::fs::FileExt;
-    let step = (READ_CHUNK * READERS) as u64;
+    let step = (READ_CHUNK * readers) as u64;
     let mut offset = (READ_CHUNK * k) as u64;
     while offset < len {
         let want = usize::try_from(len - offset)
@@ -456,6 +461,13 @@ mod tests {
         let err = collect(body, 0, data.len() as u64 + 1).await;
         assert_eq!(
             err.expect_err("short body").kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+        // The same when the read is one chunk long (one reader thread).
+        let body = store.open(&obj.id).await.expect("open").expect("some");
+        let err = collect(body, data.len() as u64 - 5, 10).await;
+        assert_eq!(
+            err.expect_err("short one-chunk read").kind(),
             std::io::ErrorKind::UnexpectedEof
         );
     }
