@@ -416,6 +416,37 @@ async fn object_lock_retention_legal_hold_and_deletes() {
         .await
         .expect("bypassed");
 
+    // A default retention period of zero is refused as AWS words it.
+    for (days, years) in [(Some(0), None), (None, Some(0))] {
+        let err = s3
+            .put_object_lock_configuration()
+            .bucket(&b)
+            .object_lock_configuration(
+                ObjectLockConfiguration::builder()
+                    .object_lock_enabled(ObjectLockEnabled::Enabled)
+                    .rule(
+                        ObjectLockRule::builder()
+                            .default_retention(
+                                DefaultRetention::builder()
+                                    .mode(ObjectLockRetentionMode::Governance)
+                                    .set_days(days)
+                                    .set_years(years)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect_err("a zero retention period");
+        assert_eq!(err.code(), Some("InvalidArgument"));
+        assert_eq!(
+            err.message(),
+            Some("Default retention period must be a positive integer value.")
+        );
+    }
+
     // Default retention applies to new versions; COMPLIANCE yields to nothing.
     s3.put_object_lock_configuration()
         .bucket(&b)

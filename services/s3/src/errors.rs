@@ -156,9 +156,18 @@ impl From<S3Error> for ServiceError {
             S3Error::IllegalLocationConstraint(_) => {
                 client("IllegalLocationConstraintException", 400)
             }
-            S3Error::InvalidArgument { name, value, .. } => client("InvalidArgument", 400)
-                .with_field("ArgumentName", name)
-                .with_field("ArgumentValue", value),
+            S3Error::InvalidArgument { name, value, .. } => {
+                // Some refusals name no argument (lifecycle rules) or no value (a default
+                // retention period): AWS leaves those elements out rather than empty.
+                let mut e = client("InvalidArgument", 400);
+                if !name.is_empty() {
+                    e = e.with_field("ArgumentName", name);
+                }
+                if !value.is_empty() {
+                    e = e.with_field("ArgumentValue", value);
+                }
+                e
+            }
             S3Error::InvalidRequest(_) => client("InvalidRequest", 400),
             S3Error::KeyTooLong => client("KeyTooLongError", 400),
             S3Error::PreconditionFailed(c) => {

@@ -62,15 +62,17 @@ pub(crate) fn check_configuration(doc: &Value) -> Result<(), S3Error> {
         return Ok(());
     };
     check_mode(d.get("Mode").and_then(Value::as_str).unwrap_or(""))?;
-    let period = match (d.get("Days"), d.get("Years")) {
-        (Some(n), None) | (None, Some(n)) => n.as_i64().unwrap_or(0),
+    let (field, period) = match (d.get("Days"), d.get("Years")) {
+        (Some(n), None) => ("Days", n.as_i64().unwrap_or(0)),
+        (None, Some(n)) => ("Years", n.as_i64().unwrap_or(0)),
         _ => return Err(S3Error::MalformedXml),
     };
     if period <= 0 {
+        // As AWS words it: the field is named, its value is not echoed.
         return Err(S3Error::InvalidArgument {
-            message: "Default retention period must be a positive integer value".into(),
-            name: "DefaultRetention".into(),
-            value: period.to_string(),
+            message: "Default retention period must be a positive integer value.".into(),
+            name: field.into(),
+            value: String::new(),
         });
     }
     Ok(())
