@@ -265,11 +265,9 @@ mod tests {
     use std::time::{Duration, Instant};
 
     async fn log_frames(storage: &Storage) -> i64 {
-        let (_, log, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(storage.db.pool())
+        super::passive_checkpoint(storage.db.pool())
             .await
-            .expect("checkpoint");
-        log
+            .expect("checkpoint")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,8 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 
-fn client(server: &TestServer) -> Client {
+/// A path-style client in us-east-1 (the other S3 test modules use it too).
+pub(crate) fn client(server: &TestServer) -> Client {
     client_in(server, "us-east-1", "test")
 }
 
@@ -29,7 +30,8 @@ fn md5_hex(data: &[u8]) -> String {
         .collect()
 }
 
-async fn bucket(s3: &Client) -> String {
+/// A new bucket with a unique name.
+pub(crate) async fn bucket(s3: &Client) -> String {
     let name = unique("bkt");
     s3.create_bucket()
         .bucket(&name)

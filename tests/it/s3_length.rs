@@ -3,23 +3,11 @@
 //! MissingContentLength), and neither leaves anything stored. Empty bodies with
 //! `Content-Length: 0` keep working.
 
-use crate::harness::{unique, TestServer};
+use crate::harness::TestServer;
+use crate::s3::{bucket, client};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn client(server: &TestServer) -> Client {
-    let conf = aws_sdk_s3::config::Builder::from(&server.sdk_config())
-        .force_path_style(true)
-        .build();
-    Client::from_conf(conf)
-}
-
-async fn bucket(s3: &Client) -> String {
-    let b = unique("len");
-    s3.create_bucket().bucket(&b).send().await.expect("bucket");
-    b
-}
 
 /// Send `PUT {target}` with `headers` and the raw `body` bytes over a fresh connection (so no
 /// client fixes the framing up); the response's status and text.

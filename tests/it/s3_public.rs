@@ -4,16 +4,10 @@
 //! GetBucketPolicyStatus reports whether the attached policy is public.
 
 use crate::harness::{unique, TestServer};
+use crate::s3::client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use aws_sdk_s3::Client;
-
-fn client(server: &TestServer) -> Client {
-    let conf = aws_sdk_s3::config::Builder::from(&server.sdk_config())
-        .force_path_style(true)
-        .build();
-    Client::from_conf(conf)
-}
 
 fn policy(b: &str, principal: &str, condition: &str) -> String {
     format!(

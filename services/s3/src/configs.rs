@@ -313,17 +313,10 @@ fn lifecycle_dates(rule: &Value) -> impl Iterator<Item = &Value> {
     expiration.chain(transitions).filter_map(|v| v.get("Date"))
 }
 
-/// A lifecycle Date names a day: its instant (any offset) must fall on midnight UTC.
+/// A lifecycle Date names a day: its instant (any offset) must fall on midnight UTC. The
+/// protocol layer has already parsed it to epoch seconds (a malformed one never gets here).
 fn at_midnight_utc(date: &Value) -> bool {
-    let secs = match date {
-        Value::Number(n) => n.as_f64(),
-        // The protocol layer hands timestamps over as epoch seconds; a string is a fallback.
-        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9),
-        _ => None,
-    };
-    secs.is_some_and(|s| s.rem_euclid(86_400.0) == 0.0)
+    date.as_f64().is_some_and(|s| s.rem_euclid(86_400.0) == 0.0)
 }
 
 /// S3 names every lifecycle rule: one sent without an ID reads back with a generated one.
