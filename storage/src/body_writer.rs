@@ -9,7 +9,6 @@
 use crate::Result;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use md5::{Digest as _, Md5};
 use sha2::{Digest as _, Sha256};
 use std::io::Write;
 use std::path::PathBuf;
@@ -100,13 +99,13 @@ where
 type Digests = ([u8; 16], Option<[u8; 32]>);
 
 fn hash_blocking(rx: flume::Receiver<Piece>, sha256: bool) -> std::io::Result<Digests> {
-    let mut md5 = Md5::new();
+    let mut md5 = crate::body_md5::BodyMd5::new()?;
     let mut sha = sha256.then(Sha256::new);
     loop {
         match rx.recv() {
             Ok(Piece::Data(chunks)) => {
                 for chunk in &chunks {
-                    md5.update(chunk);
+                    md5.update(chunk)?;
                     if let Some(sha) = sha.as_mut() {
                         sha.update(chunk);
                     }
@@ -116,7 +115,7 @@ fn hash_blocking(rx: flume::Receiver<Piece>, sha256: bool) -> std::io::Result<Di
             Err(_) => return Err(ended_early()),
         }
     }
-    Ok((md5.finalize().into(), sha.map(|s| s.finalize().into())))
+    Ok((md5.finish()?, sha.map(|s| s.finalize().into())))
 }
 
 fn ended_early() -> std::io::Error {
@@ -395,6 +394,7 @@ impl Flusher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use md5::{Digest as _, Md5};
 
     /// Deterministic bytes that differ at every offset, so a shifted or padded block shows.
     fn body(len: usize) -> Vec<u8> {

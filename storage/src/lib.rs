@@ -4,6 +4,7 @@
 //! Each service gets a small store (`IamStore`, `StsStore`, …) over the shared database. "Not
 //! found" is an `Option`; the service decides which AWS error that is.
 
+mod body_md5;
 mod body_writer;
 mod db;
 pub mod dynamodb;

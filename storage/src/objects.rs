@@ -8,7 +8,6 @@
 use crate::Result;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use md5::{Digest as _, Md5};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -198,12 +197,12 @@ impl ObjectStore {
                 })
             }
             Inner::Memory(map) => {
-                let mut md5 = Md5::new();
+                let mut md5 = crate::body_md5::BodyMd5::new()?;
                 let mut sha = sha256.then(Sha256::new);
                 let mut buf = Vec::new();
                 while let Some(chunk) = body.next().await {
                     let chunk = chunk.map_err(|e| std::io::Error::other(e.into()))?;
-                    md5.update(&chunk);
+                    md5.update(&chunk)?;
                     if let Some(sha) = sha.as_mut() {
                         sha.update(&chunk);
                     }
@@ -216,7 +215,7 @@ impl ObjectStore {
                 Ok(StoredObject {
                     id,
                     size,
-                    md5: md5.finalize().into(),
+                    md5: md5.finish()?,
                     sha256: sha.map(|s| s.finalize().into()).unwrap_or_default(),
                 })
             }
