@@ -44,19 +44,23 @@ print(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessages
 }
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status; }
 cpu() { awk '{print $14 + $15}' /proc/$pid/stat; } # utime+stime, clock ticks
+# The SQLite writer thread's share: every message write is one closure on it.
+wcpu() { awk '{print $14 + $15}' "$(grep -l '^sqlite-writer$' /proc/$pid/task/*/comm | sed 's/comm$/stat/')"; }
 TICK=$(getconf CLK_TCK)
 # run_wrk LABEL wrk-args...: wrk's rate and latency lines, and server CPU per request.
 run_wrk() {
-    local label=$1 c0 c1 out n
+    local label=$1 c0 c1 w0 w1 out n
     shift
     c0=$(cpu)
+    w0=$(wcpu)
     out=$(wrk "$@")
     c1=$(cpu)
+    w1=$(wcpu)
     n=$(echo "$out" | awk '/requests in/ {print $1}')
     echo "-- $label"
     echo "$out" | grep -E "Requests/sec|^ +50%|^ +99%|Non-2xx|Socket errors" || true
-    python3 -c "import sys; c,n,t=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]); print(f'   {n} requests, server CPU {c/t:.2f} s = {c/t/max(n,1)*1e6:.0f} us per request')" \
-        "$((c1 - c0))" "${n:-0}" "$TICK"
+    python3 -c "import sys; c,n,t,w=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]); print(f'   {n} requests, server CPU {c/t:.2f} s = {c/t/max(n,1)*1e6:.0f} us per request, of which the SQLite writer {w/t/max(n,1)*1e6:.0f} us')" \
+        "$((c1 - c0))" "${n:-0}" "$TICK" "$((w1 - w0))"
 }
 # fill_to URL N: batch-send until the queue holds at least N messages.
 fill_to() {

@@ -460,11 +460,16 @@ impl SqsStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // Every message of the queue is gone, in the same transaction.
+        sqlx::query("UPDATE sqs_message_counts SET total = 0 WHERE queue_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Exact counts without scanning the queue: the trigger-kept total, minus what a range of
+    /// Exact counts without scanning the queue: the kept total, minus what a range of
     /// the visible index shows hidden (in flight or delayed), minus expired messages the sweeper
     /// has not removed yet (found by the expiry index). Cost grows with the hidden and unswept
     /// messages, not with the visible backlog. One statement, so one snapshot.
@@ -570,15 +575,28 @@ impl SqsStore {
     /// Drop messages past their retention, ended deduplication windows and expired name
     /// reservations; at most `limit` messages at a time so the writer never waits long.
     pub async fn sweep(&self, now_ms: i64, limit: i64) -> Result<u64> {
-        let gone = sqlx::query(
-            "DELETE FROM sqs_messages WHERE id IN \
-             (SELECT id FROM sqs_messages WHERE expires_ms <= ? LIMIT ?)",
-        )
-        .bind(now_ms)
-        .bind(limit)
-        .execute(self.db.pool())
-        .await?
-        .rows_affected();
+        // On the writer thread like every other message write: the queues' totals change with
+        // the rows, in the same savepoint.
+        let gone = self
+            .db
+            .sync()
+            .write(move |c| {
+                let mut totals = Totals::default();
+                let mut st = c.prepare_cached(
+                    "DELETE FROM sqs_messages WHERE id IN \
+                     (SELECT id FROM sqs_messages WHERE expires_ms <= ?1 LIMIT ?2) \
+                     RETURNING queue_id",
+                )?;
+                let mut gone = 0;
+                for q in st.query_map(params![now_ms, limit], |r| r.get::<_, i64>(0))? {
+                    totals.add(q?, -1);
+                    gone += 1;
+                }
+                drop(st);
+                totals.write(c)?;
+                Ok(gone)
+            })
+            .await?;
         sqlx::query("DELETE FROM sqs_dedup WHERE expires_ms <= ?")
             .bind(now_ms)
             .execute(self.db.pool())
@@ -651,12 +669,46 @@ macro_rules! message_columns {
 }
 
 /// Run one request's write, whole, on the writer connection (inside its own savepoint of the
-/// writer's shared transaction; answered after COMMIT).
+/// writer's shared transaction; answered after COMMIT). The queues' kept totals change once
+/// per queue at the end, in the same savepoint: if any statement fails, none of it stays.
 fn apply(c: &Connection, w: Write) -> Result<Written> {
+    let mut totals = Totals::default();
+    let written = apply_counted(c, w, &mut totals)?;
+    totals.write(c)?;
+    Ok(written)
+}
+
+/// Net changes to queues' message totals (`sqs_message_counts`) made by one request's
+/// statements, from their row counts. One UPDATE per queue per request replaces the per-row
+/// triggers the totals had: those ran an UPDATE per message and made SQLite keep a statement
+/// journal for every statement on `sqs_messages`.
+#[derive(Default)]
+struct Totals(Vec<(i64, i64)>);
+
+impl Totals {
+    fn add(&mut self, queue_id: i64, n: i64) {
+        match self.0.iter_mut().find(|(q, _)| *q == queue_id) {
+            Some((_, total)) => *total += n,
+            None => self.0.push((queue_id, n)),
+        }
+    }
+
+    fn write(self, c: &Connection) -> rusqlite::Result<()> {
+        for (queue_id, n) in self.0.into_iter().filter(|&(_, n)| n != 0) {
+            c.prepare_cached(
+                "UPDATE sqs_message_counts SET total = total + ?1 WHERE queue_id = ?2",
+            )?
+            .execute(params![n, queue_id])?;
+        }
+        Ok(())
+    }
+}
+
+fn apply_counted(c: &Connection, w: Write, totals: &mut Totals) -> Result<Written> {
     match w {
-        Write::Send(msgs) => send(c, &msgs),
+        Write::Send(msgs) => send(c, &msgs, totals),
         Write::Delete(handles) => {
-            delete(c, &handles)?;
+            delete(c, &handles, totals)?;
             Ok(Written::Deleted)
         }
         Write::ChangeVisibility { now_ms, entries } => {
@@ -667,7 +719,7 @@ fn apply(c: &Connection, w: Write) -> Result<Written> {
             Ok(Written::Visibility(out))
         }
         Write::Receive(spec) => {
-            let messages = receive(c, &spec)?;
+            let messages = receive(c, &spec, totals)?;
             if let (Some((attempt, until)), false) = (&spec.attempt, messages.is_empty()) {
                 c.prepare_cached(
                     "INSERT OR REPLACE INTO sqs_receive_attempts \
@@ -700,7 +752,12 @@ fn apply(c: &Connection, w: Write) -> Result<Written> {
                     return Ok(Written::QueueGone);
                 }
             }
-            Ok(Written::Moved(move_messages(c, from, to, max, now_ms)?))
+            let moved = move_messages(c, from, to, max, now_ms)?;
+            for &(q, n) in &moved {
+                totals.add(from, -n);
+                totals.add(q, n);
+            }
+            Ok(Written::Moved(moved))
         }
     }
 }
@@ -734,9 +791,15 @@ fn value_groups(rows: usize, columns: usize) -> String {
 
 /// Delete the messages whose handle names their latest receive exactly: a stale receipt
 /// deletes nothing (AWS answers success for both). One statement per request, not one per
-/// message: each statement with a trigger keeps its own journal of the pages it touches.
-fn delete(c: &Connection, handles: &[Handle]) -> Result<()> {
-    for chunk in handles.chunks(HANDLES_PER_STATEMENT) {
+/// message; statements never mix queues, so each one's row count is one queue's change.
+fn delete(c: &Connection, handles: &[Handle], totals: &mut Totals) -> Result<()> {
+    // A request's handles all name its queue (the service checks); sorted anyway, stably.
+    let mut handles: Vec<&Handle> = handles.iter().collect();
+    handles.sort_by_key(|h| h.queue_id);
+    for chunk in handles
+        .chunk_by(|a, b| a.queue_id == b.queue_id)
+        .flat_map(|same_queue| same_queue.chunks(HANDLES_PER_STATEMENT))
+    {
         let sql = format!(
             "DELETE FROM sqs_messages WHERE id IN (SELECT m.id FROM sqs_messages AS m \
              JOIN (VALUES {}) AS h ON m.id = h.column1 AND m.queue_id = h.column2 \
@@ -746,14 +809,16 @@ fn delete(c: &Connection, handles: &[Handle]) -> Result<()> {
         let args = chunk
             .iter()
             .flat_map(|h| [h.id.into(), h.queue_id.into(), h.nonce.clone().into()]);
-        c.prepare_cached(&sql)?
+        let deleted = c
+            .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(args.collect::<Vec<SqlValue>>()))?;
+        totals.add(chunk[0].queue_id, -(deleted as i64));
     }
     Ok(())
 }
 
 /// A send's messages all name one queue; when it is gone none is stored (`QueueGone`).
-fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
+fn send(c: &Connection, msgs: &[NewMessage], totals: &mut Totals) -> Result<Written> {
     let Some(first) = msgs.first() else {
         return Ok(Written::Sent(Vec::new()));
     };
@@ -767,6 +832,9 @@ fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
     let plain: Vec<&NewMessage> = msgs.iter().filter(|m| m.dedup.is_none()).collect();
     for chunk in plain.chunks(HANDLES_PER_STATEMENT) {
         insert_messages(c, chunk)?;
+        for m in chunk {
+            totals.add(m.queue_id, 1);
+        }
     }
     let mut sent = Vec::with_capacity(msgs.len());
     for m in msgs {
@@ -775,7 +843,7 @@ fn send(c: &Connection, msgs: &[NewMessage]) -> Result<Written> {
                 message_id: m.message_id.clone(),
                 seq: None,
             },
-            Some(d) => send_deduplicated(c, m, d)?,
+            Some(d) => send_deduplicated(c, m, d, totals)?,
         });
     }
     Ok(Written::Sent(sent))
@@ -843,7 +911,12 @@ fn insert_message(c: &Connection, m: &NewMessage) -> rusqlite::Result<i64> {
 }
 
 /// A FIFO send: within the deduplication window the first message's id answers again.
-fn send_deduplicated(c: &Connection, m: &NewMessage, d: &Dedup) -> Result<Sent> {
+fn send_deduplicated(
+    c: &Connection,
+    m: &NewMessage,
+    d: &Dedup,
+    totals: &mut Totals,
+) -> Result<Sent> {
     let seen: Option<(String, i64)> = c
         .prepare_cached(
             "SELECT message_id, seq FROM sqs_dedup WHERE queue_id = ?1 AND scope = ?2 \
@@ -860,6 +933,7 @@ fn send_deduplicated(c: &Connection, m: &NewMessage, d: &Dedup) -> Result<Sent> 
         });
     }
     let seq = insert_message(c, m)?;
+    totals.add(m.queue_id, 1);
     c.prepare_cached(
         "INSERT OR REPLACE INTO sqs_dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -925,7 +999,7 @@ fn move_messages(
     Ok(per_queue)
 }
 
-fn receive(c: &Connection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
+fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Vec<MessageRecord>> {
     if !spec.fifo && spec.redrive.is_none() {
         // The common case in one statement. Standard queues promise no order, so the index on
         // (queue_id, visible_ms) serves the first visible rows without sorting.
@@ -1005,7 +1079,9 @@ fn receive(c: &Connection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
              receipt = NULL WHERE id = ?3",
         )?;
         for id in &dead {
-            st.execute(params![dlq, spec.now_ms, id])?;
+            let moved = st.execute(params![dlq, spec.now_ms, id])? as i64;
+            totals.add(spec.queue_id, -moved);
+            totals.add(dlq, moved);
         }
     }
     let mut st = c.prepare_cached(concat!(
@@ -1030,9 +1106,10 @@ fn receive(c: &Connection, spec: &ReceiveSpec) -> Result<Vec<MessageRecord>> {
 
 #[cfg(test)]
 mod counts_tests {
-    //! The trigger-kept totals against every way a message comes, goes or changes state, with
-    //! the clock passed in so delays, visibility and retention can be crossed without waiting.
+    //! The kept totals against every way a message comes, goes or changes state, with the
+    //! clock passed in so delays, visibility and retention can be crossed without waiting.
     use super::*;
+    use std::path::Path;
 
     fn msg(queue_id: i64, n: u32, visible_ms: i64, expires_ms: i64) -> NewMessage {
         NewMessage {
@@ -1151,6 +1228,172 @@ mod counts_tests {
         assert_eq!(counts(&store, q, 0).await, (5, 0, 0));
         assert!(store.purge(q, 0, 60_000).await.expect("purge"));
         assert_eq!(counts(&store, q, 0).await, (0, 0, 0), "purged");
+        db.close().await;
+    }
+
+    fn receive_spec(queue_id: i64, now_ms: i64, nonce: &str) -> ReceiveSpec {
+        ReceiveSpec {
+            queue_id,
+            max: 10,
+            now_ms,
+            visible_ms: now_ms + 1000,
+            nonce: nonce.into(),
+            fifo: false,
+            redrive: None,
+            attempt: None,
+            next_if_empty: false,
+        }
+    }
+
+    async fn received(store: &SqsStore, spec: ReceiveSpec) -> Vec<MessageRecord> {
+        match store.write(Write::Receive(spec)).await.expect("receive") {
+            Written::Received { messages, .. } => messages,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The row count itself: what every kept total must equal.
+    async fn rows(store: &SqsStore, q: i64) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ?")
+            .bind(q)
+            .fetch_one(store.db.pool())
+            .await
+            .expect("count")
+    }
+
+    #[tokio::test]
+    async fn counts_follow_redrive_duplicates_stale_deletes_and_moves_home() {
+        let db = Db::open_memory().await.expect("open");
+        let store = SqsStore::new(db.clone());
+        let (q, dlq, fifo) = (
+            queue(&store, "q").await,
+            queue(&store, "dlq").await,
+            queue(&store, "f.fifo").await,
+        );
+        let batch: Vec<NewMessage> = (0..4).map(|n| msg(q, n, 0, 100_000)).collect();
+        store.write(Write::Send(batch)).await.expect("send");
+        let first = received(&store, receive_spec(q, 0, "n1")).await;
+        assert_eq!(first.len(), 4);
+
+        // A delete batch with two live handles, one stale and one of a message gone already.
+        let handle = |m: &MessageRecord, nonce: &str| Handle {
+            queue_id: q,
+            id: m.id,
+            nonce: nonce.into(),
+        };
+        store
+            .write(Write::Delete(vec![
+                handle(&first[0], "n1"),
+                handle(&first[1], "n1"),
+                handle(&first[2], "stale"),
+            ]))
+            .await
+            .expect("delete");
+        store
+            .write(Write::Delete(vec![handle(&first[0], "n1")]))
+            .await
+            .expect("delete again");
+        assert_eq!(counts(&store, q, 0).await, (0, 2, 0));
+
+        // Received once already: the next receive past maxReceiveCount 1 dead-letters both.
+        let mut spec = receive_spec(q, 2000, "n2");
+        spec.redrive = Some((dlq, 1));
+        assert!(received(&store, spec).await.is_empty());
+        assert_eq!(counts(&store, q, 2000).await, (0, 0, 0));
+        assert_eq!(counts(&store, dlq, 2000).await, (2, 0, 0));
+
+        // A move task without a destination takes each back where the redrive found it.
+        store
+            .write(Write::Move {
+                from: dlq,
+                to: None,
+                max: 10,
+                now_ms: 2000,
+            })
+            .await
+            .expect("move home");
+        assert_eq!(counts(&store, q, 2000).await, (2, 0, 0));
+        assert_eq!(counts(&store, dlq, 2000).await, (0, 0, 0));
+
+        // FIFO: a duplicate within the window stores nothing and counts nothing.
+        let fifo_msg = |n: u32, dedup: &str| NewMessage {
+            group_id: Some("g".into()),
+            dedup: Some(Dedup {
+                id: dedup.into(),
+                scope: String::new(),
+                expires_ms: 300_000,
+            }),
+            ..msg(fifo, n, 0, 100_000)
+        };
+        store
+            .write(Write::Send(vec![
+                fifo_msg(0, "a"),
+                fifo_msg(1, "a"),
+                fifo_msg(2, "b"),
+            ]))
+            .await
+            .expect("fifo send");
+        assert_eq!(counts(&store, fifo, 0).await, (2, 0, 0));
+
+        for id in [q, dlq, fifo] {
+            let c = counts(&store, id, 0).await;
+            assert_eq!(c.0 + c.1 + c.2, rows(&store, id).await, "queue {id}");
+        }
+        // A deleted queue's total goes with it; its messages too.
+        let gone = store.get_queue_by_id(q).await.expect("get").expect("q");
+        assert!(store.delete_queue(&gone, 3000).await.expect("delete queue"));
+        assert_eq!(rows(&store, q).await, 0);
+        assert_eq!(counts(&store, q, 0).await, (0, 0, 0));
+        db.close().await;
+    }
+
+    /// A database written with the per-row triggers (every migration before
+    /// `20261124000009_sqs_counts_statement.sql`) is exact after the upgrade, even with a
+    /// total that disagrees with its rows.
+    #[tokio::test]
+    async fn the_upgrade_recounts_totals_from_the_rows() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("db");
+        // The migrations as they stood before this one, as files for sqlx's runtime migrator.
+        let old_dir = dir.path().join("migrations");
+        std::fs::create_dir(&old_dir).expect("dir");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        for f in std::fs::read_dir(&src).expect("migrations") {
+            let name = f.expect("entry").file_name();
+            if name.to_string_lossy().as_ref() < "20261124000009" {
+                std::fs::copy(src.join(&name), old_dir.join(&name)).expect("copy");
+            }
+        }
+        let old = sqlx::migrate::Migrator::new(old_dir).await.expect("old");
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .expect("old database");
+        old.run(&pool).await.expect("old migrations");
+        for sql in [
+            "INSERT INTO sqs_queues (account_id, region, name, attributes, tags, created_at, \
+             modified_at) VALUES ('1', 'r', 'a', '{}', '{}', 0, 0), ('1', 'r', 'b', '{}', '{}', 0, 0)",
+            "INSERT INTO sqs_messages (queue_id, message_id, body, md5_body, sender_id, sent_ms, \
+             visible_ms, expires_ms) VALUES (1, 'x', 'b', 'm', 's', 0, 0, 9000000000000), \
+             (1, 'y', 'b', 'm', 's', 0, 0, 9000000000000), (2, 'z', 'b', 'm', 's', 0, 0, 9000000000000)",
+            // Drift the old schema could not explain: the upgrade must not trust the totals.
+            "UPDATE sqs_message_counts SET total = 7 WHERE queue_id = 2",
+        ] {
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+        }
+        pool.close().await;
+
+        let db = Db::open_file(&path).await.expect("upgrade");
+        let store = SqsStore::new(db.clone());
+        assert_eq!(counts(&store, 1, 0).await, (2, 0, 0));
+        assert_eq!(counts(&store, 2, 0).await, (1, 0, 0));
+        // And no trigger counts a message twice any more.
+        let batch: Vec<NewMessage> = (0..3).map(|n| msg(2, n, 0, 100_000)).collect();
+        store.write(Write::Send(batch)).await.expect("send");
+        assert_eq!(counts(&store, 2, 0).await, (4, 0, 0));
         db.close().await;
     }
 }

@@ -108,6 +108,158 @@ async fn messages_and_their_state_survive_a_restart() {
     second.stop().await;
 }
 
+/// The counts are a kept total per queue, changed by the statement that adds, removes or moves
+/// messages: a dead-letter move on receive, a delete batch and a move task each change two
+/// queues' totals or one, and what GetQueueAttributes reads after a restart is what is stored.
+#[tokio::test]
+async fn counts_follow_dead_letter_moves_deletes_and_move_tasks_across_a_restart() {
+    let keep = tempfile::tempdir().expect("dir");
+    let data = keep.path().join("data");
+    let first = TestServer::disk_at(&data).await;
+    let sqs = client(&first);
+    let create = |name: &'static str, redrive: Option<String>| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.create_queue()
+                .queue_name(name)
+                .set_attributes(redrive.map(|r| [(A::RedrivePolicy, r)].into()))
+                .send()
+                .await
+                .expect("create")
+                .queue_url
+                .expect("url")
+        }
+    };
+    let dlq = create("counts-dlq", None).await;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .expect("arn")
+        .attributes
+        .expect("attrs")[&A::QueueArn]
+        .clone();
+    let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"1"}}"#);
+    let src = create("counts-src", Some(policy)).await;
+    let entries = (0..5).map(|i| {
+        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+            .id(format!("e{i}"))
+            .message_body(format!("m{i}"))
+            .build()
+            .expect("entry")
+    });
+    sqs.send_message_batch()
+        .queue_url(&src)
+        .set_entries(Some(entries.collect()))
+        .send()
+        .await
+        .expect("send batch");
+    // Received once and visible again at once; the next receive dead-letters all five.
+    let got = sqs
+        .receive_message()
+        .queue_url(&src)
+        .max_number_of_messages(10)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(got.messages().len(), 5);
+    let none = sqs
+        .receive_message()
+        .queue_url(&src)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive past maxReceiveCount");
+    assert!(none.messages().is_empty());
+    assert_eq!(counts(&sqs, &src).await, ("0".into(), "0".into()));
+    assert_eq!(counts(&sqs, &dlq).await, ("5".into(), "0".into()));
+
+    // From the DLQ: three received, two of them deleted (one named twice), one held.
+    let got = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(3)
+        .visibility_timeout(600)
+        .send()
+        .await
+        .expect("receive from dlq");
+    assert_eq!(got.messages().len(), 3);
+    let again = got.messages()[0].receipt_handle().expect("h").to_string();
+    let mut handles: Vec<String> = got.messages()[..2]
+        .iter()
+        .map(|m| m.receipt_handle().expect("h").to_string())
+        .collect();
+    handles.push(again);
+    let entries = handles.iter().enumerate().map(|(i, h)| {
+        aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+            .id(format!("d{i}"))
+            .receipt_handle(h)
+            .build()
+            .expect("entry")
+    });
+    sqs.delete_message_batch()
+        .queue_url(&dlq)
+        .set_entries(Some(entries.collect()))
+        .send()
+        .await
+        .expect("delete batch");
+    assert_eq!(counts(&sqs, &dlq).await, ("2".into(), "1".into()));
+
+    // A move task with no destination returns the two visible ones to their source.
+    sqs.start_message_move_task()
+        .source_arn(&dlq_arn)
+        .send()
+        .await
+        .expect("StartMessageMoveTask");
+    let mut status = String::new();
+    for _ in 0..100 {
+        let list = sqs
+            .list_message_move_tasks()
+            .source_arn(&dlq_arn)
+            .send()
+            .await
+            .expect("ListMessageMoveTasks");
+        status = list.results()[0].status().unwrap_or_default().to_string();
+        if status == "COMPLETED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "COMPLETED");
+    assert_eq!(counts(&sqs, &src).await, ("2".into(), "0".into()));
+    assert_eq!(counts(&sqs, &dlq).await, ("0".into(), "1".into()));
+    first.stop().await;
+
+    let second = TestServer::disk_at(&data).await;
+    let sqs = client(&second);
+    let url = |name: &'static str| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .expect("queue survives")
+                .queue_url
+                .expect("url")
+        }
+    };
+    let (src, dlq) = (url("counts-src").await, url("counts-dlq").await);
+    assert_eq!(counts(&sqs, &src).await, ("2".into(), "0".into()));
+    assert_eq!(counts(&sqs, &dlq).await, ("0".into(), "1".into()));
+    // And they keep following the rows after it.
+    sqs.purge_queue()
+        .queue_url(&src)
+        .send()
+        .await
+        .expect("purge");
+    assert_eq!(counts(&sqs, &src).await, ("0".into(), "0".into()));
+    second.stop().await;
+}
+
 #[tokio::test]
 async fn a_receive_request_attempt_id_retried_after_a_restart_gets_the_same_messages() {
     let keep = tempfile::tempdir().expect("dir");
