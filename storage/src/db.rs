@@ -53,15 +53,19 @@ async fn checkpoint_forever(pool: SqlitePool, writer: SyncDb, path: PathBuf) {
         let Some(mut log) = passive_checkpoint(&pool).await else {
             continue;
         };
-        warm_log_ahead(&path, log).await;
         // While writes arrive, copy often: each pass is short, the log stays small, and the
         // pages the writer reuses after a restart were written moments ago.
-        pause = if log != seen {
+        let writing = log != seen;
+        pause = if writing {
             CHECKPOINT_BUSY
         } else {
             CHECKPOINT_IDLE
         };
         seen = log;
+        if writing {
+            let wal = wal_path(&path);
+            let _ = tokio::task::spawn_blocking(move || read_log_ahead(&wal, log)).await;
+        }
         if log <= WAL_RESTART_FRAMES {
             continue;
         }
@@ -80,18 +84,19 @@ async fn checkpoint_forever(pool: SqlitePool, writer: SyncDb, path: PathBuf) {
         // file, so everything the passes copied is still to be written out: the RESTART's
         // fsync would do it (~4 ms per ~40 MB) while writes wait. Sync here first (any handle
         // to the file will do), and the WAL too, so theirs find little left.
+        // The RESTART below sends the writer back to the log's start: read that in too.
         let files = [path.clone(), wal_path(&path)];
         let _ = tokio::task::spawn_blocking(move || {
-            for f in files {
+            for f in &files {
                 if let Ok(f) = std::fs::File::open(f) {
                     let _ = f.sync_data();
                 }
             }
+            read_log_ahead(&files[1], 0);
         })
         .await;
         // On the writer's own thread: from here it would first wait for the writer's
         // transaction (in SQLite's busy handler) and then make the writer wait.
-        warm_log_ahead(&path, 0).await;
         let _ = writer
             .between_batches(|c| Ok(c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?))
             .await;
@@ -107,31 +112,28 @@ const WAL_WARM_FRAMES: u64 = 4_096;
 /// the kernel has dropped from the page cache means first reading it from disk, on the
 /// writer's thread, while every request waits. This VM's kernel (DAMON) drops page-cache
 /// pages every 5 s, the log's among them: then every frame written for the next ~150 ms
-/// waited for a read (143-228 such waits in 6 s of SQS receive+delete; 21 with this). So at each pass the part of
-/// the log the writer will overwrite next is read ahead (asynchronously, by the kernel);
-/// pages already cached cost nothing. Truncating the log at restart instead (SQLite's
-/// `journal_size_limit`) made appends need no reads, but the freed blocks are discarded
-/// synchronously on the writer's thread here (`discard` mount): p99 went from ~6 to 11 ms.
-async fn warm_log_ahead(db: &Path, frame: i64) {
+/// waited for a read (143-228 such waits in 6 s of SQS receive+delete; 21-102 with this).
+/// So while writes arrive, each pass asks the kernel to read ahead (asynchronously) the part
+/// of the log from `frame` on, which the writer overwrites next; cached pages cost nothing.
+/// Truncating the log at restart instead (SQLite's `journal_size_limit`) made appends need no
+/// reads, but the freed blocks are discarded synchronously on the writer's thread here
+/// (`discard` mount): p99 went from ~6 to 11 ms. A hint: failing it changes nothing else.
+fn read_log_ahead(wal: &Path, frame: i64) {
     #[cfg(target_os = "linux")]
     {
         const FRAME: u64 = 4096 + 24;
-        let wal = wal_path(db);
         let start = 32 + frame.max(0) as u64 * FRAME;
-        let _ = tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(wal)?;
-            rustix::fs::fadvise(
+        if let Ok(file) = std::fs::File::open(wal) {
+            let _ = rustix::fs::fadvise(
                 &file,
                 start,
                 std::num::NonZeroU64::new(WAL_WARM_FRAMES * FRAME),
                 rustix::fs::Advice::WillNeed,
-            )?;
-            std::io::Result::Ok(())
-        })
-        .await;
+            );
+        }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (db, frame);
+    let _ = (wal, frame);
 }
 
 /// SQLite's WAL beside the database file at `db`.
