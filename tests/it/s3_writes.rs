@@ -268,13 +268,38 @@ async fn buckets_with_acls_disabled_refuse_them() {
     server.stop().await;
 }
 
+/// An enabled Object Lock configuration with a default retention rule.
+fn default_retention(
+    mode: aws_sdk_s3::types::ObjectLockRetentionMode,
+    days: Option<i32>,
+    years: Option<i32>,
+) -> aws_sdk_s3::types::ObjectLockConfiguration {
+    use aws_sdk_s3::types::{
+        DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRule,
+    };
+    ObjectLockConfiguration::builder()
+        .object_lock_enabled(ObjectLockEnabled::Enabled)
+        .rule(
+            ObjectLockRule::builder()
+                .default_retention(
+                    DefaultRetention::builder()
+                        .mode(mode)
+                        .set_days(days)
+                        .set_years(years)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
 #[tokio::test]
 async fn object_lock_retention_legal_hold_and_deletes() {
     use aws_sdk_s3::primitives::DateTime;
     use aws_sdk_s3::types::{
-        BucketVersioningStatus, DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled,
-        ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention,
-        ObjectLockRetentionMode, ObjectLockRule, VersioningConfiguration,
+        BucketVersioningStatus, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockLegalHold,
+        ObjectLockLegalHoldStatus, ObjectLockMode, ObjectLockRetention, ObjectLockRetentionMode,
+        VersioningConfiguration,
     };
     let server = TestServer::memory().await;
     let s3 = client(&server);
@@ -421,22 +446,11 @@ async fn object_lock_retention_legal_hold_and_deletes() {
         let err = s3
             .put_object_lock_configuration()
             .bucket(&b)
-            .object_lock_configuration(
-                ObjectLockConfiguration::builder()
-                    .object_lock_enabled(ObjectLockEnabled::Enabled)
-                    .rule(
-                        ObjectLockRule::builder()
-                            .default_retention(
-                                DefaultRetention::builder()
-                                    .mode(ObjectLockRetentionMode::Governance)
-                                    .set_days(days)
-                                    .set_years(years)
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
+            .object_lock_configuration(default_retention(
+                ObjectLockRetentionMode::Governance,
+                days,
+                years,
+            ))
             .send()
             .await
             .expect_err("a zero retention period");
@@ -450,21 +464,11 @@ async fn object_lock_retention_legal_hold_and_deletes() {
     // Default retention applies to new versions; COMPLIANCE yields to nothing.
     s3.put_object_lock_configuration()
         .bucket(&b)
-        .object_lock_configuration(
-            ObjectLockConfiguration::builder()
-                .object_lock_enabled(ObjectLockEnabled::Enabled)
-                .rule(
-                    ObjectLockRule::builder()
-                        .default_retention(
-                            DefaultRetention::builder()
-                                .mode(ObjectLockRetentionMode::Compliance)
-                                .days(1)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
+        .object_lock_configuration(default_retention(
+            ObjectLockRetentionMode::Compliance,
+            Some(1),
+            None,
+        ))
         .send()
         .await
         .expect("PutObjectLockConfiguration");

@@ -1,6 +1,6 @@
 //! Acknowledged sends, deletes and visibility changes survive a restart and a `kill -9`.
 
-use super::client;
+use super::{arn_of, client, completed_move_task};
 use crate::harness::TestServer;
 use crate::persistence::spawn_binary;
 use aws_sdk_sqs::types::{MessageSystemAttributeName as S, QueueAttributeName as A};
@@ -131,16 +131,7 @@ async fn counts_follow_dead_letter_moves_deletes_and_move_tasks_across_a_restart
         }
     };
     let dlq = create("counts-dlq", None).await;
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(A::QueueArn)
-        .send()
-        .await
-        .expect("arn")
-        .attributes
-        .expect("attrs")[&A::QueueArn]
-        .clone();
+    let dlq_arn = arn_of(&sqs, &dlq).await;
     let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"1"}}"#);
     let src = create("counts-src", Some(policy)).await;
     let entries = (0..5).map(|i| {
@@ -214,21 +205,7 @@ async fn counts_follow_dead_letter_moves_deletes_and_move_tasks_across_a_restart
         .send()
         .await
         .expect("StartMessageMoveTask");
-    let mut status = String::new();
-    for _ in 0..100 {
-        let list = sqs
-            .list_message_move_tasks()
-            .source_arn(&dlq_arn)
-            .send()
-            .await
-            .expect("ListMessageMoveTasks");
-        status = list.results()[0].status().unwrap_or_default().to_string();
-        if status == "COMPLETED" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "COMPLETED");
+    completed_move_task(&sqs, &dlq_arn).await;
     assert_eq!(counts(&sqs, &src).await, ("2".into(), "0".into()));
     assert_eq!(counts(&sqs, &dlq).await, ("0".into(), "1".into()));
     first.stop().await;

@@ -1,7 +1,7 @@
 //! Messages on standard queues: send/receive/delete, digests, attributes, visibility, delays,
 //! long polling, batches and their errors, dead-letter queues, move tasks, the peek endpoint.
 
-use super::{client, code, queue};
+use super::{arn_of, client, code, completed_move_task, queue};
 use crate::harness::{unique, TestServer};
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
@@ -693,18 +693,6 @@ async fn batches_and_their_errors() {
     server.stop().await;
 }
 
-async fn arn_of(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    sqs.get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(A::QueueArn)
-        .send()
-        .await
-        .expect("arn")
-        .attributes
-        .expect("attrs")[&A::QueueArn]
-        .clone()
-}
-
 #[tokio::test]
 async fn dead_letter_queue_redrive_and_move_back() {
     let server = TestServer::memory().await;
@@ -778,23 +766,8 @@ async fn dead_letter_queue_redrive_and_move_back() {
         .await
         .expect("StartMessageMoveTask");
     assert!(task.task_handle().is_some());
-    let mut status = String::new();
-    for _ in 0..50 {
-        let list = sqs
-            .list_message_move_tasks()
-            .source_arn(&dlq_arn)
-            .send()
-            .await
-            .expect("ListMessageMoveTasks");
-        let t = &list.results()[0];
-        status = t.status().unwrap_or_default().to_string();
-        if status == "COMPLETED" {
-            assert_eq!(t.approximate_number_of_messages_moved(), 1);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "COMPLETED");
+    let t = completed_move_task(&sqs, &dlq_arn).await;
+    assert_eq!(t.approximate_number_of_messages_moved(), 1);
     let back = sqs
         .receive_message()
         .queue_url(&src)
@@ -949,24 +922,9 @@ async fn a_move_task_without_destination_returns_each_message_to_its_own_source(
         .send()
         .await
         .expect("StartMessageMoveTask");
-    let mut status = String::new();
-    for _ in 0..100 {
-        let list = sqs
-            .list_message_move_tasks()
-            .source_arn(&dlq_arn)
-            .send()
-            .await
-            .expect("ListMessageMoveTasks");
-        let t = &list.results()[0];
-        status = t.status().unwrap_or_default().to_string();
-        if status == "COMPLETED" {
-            assert_eq!(t.approximate_number_of_messages_moved(), 4);
-            assert_eq!(t.destination_arn(), None);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "COMPLETED");
+    let t = completed_move_task(&sqs, &dlq_arn).await;
+    assert_eq!(t.approximate_number_of_messages_moved(), 4);
+    assert_eq!(t.destination_arn(), None);
     for (name, url) in &sources {
         let back = sqs
             .receive_message()
