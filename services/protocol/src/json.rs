@@ -2,6 +2,7 @@
 //! `{"__type": …, "message": …}`; for query-compatible services also `x-amzn-query-error`.
 
 use crate::model::{Shape, ShapeRef, ShapeType};
+use crate::path::Path;
 use crate::timestamp;
 use crate::{
     HttpRequest, HttpResponse, Operation, ProtocolError, ResponseMeta, ServiceModel, WireError,
@@ -23,56 +24,69 @@ pub fn parse(
         })?
     };
     match &op.input {
-        Some(r) => Ok(read(model, r, &body, "")?.unwrap_or_else(|| Value::Object(Map::new()))),
+        Some(r) => {
+            Ok(read(model, r, body, &Path::Root)?.unwrap_or_else(|| Value::Object(Map::new())))
+        }
         None => Ok(Value::Object(Map::new())),
     }
 }
 
 /// Check and convert a JSON value against its shape: the JSON form is already our Value form
-/// except that timestamps may arrive as strings and nulls mean "absent".
-pub fn read(
+/// except that timestamps may arrive as strings and nulls mean "absent". The parsed body is
+/// taken apart, not copied: its strings move into the result.
+fn read(
     model: &ServiceModel,
     r: &ShapeRef,
-    v: &Value,
-    path: &str,
+    v: Value,
+    path: &Path<'_>,
 ) -> Result<Option<Value>, ProtocolError> {
     if v.is_null() {
         return Ok(None);
     }
     let Some(shape) = model.shape(&r.shape) else {
-        return Ok(Some(v.clone()));
+        return Ok(Some(v));
     };
     let mismatch = |expected: &str| {
         ProtocolError::Malformed(format!(
             "Unexpected value type in payload: expected {expected} at '{}'",
-            if path.is_empty() { "$" } else { path }
+            if path.is_root() {
+                "$".to_string()
+            } else {
+                path.to_string()
+            }
         ))
     };
     Ok(Some(match shape.kind {
         ShapeType::Structure => {
             if shape.document {
-                return Ok(Some(v.clone()));
+                return Ok(Some(v));
             }
-            let obj = v.as_object().ok_or_else(|| mismatch("structure"))?;
+            let Value::Object(obj) = v else {
+                return Err(mismatch("structure"));
+            };
+            // The members the request sent (usually a few of the shape's), looked up in the
+            // model; keys the model does not define are dropped.
             let mut out = Map::new();
-            for (name, mref) in &shape.members {
-                if let Some(mv) = obj.get(name) {
-                    if let Some(x) = read(model, mref, mv, &join(path, name))? {
-                        out.insert(name.clone(), x);
+            for (name, mv) in obj {
+                if let Some(mref) = shape.members.get(&name) {
+                    if let Some(x) = read(model, mref, mv, &Path::Field(path, &name))? {
+                        out.insert(name, x);
                     }
                 }
             }
             Value::Object(out)
         }
         ShapeType::List => {
-            let items = v.as_array().ok_or_else(|| mismatch("list"))?;
+            let Value::Array(items) = v else {
+                return Err(mismatch("list"));
+            };
             let Some(member) = &shape.member else {
-                return Ok(Some(v.clone()));
+                return Ok(Some(Value::Array(items)));
             };
             let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 // Nulls inside lists are kept: some services (DynamoDB) reject them by validation.
-                match read(model, member, item, &format!("{path}[{i}]"))? {
+                match read(model, member, item, &Path::Index(path, i))? {
                     Some(x) => out.push(x),
                     None => out.push(Value::Null),
                 }
@@ -80,14 +94,16 @@ pub fn read(
             Value::Array(out)
         }
         ShapeType::Map => {
-            let obj = v.as_object().ok_or_else(|| mismatch("map"))?;
+            let Value::Object(obj) = v else {
+                return Err(mismatch("map"));
+            };
             let Some(vref) = &shape.value else {
-                return Ok(Some(v.clone()));
+                return Ok(Some(Value::Object(obj)));
             };
             let mut out = Map::new();
             for (k, item) in obj {
-                if let Some(x) = read(model, vref, item, &join(path, k))? {
-                    out.insert(k.clone(), x);
+                if let Some(x) = read(model, vref, item, &Path::Field(path, &k))? {
+                    out.insert(k, x);
                 }
             }
             Value::Object(out)
@@ -96,17 +112,17 @@ pub fn read(
             if !v.is_string() {
                 return Err(mismatch("string"));
             }
-            v.clone()
+            v
         }
         ShapeType::Boolean => {
             if !v.is_boolean() {
                 return Err(mismatch("boolean"));
             }
-            v.clone()
+            v
         }
         ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => {
             match v.as_i64() {
-                Some(_) => v.clone(),
+                Some(_) => v,
                 // Whole floats (`5.0`) are accepted as AWS's Jackson-based parsers do.
                 None => match v.as_f64() {
                     Some(f) if f.fract() == 0.0 => Value::from(f as i64),
@@ -116,31 +132,21 @@ pub fn read(
         }
         ShapeType::Float | ShapeType::Double | ShapeType::BigDecimal | ShapeType::BigInteger => {
             match v {
-                Value::Number(_) => v.clone(),
+                Value::Number(_) => v,
                 // Non-finite floats travel as these strings in AWS JSON protocols.
-                Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
-                    v.clone()
-                }
+                Value::String(ref s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => v,
                 _ => return Err(mismatch("number")),
             }
         }
         ShapeType::Timestamp => match v {
-            Value::Number(_) => v.clone(),
-            Value::String(s) => timestamp::parse(s)
+            Value::Number(_) => v,
+            Value::String(s) => timestamp::parse(&s)
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
                 .ok_or_else(|| mismatch("timestamp"))?,
             _ => return Err(mismatch("timestamp")),
         },
     }))
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
 }
 
 fn content_type(model: &ServiceModel) -> String {
@@ -201,7 +207,7 @@ fn write_encoded(
     let mut first = true;
     for (name, mref) in &shape.members {
         let text = encoded.iter().find(|(m, _)| m == name).map(|(_, t)| t);
-        let value = obj.get(name).filter(|v| !v.is_null());
+        let value = crate::get_member(obj, name).filter(|v| !v.is_null());
         if text.is_none() && value.is_none() {
             continue;
         }
@@ -259,7 +265,7 @@ fn write_shape(model: &ServiceModel, shape: Option<&Shape>, v: &Value, out: &mut
             out.push(b'{');
             let mut first = true;
             for (name, mref) in &shape.members {
-                if let Some(mv) = obj.get(name).filter(|mv| !mv.is_null()) {
+                if let Some(mv) = crate::get_member(obj, name).filter(|mv| !mv.is_null()) {
                     if !first {
                         out.push(b',');
                     }

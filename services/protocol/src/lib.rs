@@ -14,6 +14,7 @@
 
 pub mod json;
 pub mod model;
+mod path;
 pub mod query;
 pub mod rest;
 pub mod rest_json;
@@ -24,6 +25,20 @@ pub mod xml;
 
 pub use model::{Operation, Protocol, ServiceModel, Shape, ShapeRef, ShapeType};
 use serde_json::Value;
+
+/// `obj.get(name)` for the model's walks over a structure's members. Request and reply objects
+/// hold a handful of keys, and comparing those with `name` costs less than hashing it
+/// (serde_json's map hashes with SipHash); larger objects are hashed.
+pub(crate) fn get_member<'v>(
+    obj: &'v serde_json::Map<String, Value>,
+    name: &str,
+) -> Option<&'v Value> {
+    if obj.len() <= 8 {
+        obj.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+    } else {
+        obj.get(name)
+    }
+}
 
 /// Request headers with lower-cased names, in arrival order.
 #[derive(Debug, Clone, Default)]

@@ -7,23 +7,29 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// Every request looks up shapes and members by name, dozens of times (~66 per SQS receive or
+/// delete batch, callgrind): with the standard library's SipHash, hashing was ~11 % of an HTTP
+/// worker's instructions. The tables hold the model's own names, fixed at load, so a fast
+/// hasher without HashDoS resistance is enough.
+pub type Fast = foldhash::fast::RandomState;
+
 /// A loaded service model: metadata, operations by name, shapes by name, and the overlay.
 #[derive(Debug)]
 pub struct ServiceModel {
     pub metadata: Metadata,
-    pub operations: IndexMap<String, Operation>,
-    pub shapes: HashMap<String, Shape>,
+    pub operations: IndexMap<String, Operation, Fast>,
+    pub shapes: HashMap<String, Shape, Fast>,
     pub overlay: Overlay,
     /// Compiled `pattern` traits, by pattern text; `None` where the (Java) pattern has no Rust
     /// equivalent and is therefore not enforced.
-    pub(crate) patterns: std::sync::RwLock<HashMap<String, Option<regex::Regex>>>,
+    pub(crate) patterns: std::sync::RwLock<HashMap<String, Option<regex::Regex>, Fast>>,
 }
 
 #[derive(Debug, Deserialize)]
 struct RawModel {
     metadata: Metadata,
-    operations: IndexMap<String, Operation>,
-    shapes: HashMap<String, Shape>,
+    operations: IndexMap<String, Operation, Fast>,
+    shapes: HashMap<String, Shape, Fast>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -135,7 +141,7 @@ pub struct Shape {
     #[serde(rename = "type")]
     pub kind: ShapeType,
     #[serde(default)]
-    pub members: IndexMap<String, ShapeRef>,
+    pub members: IndexMap<String, ShapeRef, Fast>,
     #[serde(default)]
     pub required: Vec<String>,
     /// List element.

@@ -6,6 +6,7 @@
 //! Services add their own rules beside their behaviour; this covers what the model states.
 
 use crate::model::{Shape, ShapeRef, ShapeType};
+use crate::path::Path;
 use crate::{Operation, ServiceModel};
 use base64::Engine;
 use serde_json::Value;
@@ -26,7 +27,7 @@ pub fn validate_input(model: &ServiceModel, op: &Operation, input: &Value) -> Ve
         errors: Vec::new(),
     };
     if let Some(r) = &op.input {
-        v.check(r, Some(input), "");
+        v.check(r, Some(input), &Path::Root);
     }
     v.errors
 }
@@ -49,15 +50,6 @@ pub fn message(errors: &[String]) -> String {
 struct Validator<'m> {
     model: &'m ServiceModel,
     errors: Vec<String>,
-}
-
-/// `RoleName` -> `roleName`, as AWS names members in validation messages.
-fn lower_first(name: &str) -> String {
-    let mut c = name.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// How AWS prints a value inside `Value '…' at`.
@@ -148,7 +140,7 @@ fn translate_pattern(p: &str) -> String {
 }
 
 impl Validator<'_> {
-    fn fail(&mut self, value: Option<&Value>, path: &str, constraint: String) {
+    fn fail(&mut self, value: Option<&Value>, path: &Path<'_>, constraint: String) {
         // Bound the work a hostile input can cause; AWS shows only the first few anyway.
         if self.errors.len() >= MAX_COLLECTED {
             return;
@@ -173,11 +165,11 @@ impl Validator<'_> {
         ));
     }
 
-    fn check(&mut self, r: &ShapeRef, value: Option<&Value>, path: &str) {
-        let Some(shape) = self.model.shape(&r.shape) else {
+    fn check(&mut self, r: &ShapeRef, value: Option<&Value>, path: &Path<'_>) {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
             return;
         };
-        let Some(value) = value.filter(|v| !v.is_null()) else {
+        let Some(shape) = self.model.shape(&r.shape) else {
             return;
         };
         match shape.kind {
@@ -187,7 +179,7 @@ impl Validator<'_> {
                     self.length(shape, value, items.len(), path);
                     if let Some(m) = &shape.member {
                         for (i, item) in items.iter().enumerate() {
-                            let p = format!("{path}.{}.member", i + 1);
+                            let p = Path::Element(path, i);
                             if item.is_null() {
                                 self.fail(None, &p, "Member must not be null".into());
                             } else {
@@ -202,14 +194,10 @@ impl Validator<'_> {
                     self.length(shape, value, map.len(), path);
                     for (k, item) in map {
                         if let Some(kr) = &shape.key {
-                            self.check(
-                                kr,
-                                Some(&Value::String(k.clone())),
-                                &format!("{path}.{k}.key"),
-                            );
+                            self.check(kr, Some(&Value::String(k.clone())), &Path::MapKey(path, k));
                         }
                         if let Some(vr) = &shape.value {
-                            self.check(vr, Some(item), &format!("{path}.{k}.member"));
+                            self.check(vr, Some(item), &Path::MapValue(path, k));
                         }
                     }
                 }
@@ -265,15 +253,13 @@ impl Validator<'_> {
         }
     }
 
-    fn structure(&mut self, shape: &Shape, value: &Value, path: &str) {
+    fn structure(&mut self, shape: &Shape, value: &Value, path: &Path<'_>) {
         let obj = value.as_object();
         for (name, mref) in &shape.members {
-            let child = if path.is_empty() {
-                lower_first(name)
-            } else {
-                format!("{path}.{}", lower_first(name))
-            };
-            let mv = obj.and_then(|o| o.get(name)).filter(|v| !v.is_null());
+            let child = Path::Member(path, name);
+            let mv = obj
+                .and_then(|o| crate::get_member(o, name))
+                .filter(|v| !v.is_null());
             if mv.is_none() && shape.required.iter().any(|r| r == name) {
                 self.fail(None, &child, "Member must not be null".into());
                 continue;
@@ -282,7 +268,7 @@ impl Validator<'_> {
         }
     }
 
-    fn length(&mut self, shape: &Shape, value: &Value, len: usize, path: &str) {
+    fn length(&mut self, shape: &Shape, value: &Value, len: usize, path: &Path<'_>) {
         let len = len as f64;
         if let Some(min) = shape.min {
             if len < min {
@@ -307,7 +293,7 @@ impl Validator<'_> {
         }
     }
 
-    fn string(&mut self, shape: &Shape, value: &Value, s: &str, path: &str) {
+    fn string(&mut self, shape: &Shape, value: &Value, s: &str, path: &Path<'_>) {
         let before = self.errors.len();
         self.length(shape, value, s.chars().count(), path);
         if let Some(values) = shape
