@@ -16,7 +16,8 @@ mod queues;
 pub mod shapes;
 
 use cloudemu_core::{
-    typed, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest, ServiceResponse,
+    typed, typed_response, BoxFuture, RequestContext, Service, ServiceError, ServiceRequest,
+    ServiceResponse,
 };
 use cloudemu_storage::sqs::{QueueRecord, SqsStore};
 use serde_json::Value;
@@ -215,6 +216,14 @@ impl Service for Sqs {
     ) -> BoxFuture<'a, Result<ServiceResponse, ServiceError>> {
         Box::pin(async move {
             let input = request.input;
+            if operation == "ReceiveMessage" {
+                return Box::pin(typed_response(input, |i| async move {
+                    messages_encoded(self.receive_message(ctx, i).await?).map_err(|e| {
+                        ServiceError::internal(format!("output serialization failed: {e}"))
+                    })
+                }))
+                .await;
+            }
             let output: Result<Value, ServiceError> = match operation {
                 "CreateQueue" => route!(self, ctx, input, create_queue),
                 "DeleteQueue" => route!(self, ctx, input, delete_queue),
@@ -233,7 +242,6 @@ impl Service for Sqs {
                 "RemovePermission" => route!(self, ctx, input, remove_permission),
                 "SendMessage" => route!(self, ctx, input, send_message),
                 "SendMessageBatch" => route!(self, ctx, input, send_message_batch),
-                "ReceiveMessage" => route!(self, ctx, input, receive_message),
                 "DeleteMessage" => route!(self, ctx, input, delete_message),
                 "DeleteMessageBatch" => route!(self, ctx, input, delete_message_batch),
                 "ChangeMessageVisibility" => route!(self, ctx, input, change_message_visibility),
@@ -248,6 +256,21 @@ impl Service for Sqs {
             output.map(ServiceResponse::from)
         })
     }
+}
+
+/// A receive's reply with its messages written straight to JSON text (`encoded`), in the
+/// model's JSON form (`shapes::Message` names and orders its fields as the model does): as a
+/// value tree, each of up to ten messages was copied field by field into maps and then
+/// walked again to be written: ~60,000 instructions more per receive of ten (callgrind).
+fn messages_encoded(
+    result: shapes::ReceiveMessageResult,
+) -> Result<ServiceResponse, serde_json::Error> {
+    let mut response = ServiceResponse::from(Value::Object(Default::default()));
+    if !result.messages.is_empty() {
+        let text = serde_json::to_string(&result.messages)?;
+        response.encoded.push(("Messages".into(), text));
+    }
+    Ok(response)
 }
 
 pub(crate) fn now_ms() -> i64 {
