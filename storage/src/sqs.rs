@@ -767,8 +767,8 @@ fn queue_exists(c: &Connection, id: i64) -> rusqlite::Result<bool> {
         .exists([id])
 }
 
-/// Handles per statement: a request carries at most 10; larger lists are split.
-const HANDLES_PER_STATEMENT: usize = 10;
+/// Messages per multi-row INSERT: a request carries at most 10; larger lists are split.
+const ROWS_PER_STATEMENT: usize = 10;
 
 /// `(?, ?, …)` groups for `rows` rows of `columns` values, numbered from 1.
 fn value_groups(rows: usize, columns: usize) -> String {
@@ -790,29 +790,16 @@ fn value_groups(rows: usize, columns: usize) -> String {
 }
 
 /// Delete the messages whose handle names their latest receive exactly: a stale receipt
-/// deletes nothing (AWS answers success for both). One statement per request, not one per
-/// message; statements never mix queues, so each one's row count is one queue's change.
+/// deletes nothing (AWS answers success for both). One rowid lookup per handle: the single
+/// statement per request this replaced (`id IN (SELECT … JOIN (VALUES …))`) built a temporary
+/// B-tree for its IN list on every call, which cost more than ten executions of this one.
 fn delete(c: &Connection, handles: &[Handle], totals: &mut Totals) -> Result<()> {
-    // A request's handles all name its queue (the service checks); sorted anyway, stably.
-    let mut handles: Vec<&Handle> = handles.iter().collect();
-    handles.sort_by_key(|h| h.queue_id);
-    for chunk in handles
-        .chunk_by(|a, b| a.queue_id == b.queue_id)
-        .flat_map(|same_queue| same_queue.chunks(HANDLES_PER_STATEMENT))
-    {
-        let sql = format!(
-            "DELETE FROM sqs_messages WHERE id IN (SELECT m.id FROM sqs_messages AS m \
-             JOIN (VALUES {}) AS h ON m.id = h.column1 AND m.queue_id = h.column2 \
-             AND m.receipt = h.column3)",
-            value_groups(chunk.len(), 3)
-        );
-        let args = chunk
-            .iter()
-            .flat_map(|h| [h.id.into(), h.queue_id.into(), h.nonce.clone().into()]);
-        let deleted = c
-            .prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(args.collect::<Vec<SqlValue>>()))?;
-        totals.add(chunk[0].queue_id, -(deleted as i64));
+    let mut st = c.prepare_cached(
+        "DELETE FROM sqs_messages WHERE id = ?1 AND queue_id = ?2 AND receipt = ?3",
+    )?;
+    for h in handles {
+        let deleted = st.execute(params![h.id, h.queue_id, h.nonce])?;
+        totals.add(h.queue_id, -(deleted as i64));
     }
     Ok(())
 }
@@ -830,7 +817,7 @@ fn send(c: &Connection, msgs: &[NewMessage], totals: &mut Totals) -> Result<Writ
     // Standard queues' messages (no deduplication, no sequence number to hand back) go in
     // one multi-row statement per request.
     let plain: Vec<&NewMessage> = msgs.iter().filter(|m| m.dedup.is_none()).collect();
-    for chunk in plain.chunks(HANDLES_PER_STATEMENT) {
+    for chunk in plain.chunks(ROWS_PER_STATEMENT) {
         insert_messages(c, chunk)?;
         for m in chunk {
             totals.add(m.queue_id, 1);
@@ -1001,27 +988,21 @@ fn move_messages(
 
 fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Vec<MessageRecord>> {
     if !spec.fifo && spec.redrive.is_none() {
-        // The common case in one statement. Standard queues promise no order, so the index on
+        // The common case. Standard queues promise no order, so the index on
         // (queue_id, visible_ms) serves the first visible rows without sorting.
         let mut st = c.prepare_cached(concat!(
-            "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
-             first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 \
-             WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?4 AND visible_ms <= ?2 \
-             AND expires_ms > ?2 LIMIT ?5) RETURNING ",
-            message_fields!()
+            "SELECT ",
+            message_fields!(),
+            " FROM sqs_messages WHERE queue_id = ?1 AND visible_ms <= ?2 AND expires_ms > ?2 \
+             LIMIT ?3"
         ))?;
         let mut msgs = st
             .query_map(
-                params![
-                    spec.visible_ms,
-                    spec.now_ms,
-                    spec.nonce,
-                    spec.queue_id,
-                    spec.max
-                ],
+                params![spec.queue_id, spec.now_ms, spec.max],
                 message_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        mark_received(c, spec, &mut msgs)?;
         msgs.sort_by_key(|m| m.id);
         return Ok(msgs);
     }
@@ -1085,23 +1066,41 @@ fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Ve
         }
     }
     let mut st = c.prepare_cached(concat!(
-        "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
-         first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 WHERE id = ?4 \
-         RETURNING ",
-        message_fields!()
+        "SELECT ",
+        message_fields!(),
+        " FROM sqs_messages WHERE id = ?1"
     ))?;
     let mut msgs = Vec::with_capacity(chosen.len());
     for id in chosen {
-        let m = st
-            .query_row(
-                params![spec.visible_ms, spec.now_ms, spec.nonce, id],
-                message_from_row,
-            )
-            .optional()?;
-        msgs.extend(m);
+        msgs.extend(st.query_row([id], message_from_row).optional()?);
     }
+    mark_received(c, spec, &mut msgs)?;
     msgs.sort_by_key(|m| m.id);
     Ok(msgs)
+}
+
+/// Hand `msgs` (rows as read in this transaction) out in this receive: hidden until
+/// `spec.visible_ms`, counted, bound to this receive's nonce; each record is changed to match
+/// what was written. By rowid and without RETURNING: SQLite builds a temporary B-tree for each
+/// RETURNING statement and for an `id IN (SELECT …)` list, which cost a receive of ten more
+/// than these ten small updates.
+fn mark_received(
+    c: &Connection,
+    spec: &ReceiveSpec,
+    msgs: &mut [MessageRecord],
+) -> rusqlite::Result<()> {
+    let mut st = c.prepare_cached(
+        "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
+         first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 WHERE id = ?4",
+    )?;
+    for m in msgs.iter_mut() {
+        st.execute(params![spec.visible_ms, spec.now_ms, spec.nonce, m.id])?;
+        m.visible_ms = spec.visible_ms;
+        m.receive_count += 1;
+        m.first_receive_ms = m.first_receive_ms.or(Some(spec.now_ms));
+        m.receipt = Some(spec.nonce.clone());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
