@@ -344,58 +344,56 @@ fn wanted_message_attribute(names: &[String], name: &str) -> bool {
     })
 }
 
+/// The record is taken, not borrowed: its body (up to 256 KiB) and ids move into the reply.
 fn to_message(
-    m: &MessageRecord,
+    m: MessageRecord,
     q: &QueueRecord,
     attribute_names: &[String],
     message_attribute_names: &[String],
 ) -> Message {
     let fifo = is_fifo(q);
     let mut attrs = Attributes::new();
-    let mut add = |name: &str, value: Option<String>| {
-        if let (true, Some(v)) = (wanted_attribute(attribute_names, name), value) {
-            attrs.insert(name.to_string(), v);
+    // Each value is made only when asked for: most receives ask for none.
+    let mut add = |name: &str, value: &dyn Fn() -> Option<String>| {
+        if wanted_attribute(attribute_names, name) {
+            if let Some(v) = value() {
+                attrs.insert(name.to_string(), v);
+            }
         }
     };
-    add("SenderId", Some(m.sender_id.clone()));
-    add("SentTimestamp", Some(m.sent_ms.to_string()));
-    add("ApproximateReceiveCount", Some(m.receive_count.to_string()));
-    add(
-        "ApproximateFirstReceiveTimestamp",
-        m.first_receive_ms.map(|t| t.to_string()),
-    );
+    add("SenderId", &|| Some(m.sender_id.clone()));
+    add("SentTimestamp", &|| Some(m.sent_ms.to_string()));
+    add("ApproximateReceiveCount", &|| {
+        Some(m.receive_count.to_string())
+    });
+    add("ApproximateFirstReceiveTimestamp", &|| {
+        m.first_receive_ms.map(|t| t.to_string())
+    });
     if fifo {
-        add("SequenceNumber", Some(sequence_number(m.id)));
-        add("MessageDeduplicationId", m.dedup_id.clone());
-        add("MessageGroupId", m.group_id.clone());
-    } else {
-        add("MessageGroupId", m.group_id.clone());
+        add("SequenceNumber", &|| Some(sequence_number(m.id)));
+        add("MessageDeduplicationId", &|| m.dedup_id.clone());
     }
-    let system: MessageAttributes = m
-        .system_attributes
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
-    add(
-        "AWSTraceHeader",
-        system
-            .get("AWSTraceHeader")
-            .and_then(|v| v.string_value.clone()),
-    );
-    let all: MessageAttributes = m
-        .attributes
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
-    let message_attributes: MessageAttributes = all
-        .into_iter()
-        .filter(|(k, _)| wanted_message_attribute(message_attribute_names, k))
-        .collect();
+    add("MessageGroupId", &|| m.group_id.clone());
+    add("AWSTraceHeader", &|| {
+        let system: MessageAttributes =
+            serde_json::from_str(m.system_attributes.as_deref()?).ok()?;
+        system.get("AWSTraceHeader")?.string_value.clone()
+    });
+    let message_attributes: MessageAttributes = match m.attributes.as_deref() {
+        Some(text) if !message_attribute_names.is_empty() => {
+            let all: MessageAttributes = serde_json::from_str(text).unwrap_or_default();
+            all.into_iter()
+                .filter(|(k, _)| wanted_message_attribute(message_attribute_names, k))
+                .collect()
+        }
+        _ => MessageAttributes::new(),
+    };
+    let receipt_handle = receipt_handle(&m);
     Message {
-        message_id: m.message_id.clone(),
-        receipt_handle: receipt_handle(m),
-        md5_of_body: m.md5_body.clone(),
-        body: m.body.clone(),
+        message_id: m.message_id,
+        receipt_handle,
+        md5_of_body: m.md5_body,
+        body: m.body,
         attributes: attrs,
         md5_of_message_attributes: md5::of_attributes(&message_attributes),
         message_attributes,
@@ -610,7 +608,7 @@ impl Sqs {
         attribute_names.extend(input.message_system_attribute_names.iter().cloned());
         Ok(ReceiveMessageResult {
             messages: msgs
-                .iter()
+                .into_iter()
                 .map(|m| {
                     to_message(
                         m,
@@ -673,7 +671,7 @@ impl Sqs {
                     attribute_names.extend(input.message_system_attribute_names.iter().cloned());
                     return Ok(Planned::Answered(ReceiveMessageResult {
                         messages: held
-                            .iter()
+                            .into_iter()
                             .map(|m| {
                                 to_message(m, &q, &attribute_names, &input.message_attribute_names)
                             })
@@ -917,14 +915,15 @@ impl Sqs {
         let msgs = self.store.peek(q.id, now, 10_000).await?;
         let arn = queue_arn(&q);
         Ok(msgs
-            .iter()
+            .into_iter()
             .map(|m| {
+                let visible = m.visible_ms <= now;
                 let mut v =
                     serde_json::to_value(to_message(m, &q, &["All".into()], &["All".into()]))
                         .unwrap_or_default();
                 if let Some(o) = v.as_object_mut() {
                     o.remove("ReceiptHandle");
-                    o.insert("Visible".into(), (m.visible_ms <= now).into());
+                    o.insert("Visible".into(), visible.into());
                     o.insert("QueueArn".into(), arn.clone().into());
                 }
                 v
