@@ -1079,26 +1079,33 @@ fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Ve
     Ok(msgs)
 }
 
-/// Hand `msgs` (rows as read in this transaction) out in this receive: hidden until
-/// `spec.visible_ms`, counted, bound to this receive's nonce; each record is changed to match
-/// what was written. By rowid and without RETURNING: SQLite builds a temporary B-tree for each
-/// RETURNING statement and for an `id IN (SELECT …)` list, which cost a receive of ten more
-/// than these ten small updates.
+/// Hand `msgs` (rows as read in this transaction, on the one writer) out in this receive:
+/// hidden until `spec.visible_ms`, counted, bound to this receive's nonce. Each record is
+/// changed first and its new state written, so the reply and the row cannot disagree. By
+/// rowid and without RETURNING: SQLite builds a temporary B-tree for each RETURNING statement
+/// and for an `id IN (SELECT …)` list, which cost a receive of ten more than these ten small
+/// updates.
 fn mark_received(
     c: &Connection,
     spec: &ReceiveSpec,
     msgs: &mut [MessageRecord],
 ) -> rusqlite::Result<()> {
     let mut st = c.prepare_cached(
-        "UPDATE sqs_messages SET visible_ms = ?1, receive_count = receive_count + 1, \
-         first_receive_ms = COALESCE(first_receive_ms, ?2), receipt = ?3 WHERE id = ?4",
+        "UPDATE sqs_messages SET visible_ms = ?1, receive_count = ?2, first_receive_ms = ?3, \
+         receipt = ?4 WHERE id = ?5",
     )?;
     for m in msgs.iter_mut() {
-        st.execute(params![spec.visible_ms, spec.now_ms, spec.nonce, m.id])?;
         m.visible_ms = spec.visible_ms;
         m.receive_count += 1;
         m.first_receive_ms = m.first_receive_ms.or(Some(spec.now_ms));
         m.receipt = Some(spec.nonce.clone());
+        st.execute(params![
+            m.visible_ms,
+            m.receive_count,
+            m.first_receive_ms,
+            m.receipt,
+            m.id
+        ])?;
     }
     Ok(())
 }
