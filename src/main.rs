@@ -2,12 +2,6 @@ use clap::Parser;
 use cloudemu::{config::Config, logging, server};
 use std::process::ExitCode;
 
-// mimalloc: glibc malloc was ~25% of an HTTP worker's instructions per SQS request (its
-// free path and consolidation); mimalloc cut the worker's count by 18% and paced server CPU by
-// ~7%. SQLite keeps the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 // The main runtime only hosts start-up and shutdown; actix runs its own worker threads.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
