@@ -265,7 +265,9 @@ async fn process(
     // Form posts (query protocol) carry the action in the body, which routing may need.
     // Query-protocol calls are POSTs; an S3 upload whose object happens to have this content
     // type (curl's default) is a body to store, not a form to read.
-    let signed_for_s3 = route::credential_scope(&info).is_some_and(|s| s.service == "s3");
+    // Read once: routing, the S3 form check and the caller's identity all need it.
+    let scope = route::credential_scope(&info);
+    let signed_for_s3 = scope.as_ref().is_some_and(|s| s.service == "s3");
     let is_form = info.method.eq_ignore_ascii_case("POST")
         && !signed_for_s3
         && headers
@@ -292,13 +294,14 @@ async fn process(
         None
     };
 
-    let ServiceRoute { service, protocol } = match route::route(&info, form.as_deref()) {
-        Ok(r) => r,
-        Err(u) => {
-            outcome.response = unrecognized(&info, &u.description, request_id);
-            return outcome;
-        }
-    };
+    let ServiceRoute { service, protocol } =
+        match route::route(&info, form.as_deref(), scope.as_ref()) {
+            Ok(r) => r,
+            Err(u) => {
+                outcome.response = unrecognized(&info, &u.description, request_id);
+                return outcome;
+            }
+        };
     outcome.service = service;
     // Virtual-hosted S3 requests become path-style: the model's URIs start with the bucket.
     let hosted_path;
@@ -313,7 +316,7 @@ async fn process(
         _ => info,
     };
     let ident = identity::resolve(
-        route::credential_scope(&info).as_ref(),
+        scope.as_ref(),
         &state.config.account_id,
         &state.config.region,
     );

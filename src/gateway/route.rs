@@ -142,10 +142,12 @@ pub struct Unrecognized {
 }
 
 /// Decide the service. `form` holds the decoded form/query parameters when the request is a
-/// form post or carries `Action` in its query string (read by the caller only when needed).
+/// form post or carries `Action` in its query string (read by the caller only when needed);
+/// `scope` is the SigV4 credential scope of a signed request.
 pub fn route(
     info: &RequestInfo<'_>,
     form: Option<&[(String, String)]>,
+    scope: Option<&CredentialScope>,
 ) -> Result<ServiceRoute, Unrecognized> {
     let target = info.headers.get("x-amz-target");
     let action = form.and_then(|f| {
@@ -159,8 +161,7 @@ pub fn route(
         protocol: protocol_of(service, json_target, action.is_some()),
     };
 
-    let scope = credential_scope(info);
-    if let Some(scope) = &scope {
+    if let Some(scope) = scope {
         if let Some(s) = from_signing_name(&scope.service, info, target) {
             return Ok(done(s));
         }
@@ -188,7 +189,7 @@ pub fn route(
         return Err(Unrecognized {
             description: format!(
                 "signing name {:?}, X-Amz-Target {:?}, Action {:?}",
-                scope.map(|s| s.service),
+                scope.map(|s| s.service.as_str()),
                 target,
                 action
             ),
@@ -201,6 +202,13 @@ pub fn route(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn routed(
+        info: &RequestInfo<'_>,
+        form: Option<&[(String, String)]>,
+    ) -> Result<ServiceRoute, Unrecognized> {
+        route(info, form, credential_scope(info).as_ref())
+    }
 
     fn info<'a>(headers: &'a Headers, path: &'a str, host: &'a str) -> RequestInfo<'a> {
         RequestInfo {
@@ -223,7 +231,7 @@ mod tests {
     fn signing_name_decides_first() {
         let h = auth("sts");
         assert_eq!(
-            route(&info(&h, "/", "localhost"), None).map(|r| r.service),
+            routed(&info(&h, "/", "localhost"), None).map(|r| r.service),
             Ok("sts")
         );
         let scope = credential_scope(&info(&h, "/", "localhost")).expect("scope");
@@ -231,11 +239,11 @@ mod tests {
         assert_eq!(scope.access_key, "AKID");
         let h = auth("s3");
         assert_eq!(
-            route(&info(&h, "/v20180820/tags/arn", "localhost"), None).map(|r| r.service),
+            routed(&info(&h, "/v20180820/tags/arn", "localhost"), None).map(|r| r.service),
             Ok("s3control")
         );
         assert_eq!(
-            route(&info(&h, "/bucket/key", "localhost"), None).map(|r| r.service),
+            routed(&info(&h, "/bucket/key", "localhost"), None).map(|r| r.service),
             Ok("s3")
         );
     }
@@ -246,21 +254,21 @@ mod tests {
             "x-amz-target".into(),
             "DynamoDB_20120810.ListTables".into(),
         )]);
-        let r = route(&info(&h, "/", "localhost"), None).expect("routes");
+        let r = routed(&info(&h, "/", "localhost"), None).expect("routes");
         assert_eq!((r.service, r.protocol), ("dynamodb", Protocol::Json));
         let h = Headers::default();
         assert_eq!(
-            route(&info(&h, "/2015-03-31/functions", "localhost"), None).map(|r| r.service),
+            routed(&info(&h, "/2015-03-31/functions", "localhost"), None).map(|r| r.service),
             Ok("lambda")
         );
         let form = vec![
             ("Action".to_string(), "ListRoles".to_string()),
             ("Version".to_string(), "2010-05-08".to_string()),
         ];
-        let r = route(&info(&h, "/", "localhost"), Some(&form)).expect("routes");
+        let r = routed(&info(&h, "/", "localhost"), Some(&form)).expect("routes");
         assert_eq!((r.service, r.protocol), ("iam", Protocol::Query));
         assert_eq!(
-            route(&info(&h, "/bucket", "localhost"), None).map(|r| r.service),
+            routed(&info(&h, "/bucket", "localhost"), None).map(|r| r.service),
             Ok("s3")
         );
     }
@@ -268,7 +276,7 @@ mod tests {
     #[test]
     fn unknown_services_are_named() {
         let h = auth("pinpoint");
-        let err = route(&info(&h, "/", "localhost"), None).expect_err("unknown");
+        let err = routed(&info(&h, "/", "localhost"), None).expect_err("unknown");
         assert!(err.description.contains("pinpoint"));
     }
 }
