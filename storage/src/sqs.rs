@@ -681,11 +681,12 @@ macro_rules! message_columns {
 }
 
 /// What a message that was never received holds in `receipt` and `first_receive_ms`: as many
-/// bytes as a receive writes there (a 32-character nonce, a millisecond time), so the
-/// receive's UPDATE overwrites the row in place. With NULLs there each first receive grew its
-/// row by 38 bytes; rows are packed full when sent in order, so receiving split the table's
-/// pages, and each split wrote the parent page and allocated a page (page 1, the freelist):
-/// a third of the pages a commit wrote under a steady receive+delete load.
+/// bytes as a receive writes there (the service's nonce, a UUID in 32 hex characters, and a
+/// millisecond time), so the receive's UPDATE overwrites the row in place. With NULLs there
+/// each first receive grew its row by 38 bytes; rows are packed full when sent in order, so
+/// receiving split the table's pages, and each split wrote the parent page and allocated a
+/// page (page 1, the freelist): a third of the pages a commit wrote under a steady
+/// receive+delete load.
 /// The receipt placeholder is a BLOB, which never equals the TEXT nonce of a handle, so no
 /// handle can name a message before its first receive; readers map it to `None`. The time is
 /// a value outside any real time that SQLite stores in the same 6 bytes as one; it is read
@@ -808,8 +809,8 @@ fn queue_exists(c: &Connection, id: i64) -> rusqlite::Result<bool> {
 /// Messages per multi-row INSERT: a request carries at most 10; larger lists are split.
 const ROWS_PER_STATEMENT: usize = 10;
 
-/// `(?, ?, …)` groups for `rows` rows of `columns` values, numbered from 1.
-/// `rows` groups of `columns` numbered parameters, each group followed by the SQL `tail`.
+/// `(?1, …, tail), (…, tail)`: `rows` groups of `columns` parameters numbered from 1, each
+/// group ending with the SQL `tail`.
 fn value_groups(rows: usize, columns: usize, tail: &str) -> String {
     let mut sql = String::new();
     for r in 0..rows {
@@ -1453,7 +1454,7 @@ mod counts_tests {
         db.close().await;
     }
 
-    /// Rows as a queue fills them in send order, with a nonce as long as the service's.
+    /// `n` bench-sized messages (200-byte bodies), sent in order as a queue fills.
     async fn full_queue(store: &SqsStore, q: i64, n: u32) {
         let batch: Vec<NewMessage> = (0..n)
             .map(|i| NewMessage {
