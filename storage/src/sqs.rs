@@ -12,6 +12,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use std::collections::HashSet;
 
+mod read_ahead;
+use read_ahead::ReadAhead;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueRecord {
     pub id: i64,
@@ -192,6 +195,7 @@ pub struct MoveTaskRecord {
 #[derive(Clone)]
 pub struct SqsStore {
     db: Db,
+    read_ahead: ReadAhead,
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -271,13 +275,25 @@ pub enum Creation {
 
 impl SqsStore {
     pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            read_ahead: ReadAhead::default(),
+        }
     }
 
     /// Run one message write as one closure on the writer thread; resolves once it has
     /// committed. If it fails, nothing of it was written.
     pub async fn write(&self, w: Write) -> Result<Written> {
-        self.db.sync().write(move |c| apply(c, w)).await
+        let receive = match &w {
+            Write::Receive(spec) => Some((spec.queue_id, spec.now_ms)),
+            _ => None,
+        };
+        let (written, reached_ms) = self.db.sync().write(move |c| apply(c, w)).await?;
+        if let (Some((queue_id, now_ms)), Some(reached_ms)) = (receive, reached_ms) {
+            self.read_ahead
+                .received(self.db.sync(), queue_id, reached_ms, now_ms);
+        }
+        Ok(written)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -449,6 +465,7 @@ impl SqsStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.read_ahead.forget(q.id);
         Ok(true)
     }
 
@@ -476,6 +493,7 @@ impl SqsStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.read_ahead.forget(id);
         Ok(true)
     }
 
@@ -710,11 +728,13 @@ macro_rules! unreceived_first_receive {
 /// Run one request's write, whole, on the writer connection (inside its own savepoint of the
 /// writer's shared transaction; answered after COMMIT). The queues' kept totals change once
 /// per queue at the end, in the same savepoint: if any statement fails, none of it stays.
-fn apply(c: &Connection, w: Write) -> Result<Written> {
+/// With a receive's messages comes how far in its queue it reached (see [`mark_received`]).
+fn apply(c: &Connection, w: Write) -> Result<(Written, Option<i64>)> {
     let mut totals = Totals::default();
-    let written = apply_counted(c, w, &mut totals)?;
+    let mut reached_ms = None;
+    let written = apply_counted(c, w, &mut totals, &mut reached_ms)?;
     totals.write(c)?;
-    Ok(written)
+    Ok((written, reached_ms))
 }
 
 /// Net changes to queues' message totals (`sqs_message_counts`) made by one request's
@@ -743,7 +763,12 @@ impl Totals {
     }
 }
 
-fn apply_counted(c: &Connection, w: Write, totals: &mut Totals) -> Result<Written> {
+fn apply_counted(
+    c: &Connection,
+    w: Write,
+    totals: &mut Totals,
+    reached_ms: &mut Option<i64>,
+) -> Result<Written> {
     match w {
         Write::Send(msgs) => send(c, &msgs, totals),
         Write::Delete(handles) => {
@@ -758,7 +783,7 @@ fn apply_counted(c: &Connection, w: Write, totals: &mut Totals) -> Result<Writte
             Ok(Written::Visibility(out))
         }
         Write::Receive(spec) => {
-            let messages = receive(c, &spec, totals)?;
+            let messages = receive(c, &spec, totals, reached_ms)?;
             if let (Some((attempt, until)), false) = (&spec.attempt, messages.is_empty()) {
                 c.prepare_cached(
                     "INSERT OR REPLACE INTO sqs_receive_attempts \
@@ -1035,7 +1060,12 @@ fn move_messages(
     Ok(per_queue)
 }
 
-fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Vec<MessageRecord>> {
+fn receive(
+    c: &Connection,
+    spec: &ReceiveSpec,
+    totals: &mut Totals,
+    reached_ms: &mut Option<i64>,
+) -> Result<Vec<MessageRecord>> {
     if !spec.fifo && spec.redrive.is_none() {
         // The common case. Standard queues promise no order, so the index on
         // (queue_id, visible_ms) serves the first visible rows without sorting.
@@ -1051,7 +1081,7 @@ fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Ve
                 message_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        mark_received(c, spec, &mut msgs)?;
+        *reached_ms = mark_received(c, spec, &mut msgs)?;
         msgs.sort_by_key(|m| m.id);
         return Ok(msgs);
     }
@@ -1125,7 +1155,7 @@ fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Ve
     for id in chosen {
         msgs.extend(st.query_row([id], message_from_row).optional()?);
     }
-    mark_received(c, spec, &mut msgs)?;
+    *reached_ms = mark_received(c, spec, &mut msgs)?;
     msgs.sort_by_key(|m| m.id);
     Ok(msgs)
 }
@@ -1135,17 +1165,20 @@ fn receive(c: &Connection, spec: &ReceiveSpec, totals: &mut Totals) -> Result<Ve
 /// changed first and its new state written, so the reply and the row cannot disagree. By
 /// rowid and without RETURNING: SQLite builds a temporary B-tree for each RETURNING statement
 /// and for an `id IN (SELECT …)` list, which cost a receive of ten more than these ten small
-/// updates.
+/// updates. Returns the greatest `visible_ms` the rows had before: how far along the visible
+/// index this receive reached (where reading ahead goes on from).
 fn mark_received(
     c: &Connection,
     spec: &ReceiveSpec,
     msgs: &mut [MessageRecord],
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<i64>> {
     let mut st = c.prepare_cached(
         "UPDATE sqs_messages SET visible_ms = ?1, receive_count = ?2, first_receive_ms = ?3, \
          receipt = ?4 WHERE id = ?5",
     )?;
+    let mut reached_ms = None;
     for m in msgs.iter_mut() {
+        reached_ms = reached_ms.max(Some(m.visible_ms));
         m.visible_ms = spec.visible_ms;
         m.receive_count += 1;
         m.first_receive_ms = m.first_receive_ms.or(Some(spec.now_ms));
@@ -1158,7 +1191,7 @@ fn mark_received(
             m.id
         ])?;
     }
-    Ok(())
+    Ok(reached_ms)
 }
 
 #[cfg(test)]

@@ -282,6 +282,22 @@ impl SyncDb {
         answered(answer).await
     }
 
+    /// Queue `f` for a reader thread and return at once; nobody waits for it. For work whose
+    /// only purpose is its side effect on the OS page cache (reading ahead of a consumer), so
+    /// it never runs on the writer: in memory mode, or once closed, `f` is dropped unrun and
+    /// this returns false.
+    pub fn read_later<F>(&self, f: F) -> bool
+    where
+        F: FnOnce(&Connection) + Send + 'static,
+    {
+        match &self.inner.readers {
+            Some(readers) if !self.inner.closed.load(Ordering::Acquire) => {
+                readers.send(ToReader::Read(Box::new(f))).is_ok()
+            }
+            _ => false,
+        }
+    }
+
     /// Run `f` on the writer connection inside a transaction shared with other requests'
     /// writes and return its result once that transaction has committed. If `f` returns an
     /// error, everything it wrote is rolled back (and nothing else is).
