@@ -1201,7 +1201,7 @@ mod counts_tests {
     use super::*;
     use std::path::Path;
 
-    fn msg(queue_id: i64, n: u32, visible_ms: i64, expires_ms: i64) -> NewMessage {
+    pub(super) fn msg(queue_id: i64, n: u32, visible_ms: i64, expires_ms: i64) -> NewMessage {
         NewMessage {
             queue_id,
             message_id: format!("m{queue_id}-{n}"),
@@ -1220,7 +1220,7 @@ mod counts_tests {
         }
     }
 
-    async fn queue(store: &SqsStore, name: &str) -> i64 {
+    pub(super) async fn queue(store: &SqsStore, name: &str) -> i64 {
         let empty = Map::new();
         match store
             .create_queue("123456789012", "us-east-1", name, &empty, &empty, 1, 60_000)
@@ -1321,7 +1321,7 @@ mod counts_tests {
         db.close().await;
     }
 
-    fn receive_spec(queue_id: i64, now_ms: i64, nonce: &str) -> ReceiveSpec {
+    pub(super) fn receive_spec(queue_id: i64, now_ms: i64, nonce: &str) -> ReceiveSpec {
         ReceiveSpec {
             queue_id,
             max: 10,
@@ -1335,7 +1335,7 @@ mod counts_tests {
         }
     }
 
-    async fn received(store: &SqsStore, spec: ReceiveSpec) -> Vec<MessageRecord> {
+    pub(super) async fn received(store: &SqsStore, spec: ReceiveSpec) -> Vec<MessageRecord> {
         match store.write(Write::Receive(spec)).await.expect("receive") {
             Written::Received { messages, .. } => messages,
             other => panic!("{other:?}"),
@@ -1511,7 +1511,7 @@ mod counts_tests {
             .expect("page_count")
     }
 
-    const NONCE: &str = "0123456789abcdef0123456789abcdef";
+    pub(super) const NONCE: &str = "0123456789abcdef0123456789abcdef";
 
     #[tokio::test]
     async fn a_first_receive_rewrites_each_row_in_place() {

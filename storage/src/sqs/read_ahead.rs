@@ -136,41 +136,19 @@ pub(crate) fn read_pass(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqs::{Creation, NewMessage, ReceiveSpec, SqsStore, Write, Written};
+    use crate::sqs::counts_tests::{msg, queue, receive_spec, received, NONCE};
+    use crate::sqs::{NewMessage, ReceiveSpec, SqsStore, Write};
     use crate::Db;
-    use serde_json::Map;
     use std::time::Duration;
 
-    async fn queue(store: &SqsStore, name: &str) -> i64 {
-        let empty = Map::new();
-        match store
-            .create_queue("123456789012", "us-east-1", name, &empty, &empty, 1, 60_000)
-            .await
-            .expect("create")
-        {
-            Creation::Created(q) => q.id,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    /// Messages `visible_ms` = `from`, `from + 1`, … (one per millisecond), sent in batches.
+    /// Messages `visible_ms` = `from`, `from + 1`, … (one per millisecond, sent at that instant
+    /// too, which names them below), sent in batches.
     async fn send(store: &SqsStore, queue_id: i64, from: i64, n: i64) {
         let msgs: Vec<NewMessage> = (from..from + n)
             .map(|v| NewMessage {
-                queue_id,
-                message_id: format!("m{queue_id}-{v}"),
                 body: "b".repeat(100),
-                md5_body: "x".into(),
-                attributes: None,
-                md5_attributes: None,
-                system_attributes: None,
-                md5_system: None,
-                sender_id: "s".into(),
                 sent_ms: v,
-                visible_ms: v,
-                expires_ms: 1_000_000_000 + v,
-                group_id: None,
-                dedup: None,
+                ..msg(queue_id, v as u32, v, 1_000_000_000 + v)
             })
             .collect();
         for chunk in msgs.chunks(10) {
@@ -181,22 +159,15 @@ mod tests {
         }
     }
 
+    /// The send instants of the messages one receive at `now_ms` takes (they stay hidden past
+    /// every later `now_ms` these tests use).
     async fn receive(store: &SqsStore, queue_id: i64, now_ms: i64) -> Vec<i64> {
         let spec = ReceiveSpec {
-            queue_id,
-            max: 10,
-            now_ms,
             visible_ms: now_ms + 1_000_000,
-            nonce: "0123456789abcdef0123456789abcdef".into(),
-            fifo: false,
-            redrive: None,
-            attempt: None,
-            next_if_empty: false,
+            ..receive_spec(queue_id, now_ms, NONCE)
         };
-        match store.write(Write::Receive(spec)).await.expect("receive") {
-            Written::Received { messages, .. } => messages.iter().map(|m| m.sent_ms).collect(),
-            other => panic!("{other:?}"),
-        }
+        let got = received(store, spec).await;
+        got.iter().map(|m| m.sent_ms).collect()
     }
 
     /// The window once no pass is queued or running (a pass runs on a reader thread).
